@@ -1,0 +1,1 @@
+"""JSON endpoints: /v1/* (OpenAI-shaped errors) and operational probes."""

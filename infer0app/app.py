@@ -1,0 +1,60 @@
+"""The application factory: everything the server needs, built from Settings."""
+
+from __future__ import annotations
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from . import __version__, keys
+from .api.health import healthz
+from .config import Settings
+from .paths import templates_dir
+from .services.datadir import open_data_dir
+from .services.throttle import Throttle
+from .web.csrf import csrf_middleware
+from .web.middlewares import html_error_middleware, request_log_middleware
+from .web.routes import setup_page_routes
+from .web.security_headers import add_security_headers
+from .web.session import session_middleware
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
+    store, vault = open_data_dir(settings.data_dir)
+    app = web.Application(
+        middlewares=[request_log_middleware, html_error_middleware, session_middleware, csrf_middleware],
+        client_max_size=1024 * 1024 * 8,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.STORE] = store
+    app[keys.VAULT] = vault
+    app[keys.THROTTLE] = Throttle()
+    app[keys.EXTRAS] = {}
+
+    env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(templates_dir())),
+                               autoescape=jinja2.select_autoescape(default=True))
+    env.globals["version"] = __version__
+    app.on_response_prepare.append(add_security_headers)
+    app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_http_ctx)
+
+    app.router.add_get("/healthz", healthz)
+    setup_page_routes(app)
+    return app
+
+
+async def _store_ctx(app: web.Application):
+    yield
+    app[keys.STORE].close()
+
+
+async def _http_ctx(app: web.Application):
+    """The one upstream ClientSession, shared by every call (never one per request)."""
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
+    session = aiohttp.ClientSession(connector=connector,
+                                    timeout=aiohttp.ClientTimeout(total=None))
+    app[keys.HTTP] = session
+    yield
+    await session.close()

@@ -1,0 +1,36 @@
+"""`infer0 backup PATH` — a consistent online copy of the database, safe while the server runs."""
+
+from __future__ import annotations
+
+import sys
+
+from ..paths import keyring_path
+from .common import CommandError, add_data_dir, emit, opened, resolve
+
+
+def register(sub) -> None:
+    p = sub.add_parser("backup", help="Copy the database consistently (SQLite backup API) to PATH.")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--force", action="store_true", help="Overwrite PATH if it exists.")
+    add_data_dir(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    target = resolve(args.path)
+    if target.exists() and not args.force:
+        raise CommandError(f"{target} exists; choose another path or pass --force", 2)
+    if target.is_dir():
+        raise CommandError(f"{target} is a directory; give a file path such as {target}/infer0-backup.sqlite3", 2)
+    with opened(args) as (store, _vault):
+        if target.exists():
+            target.unlink()
+        store.backup_to(target)
+        keyring = keyring_path(store.path.parent)
+    emit({"database_backup": str(target), "keyring": str(keyring)})
+    print(f"Database copied to {target}.\n"
+          f"The keyring is NOT inside it: copy {keyring} too and keep it somewhere separate and safe "
+          "(mode 0600). Without the keyring the provider keys in the backup cannot be decrypted.\n"
+          "To restore: stop the server, put the backup at <data-dir>/infer0.sqlite3 and the keyring at "
+          "<data-dir>/keyring.json, then start it again.", file=sys.stderr)
+    return 0

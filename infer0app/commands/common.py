@@ -1,0 +1,95 @@
+"""Shared plumbing for CLI commands: the data-dir option, opening the store, JSON output, errors."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+
+from .. import __version__
+from ..config import SettingsError, load_settings
+from ..services.errors import Conflict, NotFound, ServiceError, ValidationError
+from ..store.database import StoreError
+from ..store.migrations import SchemaTooNew
+from ..vault.keyring import KeyringError
+
+
+class CommandError(Exception):
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_version_string() -> str:
+    commit = os.environ.get("INFER0_BUILD_COMMIT", "")
+    try:
+        from .. import _build_info  # written by build/binary.sh into the bundle
+        commit = commit or _build_info.COMMIT
+    except ImportError:
+        pass
+    return f"infer0 {__version__}" + (f" (commit {commit})" if commit else "")
+
+
+def add_data_dir(parser) -> None:
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="Directory with the database and keyring (env INFER0_DATA_DIR; default ./infer0-data).")
+
+
+def settings_from(args):
+    try:
+        return load_settings({"data_dir": getattr(args, "data_dir", None)})
+    except SettingsError as exc:
+        raise CommandError(str(exc), 2) from None
+
+
+@contextlib.contextmanager
+def opened(args, *, create: bool = False):
+    """Open the data dir for a command; translate the known failures into one-line errors."""
+    from ..services.datadir import open_data_dir
+
+    settings = settings_from(args)
+    try:
+        store, vault = open_data_dir(settings.data_dir, create=create)
+    except (StoreError, KeyringError, SchemaTooNew) as exc:
+        raise CommandError(str(exc), 1) from None
+    try:
+        with service_errors():
+            yield store, vault
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def service_errors():
+    try:
+        yield
+    except (ValidationError, Conflict) as exc:
+        raise CommandError(exc.message, 2) from None
+    except NotFound as exc:
+        raise CommandError(exc.message, 1) from None
+    except ServiceError as exc:
+        raise CommandError(exc.message, 1) from None
+
+
+def emit(obj) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def read_secret_stdin(label: str) -> str:
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise CommandError(f"expected the {label} on standard input", 2)
+    return value
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    import datetime as dt
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def resolve(path: str) -> Path:
+    return Path(path).expanduser().resolve()

@@ -1,0 +1,53 @@
+"""`infer0 serve` — the server. Every setting is a flag, generated from config.Settings."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from ..config import SettingsError, env_name, flag_name, load_settings, setting_fields
+from ..store.database import StoreError
+from ..store.migrations import SchemaTooNew
+from ..vault.keyring import KeyringError
+from .common import CommandError
+
+
+def add_setting_flags(parser) -> None:
+    for f in setting_fields():
+        default = f.default
+        help_text = f"{f.metadata['help']} (env {env_name(f.name)}; default: {default!s})"
+        parser.add_argument(flag_name(f.name), dest=f.name, default=None, help=help_text,
+                            choices=f.metadata.get("choices"), metavar=f.metadata.get("metavar"))
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="Run the server (OAuth, dashboards, /v1 API).",
+                       description="Run the infer0 server. Settings: flags > INFER0_* environment > defaults.")
+    add_setting_flags(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from aiohttp import web
+
+    from ..app import create_app
+    from ..logs import setup_logging
+
+    try:
+        settings = load_settings({f.name: getattr(args, f.name) for f in setting_fields()})
+    except SettingsError as exc:
+        raise CommandError(str(exc), 2) from None
+    setup_logging(settings.log_format, settings.log_level)
+    try:
+        app = create_app(settings)
+    except (StoreError, KeyringError, SchemaTooNew) as exc:
+        raise CommandError(str(exc), 1) from None
+    log = logging.getLogger("infer0.server")
+    data_dir = settings.data_dir.resolve()
+    print(f"infer0 serving on http://{settings.host}:{settings.port} (public URL {settings.issuer})\n"
+          f"data: {data_dir} (database infer0.sqlite3, keyring keyring.json)", file=sys.stderr, flush=True)
+    log.info("started", extra={"fields": {"url": settings.issuer, "data_dir": str(data_dir)}})
+    # run_app handles SIGINT/SIGTERM: stop accepting, let running requests finish within the timeout.
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
+                shutdown_timeout=settings.shutdown_timeout, handle_signals=True)
+    return 0

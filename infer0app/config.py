@@ -1,0 +1,119 @@
+"""Settings: flags > environment (INFER0_*) > defaults.
+
+Every field carries its own documentation in `metadata["help"]`; `infer0 serve --help`
+and the README's settings table are generated from / checked against it
+(tests/unit/test_settings_documented.py fails when one falls behind).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+
+def _setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None,
+             metavar: str | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "choices": choices, "metavar": metavar})
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = _setting("127.0.0.1", "Address to listen on. Use 0.0.0.0 only behind a firewall or proxy.")
+    port: int = _setting(8080, "TCP port to listen on.")
+    data_dir: Path = _setting(Path("./infer0-data"),
+                              "Directory holding the SQLite database and the keyring file.", metavar="DIR")
+    public_url: str = _setting("",
+                               "Public base URL (the OAuth issuer), e.g. https://ai.example.com when behind a "
+                               "TLS reverse proxy. Empty: http://HOST:PORT.", metavar="URL")
+    signup: str = _setting("open", "Who may create an account in the browser: 'open' (anyone) or 'closed' "
+                                   "(operators create users with `infer0 users create`).", choices=("open", "closed"))
+    session_lifetime: int = _setting(14 * 24 * 3600, "Seconds a dashboard sign-in lasts.", metavar="SECONDS")
+    access_token_ttl: int = _setting(3600, "Seconds an OAuth access token lives (the hosted original: 1 hour).",
+                                     metavar="SECONDS")
+    refresh_token_ttl: int = _setting(30 * 24 * 3600, "Seconds an OAuth refresh token lives (30 days).",
+                                      metavar="SECONDS")
+    log_format: str = _setting("text", "Log line format.", choices=("text", "json"))
+    log_level: str = _setting("info", "Lowest level logged; 'warning' silences the per-request lines.",
+                              choices=("debug", "info", "warning", "error"))
+    upstream_timeout: float = _setting(120.0, "Seconds to wait for an upstream provider before answering 504.",
+                                       metavar="SECONDS")
+    shutdown_timeout: float = _setting(30.0, "Seconds running streams may take to finish on SIGTERM.",
+                                       metavar="SECONDS")
+
+    @property
+    def issuer(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.issuer.startswith("https://")
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names it."""
+
+
+def env_name(name: str) -> str:
+    return "INFER0_" + name.upper()
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def setting_fields():
+    return fields(Settings)
+
+
+def _coerce(name: str, raw: Any, typ: Any) -> Any:
+    try:
+        if typ in (int, "int"):
+            return int(raw)
+        if typ in (float, "float"):
+            return float(raw)
+        if typ in (Path, "Path"):
+            return Path(raw).expanduser()
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{flag_name(name)} / {env_name(name)}: {raw!r} is not a valid {typ}") from None
+
+
+def load_settings(flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from flags (None = not given) over INFER0_* environment over defaults."""
+    flags = flags or {}
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = flags.get(f.name)
+        if raw is None:
+            raw = environ.get(env_name(f.name))
+        if raw is None or raw == "" and f.name != "public_url":
+            continue
+        value = _coerce(f.name, raw, f.type)
+        choices = f.metadata.get("choices")
+        if choices and value not in choices:
+            raise SettingsError(f"{flag_name(f.name)}: {value!r} is not one of {', '.join(choices)}")
+        values[f.name] = value
+    settings = replace(Settings(), **values)
+    validate(settings)
+    return settings
+
+
+def validate(s: Settings) -> None:
+    if not (0 < s.port < 65536):
+        raise SettingsError(f"--port: {s.port} is not a TCP port (1-65535)")
+    if s.public_url:
+        parts = urlsplit(s.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise SettingsError(f"--public-url: {s.public_url!r} must be an http(s) URL with no query or fragment")
+    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"{flag_name(name)} must be positive")

@@ -1,0 +1,121 @@
+"""How provider failures become infer0's OpenAI-shaped errors (DESIGN.md §3.8).
+
+Status codes infer0 answers, and why:
+
+* provider rejected the user's key (upstream 401/403, or Gemini's 400 API_KEY_INVALID)
+  -> **424 Failed Dependency**, code `provider_auth_failed`. Not 401: a 401 from infer0
+  means the *app's* infer0 access token is bad, and OpenAI SDKs would treat it that way.
+  Not 502: OpenAI SDKs retry 5xx automatically, and retrying a revoked key is pointless.
+  424 says "the request failed because something it depends on failed", is not retried,
+  and the distinct code tells the app to send its user to the infer0 dashboard.
+  Upstream 402 / quota exhausted and 404 (model or deployment missing) are also the
+  user's configuration, so they are 424 too (`provider_quota_exceeded`,
+  `provider_model_not_found`).
+* upstream 429 -> 429 `provider_rate_limited`, with `retry-after` passed on.
+* upstream 5xx (and Anthropic's 529 overloaded) -> 502 `provider_unavailable`.
+* connect or read timeout -> 504 `provider_timeout`; connection refused/reset -> 502
+  `provider_unreachable`; an unreadable 2xx body -> 502 `provider_bad_response`.
+* upstream 400/409/413/422 -> 400 `provider_rejected_request`, with the provider's own
+  message in plain words.
+
+Messages are run through `redact()` so a key echoed by a provider never leaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from infer0app.gateway.providers.base import GatewayError, Route, UpstreamFailure, redact
+
+DASHBOARD_HINT = "Send the user to their infer0 dashboard to check their provider settings."
+
+_PASSED_HEADERS = ("retry-after", "retry-after-ms")
+
+
+def upstream_error(
+    route: Route, status: int, failure: UpstreamFailure, headers: Mapping[str, str] | None = None
+) -> GatewayError:
+    label = route.provider_label
+    said = redact(failure.message.strip(), route.api_key)[:1000]
+    detail = f" ({label} said: {said})" if said else ""
+    cat = failure.category
+    if cat == "auth":
+        return GatewayError(
+            424,
+            f"The user's {label} API key was rejected by {label}{detail}. {DASHBOARD_HINT}",
+            type="provider_error",
+            code="provider_auth_failed",
+        )
+    if cat == "payment":
+        return GatewayError(
+            424,
+            f"The user's {label} account cannot pay for this request{detail}. {DASHBOARD_HINT}",
+            type="provider_error",
+            code="provider_quota_exceeded",
+        )
+    if cat == "not_found":
+        return GatewayError(
+            424,
+            f"{label} does not know the user's configured model {route.model!r}{detail}. {DASHBOARD_HINT}",
+            type="provider_error",
+            code="provider_model_not_found",
+        )
+    if cat == "rate_limit":
+        passed = {}
+        for name in _PASSED_HEADERS:
+            value = (headers or {}).get(name)
+            if value:
+                passed[name] = value
+        return GatewayError(
+            429,
+            f"The user's {label} account is rate limited{detail}. Retry later.",
+            type="rate_limit_error",
+            code="provider_rate_limited",
+            headers=passed,
+        )
+    if cat == "server":
+        return GatewayError(
+            502,
+            f"{label} failed to answer (upstream status {status}){detail}.",
+            type="api_error",
+            code="provider_unavailable",
+        )
+    return GatewayError(
+        400,
+        f"{label} rejected the request: {said or f'upstream status {status}'}",
+        type="invalid_request_error",
+        code="provider_rejected_request",
+    )
+
+
+def timeout_error(route: Route) -> GatewayError:
+    return GatewayError(
+        504,
+        f"{route.provider_label} did not answer in time.",
+        type="api_error",
+        code="provider_timeout",
+    )
+
+
+def unreachable_error(route: Route) -> GatewayError:
+    return GatewayError(
+        502,
+        f"Could not reach {route.provider_label}.",
+        type="api_error",
+        code="provider_unreachable",
+    )
+
+
+def bad_response_error(route: Route, what: str = "an unreadable response") -> GatewayError:
+    return GatewayError(
+        502,
+        f"{route.provider_label} sent {what}.",
+        type="api_error",
+        code="provider_bad_response",
+    )
+
+
+def stream_error(route: Route, category: str, message: str) -> GatewayError:
+    """An error event that arrived inside a 200 stream (e.g. Anthropic `overloaded_error`)."""
+    status = {"auth": 401, "rate_limit": 429, "bad_request": 400, "payment": 402, "not_found": 404}.get(category, 500)
+    return upstream_error(route, status, UpstreamFailure(category, message))

@@ -1,0 +1,271 @@
+"""Types every adapter speaks: routes, upstream requests, usage, errors, capabilities.
+
+An adapter is a small stateless object with pure methods (DESIGN.md §3.6): it turns an
+OpenAI-shaped request body plus a `Route` into an `UpstreamRequest`, and the provider's
+answer (a JSON body, or SSE events one at a time through a `StreamTranslator`) back into
+OpenAI's chat-completion format. Credentials arrive in the `Route` on every call; the
+shared HTTP session lives in `gateway.pipeline`, the only module doing I/O.
+
+Nothing here may put an API key into a repr, a log line or an exception's text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from infer0app.gateway.sse import SSEEvent, encode_json
+from infer0app.services.provider_kinds import get_kind
+
+# ---------------------------------------------------------------- capabilities (data)
+
+#: Every capability name an adapter may declare. Losing one of these would break the
+#: app's contract, so `gateway.params` rejects a request that needs one the route lacks.
+CAPABILITIES: frozenset[str] = frozenset(
+    {
+        "stream",  # stream: true
+        "tools",  # tools / tool_choice / tool-call round trips
+        "vision",  # image_url content parts
+        "json",  # response_format {"type": "json_object"}
+        "json_schema",  # response_format {"type": "json_schema"}
+        "n",  # n > 1
+        "logprobs",  # logprobs / top_logprobs
+        "message_names",  # messages[].name (advisory: stripped, not rejected)
+    }
+)
+
+ALL_CAPABILITIES = CAPABILITIES
+
+
+@dataclass(frozen=True)
+class ParamSupport:
+    """What a route accepts, as data; checked once, centrally, by `gateway.params`.
+
+    `accepted` lists the top-level request keys the provider takes (None: pass everything
+    through, the provider judges). `unsupported` names keys known to be refused even when
+    `accepted` is None (e.g. Groq's `logit_bias`).
+    """
+
+    capabilities: frozenset[str]
+    accepted: frozenset[str] | None = None
+    unsupported: frozenset[str] = frozenset()
+
+
+# ---------------------------------------------------------------- routes and requests
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one call goes: the user's chosen provider kind, wire format, model and key.
+
+    `kind` is a slug of `services.provider_kinds.KINDS`; `wire` names the adapter.
+    `options` carries wire-specific settings, e.g. Azure `{"api_version": "2024-10-21"}`,
+    Anthropic `{"default_max_tokens": 4096}`, or `{"capabilities": [...]}` to narrow what
+    the chosen model can do (a model without vision or tools).
+    """
+
+    kind: str
+    wire: str
+    base_url: str
+    api_key: str | None = field(default=None, repr=False)
+    model: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_label(self) -> str:
+        """Human name of the provider for messages ("Anthropic", "Groq", ...)."""
+        kind = get_kind(self.kind)
+        return kind.label if kind else (self.kind or self.wire)
+
+
+@dataclass(frozen=True)
+class UpstreamRequest:
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(repr=False)  # carries the key: never printed
+    body: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts in OpenAI's terms. `prompt_tokens` includes cached and cache-write
+    tokens (as OpenAI counts them); `cached_tokens` is the part read from a prompt cache,
+    `cache_write_tokens` the part written to one (Anthropic bills those differently)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def total(self) -> int:
+        return self.total_tokens
+
+    def to_openai(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+        if self.cached_tokens:
+            out["prompt_tokens_details"] = {"cached_tokens": self.cached_tokens}
+        return out
+
+    @classmethod
+    def from_openai(cls, raw: Any) -> Usage | None:
+        """Read an OpenAI-style `usage` object; None when absent or unreadable."""
+        if not isinstance(raw, Mapping):
+            return None
+        details = raw.get("prompt_tokens_details")
+        cached = details.get("cached_tokens") if isinstance(details, Mapping) else 0
+        return cls(
+            prompt_tokens=_int(raw.get("prompt_tokens")),
+            completion_tokens=_int(raw.get("completion_tokens")),
+            cached_tokens=_int(cached),
+        )
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+# ---------------------------------------------------------------- errors
+
+
+class GatewayError(Exception):
+    """An error infer0 answers in OpenAI's shape: `{"error": {message,type,code,param}}`.
+
+    `status` is the HTTP status infer0 answers with; `headers` are extra response headers
+    (e.g. `retry-after` passed on from the provider). The message never contains a key.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",  # noqa: A002 - OpenAI's field name
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+        self.param = param
+        self.headers: dict[str, str] = dict(headers or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.type, "code": self.code, "param": self.param}}
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False).encode()
+
+    def to_sse(self) -> bytes:
+        """The error as one OpenAI stream chunk (what OpenAI sends when a stream fails)."""
+        return encode_json(self.to_dict())
+
+    def __repr__(self) -> str:
+        return f"GatewayError(status={self.status}, code={self.code!r}, message={self.message!r})"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Remove a secret (and any echo of its tail) from provider-supplied text."""
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "[redacted]")
+        if len(secret) >= 12:
+            text = text.replace(secret[-8:], "[redacted]")
+    return text
+
+
+# ---------------------------------------------------------------- adapter protocol
+
+
+@dataclass(frozen=True)
+class ParsedResponse:
+    body: bytes  # OpenAI chat.completion JSON
+    usage: Usage | None
+    model: str  # the model that actually answered
+
+
+@dataclass(frozen=True)
+class UpstreamFailure:
+    """The adapter's reading of a non-2xx upstream answer."""
+
+    category: str  # "auth" | "rate_limit" | "bad_request" | "not_found" | "payment" | "server"
+    message: str  # the provider's own words (before redaction)
+
+
+class StreamTranslator(Protocol):
+    """Maps one upstream SSE stream to OpenAI chunk frames, event by event.
+
+    `feed` and `finish` return complete SSE frames (bytes) for the app. After an upstream
+    error event, `error` is set and `error_before_output` tells whether any content frame
+    went out before it (if not, the pipeline answers a proper HTTP error instead).
+    """
+
+    usage: Usage | None
+    model: str | None
+    error: GatewayError | None
+    error_before_output: bool
+
+    def feed(self, event: SSEEvent) -> list[bytes]: ...
+
+    def finish(self) -> list[bytes]: ...
+
+    def abort(self, err: GatewayError) -> list[bytes]: ...
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    wire: ClassVar[str]
+    local: ClassVar[bool]
+
+    def param_support(self, route: Route) -> ParamSupport: ...
+
+    def build_request(self, route: Route, body: Mapping[str, Any], *, stream: bool) -> UpstreamRequest: ...
+
+    def parse_response(self, route: Route, raw: bytes, *, created: int) -> ParsedResponse: ...
+
+    def stream_translator(
+        self, route: Route, body: Mapping[str, Any], *, include_usage: bool, created: int
+    ) -> StreamTranslator: ...
+
+    def read_error(self, status: int, raw: bytes) -> UpstreamFailure: ...
+
+    def models_request(self, route: Route) -> UpstreamRequest: ...
+
+    def parse_models(self, raw: bytes) -> list[str]: ...
+
+
+def category_for_status(status: int) -> str:
+    if status in (401, 403):
+        return "auth"
+    if status == 429:
+        return "rate_limit"
+    if status == 402:
+        return "payment"
+    if status == 404:
+        return "not_found"
+    if status >= 500:
+        return "server"
+    return "bad_request"
+
+
+def load_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def dump_json(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,0 +1,22 @@
+"""The audit log: who did what, when. Details are JSON and never hold secrets."""
+
+from __future__ import annotations
+
+import json
+
+from ..store.models import AuditEvent
+
+
+def record(store, actor: str, action: str, target: str = "", ip: str = "", **detail) -> None:
+    with store.write():
+        AuditEvent.create(actor=actor[:300], action=action, target=str(target)[:300],
+                          detail=json.dumps(detail, default=str), ip=ip[:64])
+
+
+def recent(store, *, action: str | None = None, contains: str | None = None, limit: int = 200):
+    query = AuditEvent.select().order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if contains:
+        query = query.where((AuditEvent.actor.contains(contains)) | (AuditEvent.target.contains(contains)))
+    return list(query.limit(limit))

@@ -1,0 +1,35 @@
+"""Opening the data directory: the database and the keyring, together and safely.
+
+Used by every face (server, CLI, TUI). A missing keyring is created only for a database
+that holds no sealed secret yet; otherwise the operator is told to restore it, and nothing
+is overwritten.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..paths import db_path, keyring_path
+from ..store.database import Store
+from ..store.models import ProviderConnection
+from ..vault.keyring import KeyringError, Vault, open_or_create
+
+
+def open_data_dir(data_dir: Path, *, create: bool = True) -> tuple[Store, Vault]:
+    data_dir = Path(data_dir)
+    if not create and not db_path(data_dir).exists():
+        raise KeyringError(f"No infer0 database in {data_dir.resolve()}. Start `infer0 serve --data-dir "
+                           f"{data_dir}` once, or point --data-dir / INFER0_DATA_DIR at your data directory.")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        data_dir.chmod(0o700)
+    except OSError:
+        pass
+    store = Store.open(db_path(data_dir), create=create)
+    try:
+        has_secrets = ProviderConnection.select().where(ProviderConnection.kek_id.is_null(False)).exists()
+        vault = open_or_create(keyring_path(data_dir), allow_create=not has_secrets)
+    except BaseException:
+        store.close()
+        raise
+    return store, vault

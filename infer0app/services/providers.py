@@ -1,0 +1,233 @@
+"""A user's provider connections: kind, name, base URL, default model and the sealed key."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ..store.models import ProviderConnection, User
+from ..vault.envelope import Sealed, SealError, provider_aad
+from . import audit
+from .errors import NotFound, ValidationError
+from .provider_kinds import KINDS, ProviderKind
+
+MAX_NAME = 100
+MAX_KEY = 1000
+MAX_MODEL = 200
+MAX_URL = 500
+# Options a connection may carry, per kind (free-form options are not accepted).
+KIND_OPTIONS = {"azure-openai": {"api_version": "2024-10-21"}}
+
+
+def mask_key(key: str) -> str:
+    """A hint that identifies a key without revealing it: 'sk-…a1b2'."""
+    if not key:
+        return ""
+    if len(key) < 12:
+        return "…" + key[-2:]
+    head = key[:3] if key[:3].isascii() and key[2:3] in "-_" else ""
+    return f"{head}…{key[-4:]}"
+
+
+def validate_base_url(url: str, kind: ProviderKind) -> str:
+    url = (url or "").strip()
+    if not url:
+        if kind.needs_base_url:
+            raise ValidationError(f"{kind.label} needs a base URL.", field="base_url")
+        return ""
+    if len(url) > MAX_URL:
+        raise ValidationError("That base URL is too long.", field="base_url")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("Enter the base URL as http(s)://host/path.", field="base_url")
+    if parts.username or parts.password:
+        raise ValidationError("Put credentials in the API key field, not in the URL.", field="base_url")
+    if parts.query or parts.fragment:
+        raise ValidationError("The base URL cannot have a query string or fragment.", field="base_url")
+    try:
+        parts.port
+    except ValueError:
+        raise ValidationError("The base URL has an invalid port.", field="base_url") from None
+    return url.rstrip("/")
+
+
+def _clean_text(value: str, limit: int, field_name: str, label: str) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise ValidationError(f"{label} is too long (at most {limit} characters).", field=field_name)
+    if any(ord(c) < 32 for c in value):
+        raise ValidationError(f"{label} contains control characters.", field=field_name)
+    return value
+
+
+def _check_key(kind: ProviderKind, key: str | None, required: bool) -> str | None:
+    if key is None:
+        return None
+    key = key.strip()
+    if not key:
+        if kind.needs_key and required:
+            raise ValidationError(f"{kind.label} needs an API key.", field="api_key")
+        return None
+    if len(key) > MAX_KEY or any(ord(c) < 33 or ord(c) > 126 for c in key):
+        raise ValidationError("That API key has characters no provider uses (spaces or line breaks?).",
+                              field="api_key")
+    return key
+
+
+def get_kind_or_error(slug: str) -> ProviderKind:
+    kind = KINDS.get((slug or "").strip())
+    if kind is None:
+        raise ValidationError(f"Unknown provider kind {slug!r}. Choose one of: {', '.join(KINDS)}.", field="kind")
+    return kind
+
+
+def add_connection(store, vault, user_id: int, *, kind: str, name: str = "", api_key: str | None = None,
+                   base_url: str = "", model: str = "", options: dict | None = None,
+                   make_default: bool | None = None, actor: str = "") -> ProviderConnection:
+    k = get_kind_or_error(kind)
+    name = _clean_text(name, MAX_NAME, "name", "Name") or k.label
+    model = _clean_text(model, MAX_MODEL, "model", "Model") or k.default_model
+    base = validate_base_url(base_url, k)
+    key = _check_key(k, api_key, required=True)
+    opts = dict(KIND_OPTIONS.get(k.slug, {}))
+    for opt_name, value in (options or {}).items():
+        if opt_name in opts and value:
+            opts[opt_name] = _clean_text(str(value), 100, opt_name, opt_name)
+    if k.slug == "azure-openai" and not model:
+        raise ValidationError("Azure OpenAI needs the deployment name in the model field.", field="model")
+    uid = uuid.uuid4().hex
+    sealed = vault.seal(key, provider_aad(uid, user_id)) if key else None
+    with store.write():
+        if not User.select().where(User.id == user_id).exists():
+            raise NotFound("No such user.")
+        has_default = (ProviderConnection.select()
+                       .where(ProviderConnection.user == user_id, ProviderConnection.is_default).exists())
+        default = (not has_default) if make_default is None else make_default
+        if default:
+            ProviderConnection.update(is_default=False).where(ProviderConnection.user == user_id).execute()
+        conn = ProviderConnection.create(
+            uid=uid, user=user_id, kind=k.slug, name=name, base_url=base, default_model=model,
+            options=json.dumps(opts), is_default=default,
+            key_ciphertext=sealed.ciphertext if sealed else None,
+            wrapped_dek=sealed.wrapped_dek if sealed else None,
+            kek_id=sealed.kek_id if sealed else None, key_tail=mask_key(key or ""))
+    audit.record(store, actor or f"user:{user_id}", "provider.add", f"provider:{conn.id}", kind=k.slug)
+    return conn
+
+
+def list_connections(store, user_id: int) -> list[ProviderConnection]:
+    return list(ProviderConnection.select().where(ProviderConnection.user == user_id)
+                .order_by(ProviderConnection.is_default.desc(), ProviderConnection.id))
+
+
+def get_connection(store, user_id: int, connection_id: int) -> ProviderConnection:
+    conn = ProviderConnection.get_or_none((ProviderConnection.id == connection_id)
+                                          & (ProviderConnection.user == user_id))
+    if conn is None:
+        raise NotFound("That provider connection does not exist (or is not yours).")
+    return conn
+
+
+def update_connection(store, vault, user_id: int, connection_id: int, *, name: str, base_url: str,
+                      model: str, api_key: str | None = None, options: dict | None = None,
+                      actor: str = "") -> ProviderConnection:
+    """Edit a connection. An empty `api_key` keeps the stored key."""
+    conn = get_connection(store, user_id, connection_id)
+    k = get_kind_or_error(conn.kind)
+    changes = {
+        "name": _clean_text(name, MAX_NAME, "name", "Name") or k.label,
+        "base_url": validate_base_url(base_url, k),
+        "default_model": _clean_text(model, MAX_MODEL, "model", "Model") or k.default_model,
+        "updated_at": time.time(),
+    }
+    if options:
+        opts = json.loads(conn.options or "{}")
+        for opt_name, value in options.items():
+            if opt_name in KIND_OPTIONS.get(k.slug, {}) and value:
+                opts[opt_name] = _clean_text(str(value), 100, opt_name, opt_name)
+        changes["options"] = json.dumps(opts)
+    key = _check_key(k, api_key, required=False)
+    if key:
+        sealed = vault.seal(key, provider_aad(conn.uid, user_id))
+        changes.update(key_ciphertext=sealed.ciphertext, wrapped_dek=sealed.wrapped_dek,
+                       kek_id=sealed.kek_id, key_tail=mask_key(key), last_test_ok=None)
+    with store.write():
+        ProviderConnection.update(**changes).where(ProviderConnection.id == conn.id).execute()
+    audit.record(store, actor or f"user:{user_id}", "provider.update", f"provider:{conn.id}",
+                 key_changed=bool(key))
+    return get_connection(store, user_id, connection_id)
+
+
+def delete_connection(store, user_id: int, connection_id: int, *, actor: str = "") -> None:
+    conn = get_connection(store, user_id, connection_id)
+    with store.write():
+        ProviderConnection.delete().where(ProviderConnection.id == conn.id).execute()
+        if conn.is_default:
+            nxt = (ProviderConnection.select().where(ProviderConnection.user == user_id)
+                   .order_by(ProviderConnection.id).first())
+            if nxt is not None:
+                ProviderConnection.update(is_default=True).where(ProviderConnection.id == nxt.id).execute()
+    audit.record(store, actor or f"user:{user_id}", "provider.delete", f"provider:{conn.id}")
+
+
+def set_default(store, user_id: int, connection_id: int) -> None:
+    conn = get_connection(store, user_id, connection_id)
+    with store.write():
+        ProviderConnection.update(is_default=False).where(ProviderConnection.user == user_id).execute()
+        ProviderConnection.update(is_default=True).where(ProviderConnection.id == conn.id).execute()
+
+
+def record_test(store, connection_id: int, ok: bool, models: list[str] | None) -> None:
+    changes = {"last_test_ok": ok, "last_test_at": time.time()}
+    if ok and models is not None:
+        changes["models_json"] = json.dumps(sorted(set(models))[:500])
+    with store.write():
+        ProviderConnection.update(**changes).where(ProviderConnection.id == connection_id).execute()
+
+
+def connection_models(conn: ProviderConnection) -> list[str]:
+    try:
+        return list(json.loads(conn.models_json or "[]"))
+    except ValueError:
+        return []
+
+
+# -- opening a connection for use -------------------------------------------------------
+@dataclass(frozen=True)
+class ProviderTarget:
+    """What the gateway needs to call a provider. Holds the plaintext key: keep it in memory only."""
+
+    connection_id: int
+    kind: str
+    wire: str
+    base_url: str
+    api_key: str | None = field(repr=False)
+    model: str
+    options: dict
+
+
+def sealed_of(conn: ProviderConnection) -> Sealed | None:
+    if not conn.key_ciphertext:
+        return None
+    return Sealed(conn.kek_id, bytes(conn.wrapped_dek), bytes(conn.key_ciphertext))
+
+
+def open_key(vault, conn: ProviderConnection) -> str | None:
+    sealed = sealed_of(conn)
+    if sealed is None:
+        return None
+    return vault.open(sealed, provider_aad(conn.uid, conn.user_id))
+
+
+def target_for(vault, conn: ProviderConnection, model: str | None = None) -> ProviderTarget:
+    k = KINDS[conn.kind]
+    try:
+        key = open_key(vault, conn)
+    except SealError:
+        raise ValidationError("This connection's stored key cannot be decrypted; re-enter the API key.",
+                              field="api_key") from None
+    return ProviderTarget(conn.id, conn.kind, k.wire, conn.base_url or k.base_url, key,
+                          model or conn.default_model or k.default_model, json.loads(conn.options or "{}"))

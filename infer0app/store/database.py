@@ -1,0 +1,112 @@
+"""One way into SQLite.
+
+`Store` opens the database with the house pragmas (WAL, busy_timeout, foreign keys,
+synchronous=FULL), binds the models, applies migrations, and offers:
+
+- `store.write()`: the one write path, a `BEGIN IMMEDIATE` transaction, so read-modify-write
+  sequences (code redemption, refresh rotation, rewrap) cannot interleave across processes;
+- `await store.run(fn, *args)`: runs blocking service code on a small thread pool so the
+  aiohttp event loop never waits on SQLite. Peewee keeps one connection per thread.
+
+Services are plain synchronous functions taking the Store; the CLI and the TUI call them
+directly, the server through `store.run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import peewee
+
+from . import models
+
+T = TypeVar("T")
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "busy_timeout": 5000,
+    "foreign_keys": 1,
+    "synchronous": "full",
+}
+
+
+class StoreError(RuntimeError):
+    """The database cannot be used; the message says why and names the file."""
+
+
+class Store:
+    def __init__(self, path: Path, *, threads: int = 4):
+        self.path = Path(path)
+        self.db = peewee.SqliteDatabase(str(self.path), pragmas=PRAGMAS, check_same_thread=False)
+        self.db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
+        self._executor: ThreadPoolExecutor | None = None
+        self._threads = threads
+
+    # -- lifecycle -------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, *, create: bool = True, migrate: bool = True) -> "Store":
+        path = Path(path)
+        if not create and not path.exists():
+            raise StoreError(f"No infer0 database at {path}. Start `infer0 serve` once, or pass --data-dir.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = cls(path)
+        try:
+            store.db.connect(reuse_if_open=True)
+            if migrate:
+                from .migrations import apply_pending
+                apply_pending(store)
+            else:
+                from .migrations import check_version
+                check_version(store)
+        except sqlite3.DatabaseError as exc:
+            store.close()
+            raise StoreError(f"Cannot open database {path}: {exc}") from None
+        except peewee.DatabaseError as exc:
+            store.close()
+            raise StoreError(f"Cannot open database {path}: {exc}") from None
+        return store
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if not self.db.is_closed():
+            self.db.close()
+
+    # -- access ----------------------------------------------------------------------
+    def write(self):
+        """The write path: an IMMEDIATE transaction (takes the write lock up front)."""
+        return self.db.atomic(lock_type="IMMEDIATE")
+
+    def read(self):
+        """A read transaction: a consistent snapshot across several SELECTs."""
+        return self.db.atomic()
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="infer0-db")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(self._call, fn, args, kwargs))
+
+    def _call(self, fn, args, kwargs):
+        # Each pool thread opens its own connection on first use (peewee autoconnect).
+        return fn(self, *args, **kwargs)
+
+    def ping(self) -> bool:
+        self.db.execute_sql("SELECT 1").fetchone()
+        return True
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent online copy through SQLite's backup API (works while others write)."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        dest = sqlite3.connect(str(target))
+        try:
+            self.db.connection().backup(dest)
+        finally:
+            dest.close()

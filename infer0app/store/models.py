@@ -1,0 +1,150 @@
+"""The tables. Secrets are never stored in plaintext:
+
+- provider keys: envelope-encrypted (`vault/`), bound to the row's `uid` and owner;
+- passwords: Argon2id PHC strings;
+- session ids, OAuth client secrets, codes, access and refresh tokens: SHA-256 hashes only.
+
+Times are stored as UTC epoch seconds (floats): cheap to compare on the hot path.
+"""
+
+from __future__ import annotations
+
+import time
+
+import peewee as pw
+
+
+def now() -> float:
+    return time.time()
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        legacy_table_names = False
+
+
+class User(BaseModel):
+    email = pw.CharField(max_length=254, unique=True)
+    password_hash = pw.CharField(max_length=200, null=True)  # null: no browser sign-in
+    created_at = pw.FloatField(default=now)
+    last_login_at = pw.FloatField(null=True)
+    disabled = pw.BooleanField(default=False)
+
+
+class WebSession(BaseModel):
+    id_hash = pw.CharField(max_length=64, primary_key=True)
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="sessions")
+    created_at = pw.FloatField(default=now)
+    expires_at = pw.FloatField()
+    ip = pw.CharField(max_length=64, default="")
+    user_agent = pw.CharField(max_length=200, default="")
+
+
+class ProviderConnection(BaseModel):
+    uid = pw.CharField(max_length=32, unique=True)  # bound into the ciphertext's associated data
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="providers")
+    kind = pw.CharField(max_length=40)
+    name = pw.CharField(max_length=100)
+    base_url = pw.CharField(max_length=500, default="")
+    default_model = pw.CharField(max_length=200, default="")
+    options = pw.TextField(default="{}")  # JSON, e.g. Azure's api_version
+    is_default = pw.BooleanField(default=False)
+    # Envelope: AES-256-GCM ciphertext under a per-secret data key, which is wrapped by a KEK.
+    key_ciphertext = pw.BlobField(null=True)
+    wrapped_dek = pw.BlobField(null=True)
+    kek_id = pw.CharField(max_length=64, null=True, index=True)
+    key_tail = pw.CharField(max_length=16, default="")  # masked hint, e.g. "a1b2"
+    models_json = pw.TextField(default="[]")  # models found by the last successful test
+    last_test_ok = pw.BooleanField(null=True)
+    last_test_at = pw.FloatField(null=True)
+    created_at = pw.FloatField(default=now)
+    updated_at = pw.FloatField(default=now)
+
+
+class OAuthApp(BaseModel):
+    client_id = pw.CharField(max_length=64, unique=True)
+    client_secret_hash = pw.CharField(max_length=64, null=True)  # null for public clients
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", backref="apps")
+    name = pw.CharField(max_length=100)
+    homepage_url = pw.CharField(max_length=500, default="")
+    redirect_uris = pw.TextField(default="[]")  # JSON list, exact strings
+    is_public = pw.BooleanField(default=False)
+    disabled = pw.BooleanField(default=False)
+    created_at = pw.FloatField(default=now)
+
+    class Meta:
+        table_name = "oauth_app"
+
+
+class Grant(BaseModel):
+    """One user's authorization of one app: which provider connection and model it uses."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="grants")
+    app = pw.ForeignKeyField(OAuthApp, on_delete="CASCADE", backref="grants")
+    provider = pw.ForeignKeyField(ProviderConnection, null=True, on_delete="SET NULL", backref="grants")
+    model = pw.CharField(max_length=200, default="")
+    scope = pw.CharField(max_length=200, default="")
+    created_at = pw.FloatField(default=now)
+    last_used_at = pw.FloatField(null=True)
+    revoked_at = pw.FloatField(null=True, index=True)
+
+
+class AuthorizationCode(BaseModel):
+    code_hash = pw.CharField(max_length=64, primary_key=True)
+    grant = pw.ForeignKeyField(Grant, on_delete="CASCADE", backref="codes")
+    app = pw.ForeignKeyField(OAuthApp, on_delete="CASCADE")
+    redirect_uri = pw.TextField()
+    scope = pw.CharField(max_length=200, default="")
+    code_challenge = pw.CharField(max_length=128, null=True)
+    code_challenge_method = pw.CharField(max_length=10, null=True)
+    created_at = pw.FloatField(default=now)
+    expires_at = pw.FloatField()
+    used_at = pw.FloatField(null=True)
+
+
+class Token(BaseModel):
+    grant = pw.ForeignKeyField(Grant, on_delete="CASCADE", backref="tokens")
+    access_hash = pw.CharField(max_length=64, unique=True)
+    refresh_hash = pw.CharField(max_length=64, unique=True, null=True)
+    scope = pw.CharField(max_length=200, default="")
+    access_expires_at = pw.FloatField()
+    refresh_expires_at = pw.FloatField(null=True)
+    code_hash = pw.CharField(max_length=64, null=True, index=True)  # the code it was issued from
+    parent = pw.ForeignKeyField("self", null=True, on_delete="SET NULL")  # rotated from
+    refresh_used_at = pw.FloatField(null=True)
+    revoked_at = pw.FloatField(null=True)
+    created_at = pw.FloatField(default=now)
+
+
+class UsageEvent(BaseModel):
+    created_at = pw.FloatField(default=now, index=True)
+    user_id = pw.IntegerField(index=True)
+    app_id = pw.IntegerField(null=True, index=True)
+    grant_id = pw.IntegerField(null=True)  # indexed with created_at (m0003)
+    provider_kind = pw.CharField(max_length=40)
+    model = pw.CharField(max_length=200, default="")
+    prompt_tokens = pw.IntegerField(default=0)
+    completion_tokens = pw.IntegerField(default=0)
+    cached_tokens = pw.IntegerField(default=0)
+    status = pw.IntegerField(default=200)
+    latency_ms = pw.FloatField(default=0)
+    streamed = pw.BooleanField(default=False)
+
+
+class AuditEvent(BaseModel):
+    created_at = pw.FloatField(default=now, index=True)
+    actor = pw.CharField(max_length=300)  # "user:alice@example.com", "cli", "admin-tui"
+    action = pw.CharField(max_length=60, index=True)
+    target = pw.CharField(max_length=300, default="")
+    detail = pw.TextField(default="{}")  # JSON; never secrets
+    ip = pw.CharField(max_length=64, default="")
+
+
+class SchemaMigration(BaseModel):
+    number = pw.IntegerField(primary_key=True)
+    name = pw.CharField(max_length=100)
+    applied_at = pw.FloatField(default=now)
+
+
+ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, AuthorizationCode, Token,
+              UsageEvent, AuditEvent, SchemaMigration]

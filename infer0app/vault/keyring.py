@@ -1,0 +1,171 @@
+"""The keyring file: key-encryption keys (KEKs), outside the database, mode 0600.
+
+Format (JSON):
+    {"format": "infer0-keyring/1",
+     "primary": "<kek id that seals new secrets>",
+     "keys": [{"id": "...", "key": "<base64 32 bytes>", "created": <epoch>, "status": "active|retired"}],
+     "hmac_key": "<base64 32 bytes>"}   # signs CSRF tokens; never leaves the process
+
+Writes are atomic (temp file, fsync, rename, fsync dir) so a crash leaves either the old or
+the new file. A missing or damaged keyring is never silently replaced while the database
+holds secrets: the operator gets a message naming the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import envelope
+
+FORMAT = "infer0-keyring/1"
+
+
+class KeyringError(RuntimeError):
+    """The keyring file is missing, unreadable or damaged; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Kek:
+    id: str
+    key: bytes
+    created: float
+    status: str  # "active" (can open) or "retired" (kept only until no secret uses it)
+
+
+def new_kek_id() -> str:
+    return "kek-" + time.strftime("%Y%m%d", time.gmtime()) + "-" + secrets.token_hex(4)
+
+
+class Vault:
+    """The loaded keyring: seals with the primary KEK, opens with any KEK it holds."""
+
+    def __init__(self, path: Path, primary: str, keys: dict[str, Kek], hmac_key: bytes, mtime: float = 0.0):
+        self.path = Path(path)
+        self.primary = primary
+        self.keys = keys
+        self.hmac_key = hmac_key
+        self._mtime = mtime
+        self._lock = threading.Lock()
+
+    # -- file ----------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path) -> "Vault":
+        path = Path(path)
+        if path.exists():
+            raise KeyringError(f"Refusing to overwrite the existing keyring {path}")
+        kek = Kek(new_kek_id(), secrets.token_bytes(32), time.time(), "active")
+        vault = cls(path, kek.id, {kek.id: kek}, secrets.token_bytes(32))
+        vault.save()
+        return vault
+
+    @classmethod
+    def load(cls, path: Path) -> "Vault":
+        path = Path(path)
+        try:
+            raw = path.read_bytes()
+            st = path.stat()
+        except FileNotFoundError:
+            raise KeyringError(f"The keyring file {path} is missing. Restore it from your backup; "
+                               "without it the stored provider keys cannot be decrypted.") from None
+        except OSError as exc:
+            raise KeyringError(f"The keyring file {path} cannot be read: {exc.strerror}") from None
+        try:
+            data = json.loads(raw)
+            if data.get("format") != FORMAT:
+                raise ValueError("unknown format")
+            keys = {}
+            for entry in data["keys"]:
+                key = base64.b64decode(entry["key"], validate=True)
+                if len(key) != 32:
+                    raise ValueError("bad key length")
+                keys[entry["id"]] = Kek(entry["id"], key, float(entry["created"]), entry["status"])
+            primary = data["primary"]
+            if primary not in keys:
+                raise ValueError("primary key missing")
+            hmac_key = base64.b64decode(data["hmac_key"], validate=True)
+        except (ValueError, KeyError, TypeError):
+            raise KeyringError(f"The keyring file {path} is damaged (not a valid infer0 keyring). "
+                               "Restore it from your backup; it was left untouched.") from None
+        return cls(path, primary, keys, hmac_key, st.st_mtime)
+
+    def to_json(self) -> bytes:
+        return json.dumps({
+            "format": FORMAT,
+            "primary": self.primary,
+            "keys": [{"id": k.id, "key": base64.b64encode(k.key).decode(), "created": k.created,
+                      "status": k.status} for k in self.keys.values()],
+            "hmac_key": base64.b64encode(self.hmac_key).decode(),
+        }, indent=1).encode()
+
+    def save(self) -> None:
+        """Atomically replace the keyring file (temp file, fsync, rename, fsync directory)."""
+        directory = self.path.parent
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".keyring-", dir=str(directory))
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(self.to_json())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        dir_fd = os.open(str(directory), os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        self._mtime = self.path.stat().st_mtime
+
+    def reload_if_changed(self) -> bool:
+        """Pick up a keyring rewritten by another process (rotation from the CLI or TUI)."""
+        try:
+            mtime = self.path.stat().st_mtime
+        except OSError:
+            return False
+        if mtime == self._mtime:
+            return False
+        fresh = Vault.load(self.path)
+        with self._lock:
+            self.primary, self.keys, self.hmac_key, self._mtime = (
+                fresh.primary, fresh.keys, fresh.hmac_key, fresh._mtime)
+        return True
+
+    # -- crypto --------------------------------------------------------------------
+    def seal(self, secret: str, aad: bytes) -> envelope.Sealed:
+        kek = self.keys[self.primary]
+        return envelope.seal(secret.encode(), aad, kek.id, kek.key)
+
+    def open(self, sealed: envelope.Sealed, aad: bytes) -> str:
+        kek = self.keys.get(sealed.kek_id)
+        if kek is None:
+            self.reload_if_changed()
+            kek = self.keys.get(sealed.kek_id)
+        if kek is None:
+            raise envelope.SealError(f"key-encryption key {sealed.kek_id} is not in the keyring {self.path}")
+        return envelope.open_sealed(sealed, aad, kek.key).decode()
+
+
+def open_or_create(path: Path, *, allow_create: bool) -> Vault:
+    """Load the keyring; create it only when allowed (a fresh database with no secrets)."""
+    path = Path(path)
+    if path.exists():
+        vault = Vault.load(path)
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, 0o600)  # tighten a keyring copied in with loose permissions
+        return vault
+    if not allow_create:
+        Vault.load(path)  # raises the "missing" message
+    return Vault.create(path)

@@ -1,0 +1,76 @@
+"""Request logging (one line per request, with an id) and friendly HTML error pages."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+
+from aiohttp import web
+
+from .. import keys
+from .render import render
+
+log = logging.getLogger("infer0.request")
+errlog = logging.getLogger("infer0.error")
+
+REQUEST_ID = "X-Request-Id"
+
+
+@web.middleware
+async def request_log_middleware(request: web.Request, handler):
+    """Logs method, path (never the query string: it may carry codes), status and latency."""
+    rid = secrets.token_hex(8)
+    request[keys.REQUEST_ID] = rid
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        if not response.prepared:
+            response.headers[REQUEST_ID] = rid
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        if log.isEnabledFor(logging.INFO):
+            log.info("request", extra={"fields": {
+                "rid": rid, "method": request.method, "path": request.path, "status": status,
+                "ms": round((time.perf_counter() - start) * 1000, 2)}})
+
+
+ERROR_TITLES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Not allowed", "This form has expired or did not come from this site. Go back, reload, and try again."),
+    404: ("Page not found", "There is nothing at this address."),
+    405: ("Not allowed", "This page does not accept that kind of request."),
+    413: ("Too large", "What you sent is larger than infer0 accepts."),
+    429: ("Slow down", "Too many requests. Wait a moment and try again."),
+    500: ("Something went wrong", "infer0 hit an unexpected error. It has been logged; try again."),
+}
+
+
+def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
+    title, text = ERROR_TITLES.get(status, ERROR_TITLES[500] if status >= 500 else ERROR_TITLES[400])
+    return render(request, "errors/error.html",
+                  {"status": status, "title": title, "text": detail or text,
+                   "request_id": request.get(keys.REQUEST_ID)}, status=status)
+
+
+@web.middleware
+async def html_error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        page = error_page(request, exc.status)
+        for name in ("Allow", "Retry-After"):
+            if name in exc.headers:
+                page.headers[name] = exc.headers[name]
+        return page
+    except Exception:
+        errlog.exception("unhandled error", extra={"fields": {"rid": request.get(keys.REQUEST_ID),
+                                                              "path": request.path}})
+        return error_page(request, 500)

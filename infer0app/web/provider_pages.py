@@ -1,0 +1,142 @@
+"""The end user's provider connections: list, add, edit, test, remove, make default."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from .. import keys
+from ..services import providers as svc
+from ..services.errors import NotFound, ServiceError
+from ..services.provider_kinds import KINDS
+from .forms import field, read_form
+from .render import render
+from .session import require_user
+
+log = logging.getLogger("infer0.web")
+
+
+def _conn_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+
+
+def _form_values(form) -> dict:
+    def get(name: str, limit: int = 2048) -> str:
+        return field(form, name, limit)
+    return {"kind": get("kind", 60), "name": get("name"), "base_url": get("base_url"),
+            "model": get("model"), "api_key": get("api_key"), "api_version": get("api_version", 100)}
+
+
+async def _page(request, *, status=200, **extra):
+    session = request[keys.SESSION]
+    store = request.config_dict[keys.STORE]
+    conns = await store.run(svc.list_connections, session.user_id)
+    ctx = {"connections": conns, "kinds": KINDS, "models_of": svc.connection_models,
+           "form": {"kind": "openai"}}
+    ctx.update(extra)
+    return render(request, "dashboard/providers.html", ctx, status=status)
+
+
+@require_user
+async def list_page(request: web.Request):
+    added = request.query.get("added")
+    return await _page(request, notice="Connection saved. Test it to load its models." if added else None)
+
+
+@require_user
+async def add(request: web.Request):
+    form = await read_form(request)
+    values = _form_values(form)
+    session = request[keys.SESSION]
+    store, vault = request.config_dict[keys.STORE], request.config_dict[keys.VAULT]
+    try:
+        conn = await store.run(svc.add_connection, vault, session.user_id, kind=values["kind"],
+                               name=values["name"], api_key=values["api_key"], base_url=values["base_url"],
+                               model=values["model"], options={"api_version": values["api_version"]},
+                               actor=f"user:{session.email}")
+    except ServiceError as exc:
+        values["api_key"] = ""  # never echo a key back into the page
+        return await _page(request, status=400, error=exc.message, error_field=exc.field, form=values)
+    nxt = form.get("next")
+    if isinstance(nxt, str) and nxt.startswith("/oauth/authorize?"):
+        raise web.HTTPSeeOther(nxt)
+    raise web.HTTPSeeOther(f"/providers?added={conn.id}#conn-{conn.id}")
+
+
+@require_user
+async def edit_form(request: web.Request):
+    session = request[keys.SESSION]
+    store = request.config_dict[keys.STORE]
+    try:
+        conn = await store.run(svc.get_connection, session.user_id, _conn_id(request))
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    return render(request, "dashboard/provider_edit.html",
+                  {"conn": conn, "kind": KINDS[conn.kind], "models": svc.connection_models(conn)})
+
+
+@require_user
+async def edit_submit(request: web.Request):
+    form = await read_form(request)
+    values = _form_values(form)
+    session = request[keys.SESSION]
+    store, vault = request.config_dict[keys.STORE], request.config_dict[keys.VAULT]
+    cid = _conn_id(request)
+    try:
+        await store.run(svc.update_connection, vault, session.user_id, cid, name=values["name"],
+                        base_url=values["base_url"], model=values["model"], api_key=values["api_key"] or None,
+                        options={"api_version": values["api_version"]}, actor=f"user:{session.email}")
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    except ServiceError as exc:
+        conn = await store.run(svc.get_connection, session.user_id, cid)
+        return render(request, "dashboard/provider_edit.html",
+                      {"conn": conn, "kind": KINDS[conn.kind], "models": svc.connection_models(conn),
+                       "error": exc.message, "error_field": exc.field}, status=400)
+    raise web.HTTPSeeOther(f"/providers#conn-{cid}")
+
+
+@require_user
+async def delete(request: web.Request):
+    session = request[keys.SESSION]
+    try:
+        await request.config_dict[keys.STORE].run(svc.delete_connection, session.user_id, _conn_id(request),
+                                                  actor=f"user:{session.email}")
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    raise web.HTTPSeeOther("/providers")
+
+
+@require_user
+async def make_default(request: web.Request):
+    session = request[keys.SESSION]
+    try:
+        await request.config_dict[keys.STORE].run(svc.set_default, session.user_id, _conn_id(request))
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    raise web.HTTPSeeOther("/providers")
+
+
+@require_user
+async def test(request: web.Request):
+    """Ask the provider for its model list: proves the key and URL work, and fills the model choice."""
+    from .connection_check import check_connection
+
+    session = request[keys.SESSION]
+    store, vault = request.config_dict[keys.STORE], request.config_dict[keys.VAULT]
+    cid = _conn_id(request)
+    try:
+        conn = await store.run(svc.get_connection, session.user_id, cid)
+    except NotFound:
+        raise web.HTTPNotFound() from None
+    try:
+        target = svc.target_for(vault, conn)
+    except ServiceError as exc:
+        return await _page(request, status=400, test_result={"id": cid, "ok": False, "message": exc.message})
+    ok, message, models = await check_connection(request.config_dict[keys.HTTP], target)
+    await store.run(svc.record_test, cid, ok, models)
+    return await _page(request, test_result={"id": cid, "ok": ok, "message": message})

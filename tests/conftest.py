@@ -1,0 +1,77 @@
+"""Fixtures: a fresh data dir per test, the real app through its factory on a loopback socket."""
+
+from __future__ import annotations
+
+import pytest
+
+from infer0app.app import create_app
+from infer0app.config import load_settings
+from tests.support.browser import Browser
+from tests.support.processes import ServerProcess
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    d = tmp_path / "data"
+    return d
+
+
+@pytest.fixture
+def make_settings(data_dir):
+    def make(**overrides):
+        flags = {"data_dir": str(data_dir)}
+        flags.update({k: (str(v) if v is not None else None) for k, v in overrides.items()})
+        return load_settings(flags, environ={})
+    return make
+
+
+@pytest.fixture
+async def server(aiohttp_server, make_settings):
+    """The real app (create_app) served on 127.0.0.1; returns the aiohttp TestServer."""
+
+    async def start(**overrides):
+        srv = await aiohttp_server(create_app(make_settings(**overrides)), host="127.0.0.1")
+        return srv
+
+    return start
+
+
+@pytest.fixture
+async def app_url(server):
+    srv = await server()
+    return str(srv.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def browser(app_url):
+    b = Browser(app_url)
+    yield b
+    await b.close()
+
+
+@pytest.fixture
+async def new_browser(app_url):
+    made = []
+
+    def make():
+        b = Browser(app_url)
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        await b.close()
+
+
+@pytest.fixture
+def serve_process(data_dir):
+    started = []
+
+    def start(*extra, **kw):
+        proc = ServerProcess(data_dir, *extra, **kw)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()

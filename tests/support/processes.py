@@ -1,0 +1,86 @@
+"""Running the real `infer0` command: CLI calls and a `serve` process on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli_env(extra: dict | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFER0_")}
+    env.update(extra or {})
+    return env
+
+
+def run_cli(*args: str, data_dir: Path | None = None, input: str | None = None,
+            env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "infer0app", *args]
+    if data_dir is not None:
+        argv += ["--data-dir", str(data_dir)]
+    return subprocess.run(argv, input=input, capture_output=True, text=True, cwd=ROOT,
+                          env=cli_env(env), timeout=timeout)
+
+
+def run_cli_json(*args: str, **kw):
+    proc = run_cli(*args, **kw)
+    assert proc.returncode == 0, f"{args} failed: {proc.stderr}"
+    return json.loads(proc.stdout)
+
+
+class ServerProcess:
+    """`python -m infer0app serve` on 127.0.0.1, logs captured to a file."""
+
+    def __init__(self, data_dir: Path, *extra: str, env: dict | None = None, port: int | None = None,
+                 command: list[str] | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(data_dir) / f"server-{self.port}.log"
+        argv = (command or [sys.executable, "-m", "infer0app"]) + [
+            "serve", "--data-dir", str(data_dir), "--port", str(self.port), *extra]
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                     env=cli_env(env))
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.logs()}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"server did not start:\n{self.logs()}")
+
+    def logs(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int | None = None, timeout: float = 15) -> int:
+        import signal as _signal
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or _signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
