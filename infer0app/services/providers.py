@@ -64,9 +64,7 @@ def _clean_text(value: str, limit: int, field_name: str, label: str) -> str:
 
 
 def _check_key(kind: ProviderKind, key: str | None, required: bool) -> str | None:
-    if key is None:
-        return None
-    key = key.strip()
+    key = (key or "").strip()
     if not key:
         if kind.needs_key and required:
             raise ValidationError(f"{kind.label} needs an API key.", field="api_key")

@@ -48,7 +48,7 @@ class ServerProcess:
                  command: list[str] | None = None):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = Path(data_dir) / f"server-{self.port}.log"
+        self.log_path = Path(data_dir).parent / f"server-{self.port}.log"
         argv = (command or [sys.executable, "-m", "infer0app"]) + [
             "serve", "--data-dir", str(data_dir), "--port", str(self.port), *extra]
         self._log = open(self.log_path, "wb")
@@ -70,7 +70,8 @@ class ServerProcess:
         raise RuntimeError(f"server did not start:\n{self.logs()}")
 
     def logs(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self, sig: int | None = None, timeout: float = 15) -> int:

@@ -1,0 +1,100 @@
+"""Running the server: health, request logs, security headers, start-up errors, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from tests.support.processes import ROOT, cli_env, free_port, run_cli_json
+
+PAGES = ["/", "/login", "/signup", "/providers", "/nope", "/healthz"]
+
+
+async def test_healthz(browser):
+    resp, body = await browser.get("/healthz")
+    assert resp.status == 200 and json.loads(body) == {"status": "ok",
+                                                       "checks": {"database": True, "keyring": True}}
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_security_headers_on_every_page(browser, path):
+    await browser.signup("h@example.com")
+    resp, _ = await browser.get(path)
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_first_start_creates_database_and_private_keyring_and_reuses_them(data_dir, serve_process):
+    server = serve_process()
+    assert (data_dir / "infer0.sqlite3").exists()
+    keyring = data_dir / "keyring.json"
+    assert keyring.stat().st_mode & 0o777 == 0o600
+    first = keyring.read_bytes()
+    assert "infer0 serving on" in server.logs() and str(data_dir.resolve()) in server.logs()
+    assert server.stop() == 0
+    serve_process()
+    assert keyring.read_bytes() == first
+
+
+def test_request_log_lines_have_id_and_never_secrets(data_dir, serve_process):
+    run_cli_json("users", "create", "--email", "a@example.com", "--password-stdin", data_dir=data_dir,
+                 input="a long enough password\n")
+    server = serve_process("--log-format", "json")
+    secret_query = "code=SECRETCODE123&state=zzz"
+    try:
+        urllib.request.urlopen(f"{server.url}/login?{secret_query}", timeout=5).read()
+        data = b"email=a%40example.com&password=a+long+enough+password&csrf_token=bad"
+        urllib.request.urlopen(urllib.request.Request(f"{server.url}/login", data=data), timeout=5)
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 403
+        request_id = exc.headers["X-Request-Id"]
+    server.stop()
+    lines = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
+    requests = [entry for entry in lines if entry["msg"] == "request"]
+    assert {(r["method"], r["path"], r["status"]) for r in requests} >= {("GET", "/login", 200),
+                                                                         ("POST", "/login", 403)}
+    assert all(len(r["rid"]) == 16 and r["ms"] >= 0 for r in requests)
+    assert any(r["rid"] == request_id for r in requests)
+    assert "SECRETCODE123" not in server.logs() and "long enough password" not in server.logs()
+
+
+def test_sigterm_shuts_down_cleanly(serve_process):
+    server = serve_process()
+    assert server.stop(signal.SIGTERM) == 0
+
+
+def _serve_once(data_dir) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "infer0app", "serve", "--data-dir", str(data_dir),
+                           "--port", str(free_port())], capture_output=True, text=True, cwd=ROOT,
+                          env=cli_env(), timeout=30)
+
+
+def test_missing_keyring_with_secrets_refuses_to_start_and_creates_nothing(data_dir):
+    run_cli_json("users", "create", "--email", "a@example.com", data_dir=data_dir)
+    run_cli_json("providers", "add", "--user", "a@example.com", "--kind", "openai", "--api-key-stdin",
+                 data_dir=data_dir, input="sk-abcdefghijklmnop\n")
+    (data_dir / "keyring.json").unlink()
+    proc = _serve_once(data_dir)
+    assert proc.returncode == 1 and "keyring.json is missing" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (data_dir / "keyring.json").exists()
+
+
+def test_damaged_keyring_refuses_to_start_and_is_left_alone(data_dir):
+    run_cli_json("users", "create", "--email", "a@example.com", data_dir=data_dir)
+    (data_dir / "keyring.json").write_text("garbage")
+    proc = _serve_once(data_dir)
+    assert proc.returncode == 1 and "damaged" in proc.stderr and str(data_dir / "keyring.json") in proc.stderr
+    assert (data_dir / "keyring.json").read_text() == "garbage"
+
+
+def test_bad_setting_is_one_line(data_dir):
+    proc = subprocess.run([sys.executable, "-m", "infer0app", "serve", "--port", "banana"],
+                          capture_output=True, text=True, cwd=ROOT, env=cli_env(), timeout=30)
+    assert proc.returncode == 2 and "--port" in proc.stderr and "Traceback" not in proc.stderr

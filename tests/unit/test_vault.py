@@ -1,0 +1,81 @@
+"""Envelope encryption and the keyring file."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from infer0app.vault import envelope
+from infer0app.vault.keyring import KeyringError, Vault, open_or_create
+
+
+@pytest.fixture
+def vault(tmp_path):
+    return Vault.create(tmp_path / "keyring.json")
+
+
+def test_round_trip_and_distinct_ciphertexts(vault):
+    aad = envelope.provider_aad("uid1", 1)
+    a = vault.seal("sk-secret-value", aad)
+    b = vault.seal("sk-secret-value", aad)
+    assert a.ciphertext != b.ciphertext and a.wrapped_dek != b.wrapped_dek  # fresh DEK and nonce
+    assert b"sk-secret" not in a.ciphertext
+    assert vault.open(a, aad) == "sk-secret-value"
+    assert a.kek_id == vault.primary
+
+
+@pytest.mark.parametrize("other_aad", [envelope.provider_aad("uid2", 1), envelope.provider_aad("uid1", 2)])
+def test_ciphertext_moved_to_another_row_or_owner_fails(vault, other_aad):
+    sealed = vault.seal("sk-secret-value", envelope.provider_aad("uid1", 1))
+    with pytest.raises(envelope.SealError):
+        vault.open(sealed, other_aad)
+
+
+def test_tampered_ciphertext_fails(vault):
+    aad = envelope.provider_aad("u", 1)
+    sealed = vault.seal("sk-x", aad)
+    broken = envelope.Sealed(sealed.kek_id, sealed.wrapped_dek, sealed.ciphertext[:-1] + b"\0")
+    with pytest.raises(envelope.SealError):
+        vault.open(broken, aad)
+
+
+def test_rewrap_keeps_ciphertext_and_opens_under_new_kek(vault):
+    aad = envelope.provider_aad("u", 1)
+    sealed = vault.seal("sk-rotate-me", aad)
+    new_key = os.urandom(32)
+    moved = envelope.rewrap(sealed, aad, vault.keys[sealed.kek_id].key, "kek-new", new_key)
+    assert moved.ciphertext == sealed.ciphertext and moved.kek_id == "kek-new"
+    assert envelope.open_sealed(moved, aad, new_key) == b"sk-rotate-me"
+    with pytest.raises(envelope.SealError):
+        envelope.open_sealed(moved, aad, vault.keys[sealed.kek_id].key)
+
+
+def test_keyring_file_is_private_and_reloads(tmp_path, vault):
+    path = tmp_path / "keyring.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = Vault.load(path)
+    assert again.primary == vault.primary and again.keys[vault.primary].key == vault.keys[vault.primary].key
+
+
+def test_missing_keyring_is_not_recreated_when_secrets_exist(tmp_path):
+    with pytest.raises(KeyringError, match="missing") as err:
+        open_or_create(tmp_path / "keyring.json", allow_create=False)
+    assert str(tmp_path / "keyring.json") in str(err.value)
+    assert not (tmp_path / "keyring.json").exists()
+
+
+def test_damaged_keyring_is_reported_and_left_untouched(tmp_path):
+    path = tmp_path / "keyring.json"
+    path.write_text('{"format": "infer0-keyring/1", "keys": [')
+    with pytest.raises(KeyringError, match="damaged") as err:
+        open_or_create(path, allow_create=True)
+    assert str(path) in str(err.value)
+    assert path.read_text() == '{"format": "infer0-keyring/1", "keys": ['
+    data = json.loads(Vault.create(tmp_path / "k2.json").to_json())
+    data["keys"][0]["key"] = "short"
+    path.write_text(json.dumps(data))
+    with pytest.raises(KeyringError, match="damaged"):
+        Vault.load(path)
