@@ -33,42 +33,50 @@ _PASSED_HEADERS = ("retry-after", "retry-after-ms")
 
 
 def upstream_error(
-    route: Route, status: int, failure: UpstreamFailure, headers: Mapping[str, str] | None = None
+    route: Route,
+    status: int | None,
+    failure: UpstreamFailure,
+    headers: Mapping[str, str] | None = None,
+    *,
+    for_user: bool = False,
 ) -> GatewayError:
+    """Map a provider failure (`status` None: an error event inside a 200 stream).
+
+    Messages address the app ("the user's key ... send the user to the dashboard");
+    `for_user=True` words them for the user on the dashboard itself ("Test connection").
+    """
     label = route.provider_label
     said = redact(failure.message.strip(), route.api_key)[:1000]
     detail = f" ({label} said: {said})" if said else ""
+    whose, hint = ("This", "") if for_user else ("The user's", f" {DASHBOARD_HINT}")
     cat = failure.category
     if cat == "auth":
         return GatewayError(
             424,
-            f"The user's {label} API key was rejected by {label}{detail}. {DASHBOARD_HINT}",
+            f"{whose} {label} API key was rejected by {label}{detail}.{hint}",
             type="provider_error",
             code="provider_auth_failed",
         )
     if cat == "payment":
         return GatewayError(
             424,
-            f"The user's {label} account cannot pay for this request{detail}. {DASHBOARD_HINT}",
+            f"{whose} {label} account cannot pay for this request{detail}.{hint}",
             type="provider_error",
             code="provider_quota_exceeded",
         )
     if cat == "not_found":
         return GatewayError(
             424,
-            f"{label} does not know the user's configured model {route.model!r}{detail}. {DASHBOARD_HINT}",
+            f"{label} does not know the configured model {route.model!r}{detail}.{hint}",
             type="provider_error",
             code="provider_model_not_found",
         )
     if cat == "rate_limit":
-        passed = {}
-        for name in _PASSED_HEADERS:
-            value = (headers or {}).get(name)
-            if value:
-                passed[name] = value
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        passed = {name: lowered[name] for name in _PASSED_HEADERS if lowered.get(name)}
         return GatewayError(
             429,
-            f"The user's {label} account is rate limited{detail}. Retry later.",
+            f"{whose} {label} account is rate limited{detail}. Retry later.",
             type="rate_limit_error",
             code="provider_rate_limited",
             headers=passed,
@@ -76,7 +84,7 @@ def upstream_error(
     if cat == "server":
         return GatewayError(
             502,
-            f"{label} failed to answer (upstream status {status}){detail}.",
+            f"{label} failed to answer{f' (upstream status {status})' if status else ''}{detail}.",
             type="api_error",
             code="provider_unavailable",
         )
@@ -117,5 +125,4 @@ def bad_response_error(route: Route, what: str = "an unreadable response") -> Ga
 
 def stream_error(route: Route, category: str, message: str) -> GatewayError:
     """An error event that arrived inside a 200 stream (e.g. Anthropic `overloaded_error`)."""
-    status = {"auth": 401, "rate_limit": 429, "bad_request": 400, "payment": 402, "not_found": 404}.get(category, 500)
-    return upstream_error(route, status, UpstreamFailure(category, message))
+    return upstream_error(route, None, UpstreamFailure(category, message))

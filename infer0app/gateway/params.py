@@ -104,7 +104,7 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
             raise reject("n", "`n` > 1 (several choices)")
     if out.get("logprobs") and "logprobs" not in caps:
         raise reject("logprobs", "`logprobs`")
-    if out.get("top_logprobs") is not None and "logprobs" not in caps:
+    if out.get("top_logprobs") and "logprobs" not in caps:
         raise reject("top_logprobs", "`top_logprobs`")
     if out.get("tools") and "tools" not in caps:
         raise reject("tools", "Tool calling (`tools`)")

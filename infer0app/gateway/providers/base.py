@@ -36,8 +36,6 @@ CAPABILITIES: frozenset[str] = frozenset(
     }
 )
 
-ALL_CAPABILITIES = CAPABILITIES
-
 
 @dataclass(frozen=True)
 class ParamSupport:
@@ -71,7 +69,7 @@ class Route:
     base_url: str
     api_key: str | None = field(default=None, repr=False)
     model: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def provider_label(self) -> str:
@@ -216,6 +214,16 @@ class StreamTranslator(Protocol):
     model: str | None
     error: GatewayError | None
     error_before_output: bool
+
+    @property
+    def started(self) -> bool:
+        """A content frame went out: from here on errors become chunks, not statuses."""
+        ...
+
+    @property
+    def done(self) -> bool:
+        """The provider said the stream is complete (no need to read further)."""
+        ...
 
     def feed(self, event: SSEEvent) -> list[bytes]: ...
 

@@ -135,6 +135,14 @@ class PassthroughTranslator:
         self._done = False
         self._finished = False
 
+    @property
+    def started(self) -> bool:
+        return self._out > 0
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
     def rewrite(self, data: str) -> str:
         """Hook for providers whose chunks need a fix (see gemini.py)."""
         return data

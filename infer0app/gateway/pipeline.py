@@ -1,0 +1,302 @@
+"""The I/O shell of the chat pipeline - the only gateway module doing HTTP.
+
+    result = await complete(http, route, body)            # non-streaming
+    result = await stream(http, route, body)              # streaming
+    async with result:
+        async for frame in result: await response.write(frame)
+    record(result.usage)
+
+`http` is the app's one shared `aiohttp.ClientSession`; `route` says where the call
+goes (provider, model, key); `body` is the app's decoded JSON request (use
+`params.parse_body` for raw bytes). Both calls apply the params policy first (400 on a
+contract break, advisory params dropped and listed in `dropped_params`).
+
+Errors before any byte reached the app raise `GatewayError` (status, OpenAI error
+object, extra headers such as `retry-after`) - see `gateway/errors.py` for the status
+codes. Once a stream has started, failures become an OpenAI error chunk followed by
+`data: [DONE]`, so the app's SDK raises and the connection ends cleanly.
+
+Cancellation: leaving the `async with` block, calling `aclose()`, or the handler task
+being cancelled while awaiting the next frame closes the upstream connection at once,
+so a client hanging up cancels the upstream request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from infer0app.gateway.errors import bad_response_error, timeout_error, unreachable_error, upstream_error
+from infer0app.gateway.params import dropped_header, prepare
+from infer0app.gateway.providers.base import GatewayError, Route, UpstreamRequest, Usage
+from infer0app.gateway.providers.registry import get_adapter
+from infer0app.gateway.sse import SSEParser
+
+log = logging.getLogger(__name__)
+
+#: connect within 10 s; for a stream, at most 300 s between two reads.
+DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=300)
+LIST_TIMEOUT = aiohttp.ClientTimeout(total=20, sock_connect=10)
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """A finished non-streaming call. `body` is OpenAI `chat.completion` JSON whose
+    `model` is the model that answered; answer it with `status` and `headers`."""
+
+    status: int
+    body: bytes
+    usage: Usage | None
+    model: str
+    dropped_params: tuple[str, ...]
+    content_type: str = "application/json"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return dropped_header(self.dropped_params)
+
+
+async def complete(
+    http: aiohttp.ClientSession,
+    route: Route,
+    body: Mapping[str, Any],
+    *,
+    timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    clock: Callable[[], float] = time.time,
+) -> ChatResult:
+    adapter = get_adapter(route.wire)
+    prepared = prepare(route, body, adapter)
+    created = int(clock())
+    if adapter.local:
+        parsed = adapter.respond(route, prepared.body, created=created)
+        return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.dropped)
+    req = adapter.build_request(route, prepared.body, stream=False)
+    try:
+        async with await _send(http, route, req, timeout) as resp:
+            raw = await resp.read()
+            status = resp.status
+            if status >= 300:
+                raise upstream_error(route, status, adapter.read_error(status, raw), resp.headers)
+    except TimeoutError:
+        raise timeout_error(route) from None
+    except aiohttp.ClientError:
+        raise unreachable_error(route) from None
+    try:
+        parsed = adapter.parse_response(route, raw, created=created)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise bad_response_error(route) from None
+    return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.dropped)
+
+
+class StreamResult:
+    """An open stream of OpenAI SSE frames (bytes), ending with `data: [DONE]\\n\\n`.
+
+    Iterate it once. `usage` (None until the provider reported it) and `model` are
+    filled in as frames pass; read them after iteration. Use `async with` (or call
+    `aclose()`) so the upstream connection is released even if iteration stops early.
+    """
+
+    status = 200
+    content_type = "text/event-stream"
+
+    def __init__(
+        self,
+        route: Route,
+        dropped: tuple[str, ...],
+        *,
+        translator: Any = None,
+        response: aiohttp.ClientResponse | None = None,
+        frames: list[bytes] | None = None,
+        usage: Usage | None = None,
+    ) -> None:
+        self.route = route
+        self.dropped_params = dropped
+        self._translator = translator
+        self._resp = response
+        self._parser = SSEParser()
+        self._pending: deque[bytes] = deque(frames or ())
+        self._fixed_usage = usage
+        self._eof = response is None
+        self._closed = False
+
+    @property
+    def usage(self) -> Usage | None:
+        return self._translator.usage if self._translator is not None else self._fixed_usage
+
+    @property
+    def model(self) -> str:
+        return (self._translator.model if self._translator is not None else None) or self.route.model
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return dropped_header(self.dropped_params)
+
+    @property
+    def error(self) -> GatewayError | None:
+        """The error that ended the stream, if one did (it was sent as a chunk)."""
+        return self._translator.error if self._translator is not None else None
+
+    async def _pump(self, *, raise_errors: bool) -> None:
+        assert self._resp is not None
+        tr = self._translator
+        try:
+            chunk = await self._resp.content.readany()
+        except TimeoutError:
+            err = timeout_error(self.route)
+        except aiohttp.ClientError:
+            err = unreachable_error(self.route)
+        else:
+            frames: list[bytes] = []
+            events = self._parser.feed(chunk) if chunk else self._parser.flush()
+            try:
+                for event in events:
+                    frames.extend(tr.feed(event))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                log.warning("unreadable stream event from %s", self.route.provider_label, exc_info=True)
+                frames.extend(tr.abort(bad_response_error(self.route, "an unreadable stream event")))
+                self._pending.extend(frames)
+                self._eof = True
+                self._close(clean=False)
+                return
+            if not chunk or tr.error is not None or getattr(tr, "done", False):
+                frames.extend(tr.finish())
+                self._eof = True
+                self._close(clean=True)  # release(): pooled if the body ended, else dropped
+            self._pending.extend(frames)
+            return
+        if raise_errors:
+            raise err
+        self._pending.extend(tr.abort(err))
+        self._eof = True
+        self._close(clean=False)
+
+    async def _prime(self) -> None:
+        """Read until the first content frame, so early failures are real HTTP errors."""
+        tr = self._translator
+        try:
+            while not self._eof and not tr.started and tr.error is None:
+                await self._pump(raise_errors=True)
+        except BaseException:
+            self._close(clean=False)
+            raise
+        if tr.error is not None and tr.error_before_output:
+            self._close(clean=False)
+            raise tr.error
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                while self._pending:
+                    yield self._pending.popleft()
+                if self._eof or self._closed:
+                    return
+                await self._pump(raise_errors=False)
+        finally:
+            self._close(clean=self._eof)
+
+    def _close(self, *, clean: bool) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._resp is not None:
+            if clean:
+                self._resp.release()
+            else:
+                self._resp.close()  # drops the connection: the provider sees the hang-up
+
+    async def aclose(self) -> None:
+        self._close(clean=False)
+
+    async def __aenter__(self) -> StreamResult:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._close(clean=False)
+
+
+async def stream(
+    http: aiohttp.ClientSession,
+    route: Route,
+    body: Mapping[str, Any],
+    *,
+    timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+    clock: Callable[[], float] = time.time,
+) -> StreamResult:
+    adapter = get_adapter(route.wire)
+    prepared = prepare(route, body, adapter)
+    created = int(clock())
+    if adapter.local:
+        frames, usage = adapter.stream_frames(route, prepared.body, include_usage=prepared.include_usage, created=created)
+        return StreamResult(route, prepared.dropped, frames=frames, usage=usage)
+    req = adapter.build_request(route, prepared.body, stream=True)
+    translator = adapter.stream_translator(route, prepared.body, include_usage=prepared.include_usage, created=created)
+    try:
+        resp = await _send(http, route, req, timeout)
+    except TimeoutError:
+        raise timeout_error(route) from None
+    if resp.status >= 300:
+        try:
+            raw = await resp.read()
+        except (TimeoutError, aiohttp.ClientError):
+            raw = b""
+        finally:
+            resp.release()
+        raise upstream_error(route, resp.status, adapter.read_error(resp.status, raw), resp.headers)
+    result = StreamResult(route, prepared.dropped, translator=translator, response=resp)
+    await result._prime()
+    return result
+
+
+async def list_models(
+    http: aiohttp.ClientSession, route: Route, *, timeout: aiohttp.ClientTimeout = LIST_TIMEOUT
+) -> list[str]:
+    """The provider's model ids - what the dashboard's "Test connection" calls.
+    Raises GatewayError carrying the provider's own words on failure."""
+    adapter = get_adapter(route.wire)
+    if adapter.local:
+        return adapter.list_models(route)
+    req = adapter.models_request(route)
+    try:
+        async with await _send(http, route, req, timeout) as resp:
+            raw = await resp.read()
+            status = resp.status
+            if status >= 300:
+                failure = adapter.read_error(status, raw)
+                if failure.category == "not_found":
+                    raise GatewayError(
+                        424,
+                        f"{route.provider_label} has no model list at this address (HTTP 404). Check the base URL.",
+                        type="provider_error",
+                        code="provider_not_found",
+                    )
+                raise upstream_error(route, status, failure, resp.headers, for_user=True)
+    except TimeoutError:
+        raise timeout_error(route) from None
+    except aiohttp.ClientError:
+        raise unreachable_error(route) from None
+    try:
+        return adapter.parse_models(raw)
+    except (ValueError, TypeError, KeyError):
+        raise bad_response_error(route, "a model list infer0 cannot read") from None
+
+
+async def _send(
+    http: aiohttp.ClientSession, route: Route, req: UpstreamRequest, timeout: aiohttp.ClientTimeout
+) -> aiohttp.ClientResponse:
+    try:
+        return await http.request(
+            req.method, req.url, headers=dict(req.headers), data=req.body, timeout=timeout
+        )
+    except TimeoutError:
+        raise
+    except aiohttp.ClientError:
+        raise unreachable_error(route) from None

@@ -1,0 +1,36 @@
+"""Wire-format name -> adapter. Adapters are stateless, so one instance of each serves all
+calls; the table is read-only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Union
+
+from infer0app.gateway.providers.anthropic import AnthropicAdapter
+from infer0app.gateway.providers.azure import AzureAdapter
+from infer0app.gateway.providers.base import GatewayError
+from infer0app.gateway.providers.gemini import GeminiAdapter
+from infer0app.gateway.providers.openai_compat import OpenAICompatAdapter
+from infer0app.gateway.providers.sandbox import SandboxAdapter
+
+AnyAdapter = Union[OpenAICompatAdapter, AnthropicAdapter, GeminiAdapter, AzureAdapter, SandboxAdapter]
+
+ADAPTERS: Mapping[str, AnyAdapter] = MappingProxyType(
+    {
+        "openai": OpenAICompatAdapter(),
+        "anthropic": AnthropicAdapter(),
+        "gemini": GeminiAdapter(),
+        "azure": AzureAdapter(),
+        "sandbox": SandboxAdapter(),
+    }
+)
+
+
+def get_adapter(wire: str) -> AnyAdapter:
+    try:
+        return ADAPTERS[wire]
+    except KeyError:
+        raise GatewayError(
+            502, f"infer0 has no adapter for wire format {wire!r}.", type="api_error", code="provider_misconfigured"
+        ) from None
