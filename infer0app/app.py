@@ -9,11 +9,21 @@ from aiohttp import web
 
 from . import __version__, keys
 from .api.health import healthz
+from .api.openapi import openapi_json
+from .api.target_cache import TargetCache
+from .api.usage_recorder import usage_recorder_ctx
+from .api.oauth_endpoints import metadata as oauth_metadata
+from .api.oauth_housekeeping import oauth_purge_ctx
+from .api.v1 import create_v1_app
 from .config import Settings
+from .oauth.bearer import TokenCache
+from .oauth.server import AuthorizationServer
 from .paths import templates_dir
 from .services.datadir import open_data_dir
 from .services.throttle import Throttle
 from .web.csrf import csrf_middleware
+from .web.filters import FILTERS as PAGE_FILTERS
+from .web.keyring_watch import keyring_watch_ctx
 from .web.middlewares import html_error_middleware, request_log_middleware
 from .web.routes import setup_page_routes
 from .web.security_headers import add_security_headers
@@ -32,15 +42,25 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.VAULT] = vault
     app[keys.THROTTLE] = Throttle()
     app[keys.EXTRAS] = {}
+    app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
+    app[keys.TOKEN_CACHE] = TokenCache()
 
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(templates_dir())),
                                autoescape=jinja2.select_autoescape(default=True))
     env.globals["version"] = __version__
+    env.filters.update(PAGE_FILTERS)
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_http_ctx)
+    app.cleanup_ctx.append(usage_recorder_ctx)  # after the store: flushed before it closes
+    app[keys.TARGETS] = TargetCache(store, vault)
+    app.cleanup_ctx.append(keyring_watch_ctx)  # KEK pick-up for rotation (services/runtime.py)
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/openapi.json", openapi_json)
+    app.router.add_get("/.well-known/oauth-authorization-server", oauth_metadata)
+    app.cleanup_ctx.append(oauth_purge_ctx)
+    app.add_subapp("/v1/", create_v1_app())
     setup_page_routes(app)
     return app
 
@@ -58,3 +78,4 @@ async def _http_ctx(app: web.Application):
     app[keys.HTTP] = session
     yield
     await session.close()
+

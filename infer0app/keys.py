@@ -9,15 +9,26 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from .config import Settings
+    from .api.target_cache import TargetCache
+    from .api.usage_recorder import UsageRecorder
     from .store.database import Store
     from .vault.keyring import Vault
     from .services.throttle import Throttle
+    from .oauth.bearer import TokenCache
+    from .oauth.server import AuthorizationServer
 
 SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 STORE: web.AppKey["Store"] = web.AppKey("store")
 VAULT: web.AppKey["Vault"] = web.AppKey("vault")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
 THROTTLE: web.AppKey["Throttle"] = web.AppKey("throttle")
+# The OAuth 2.0 authorization server (authlib core + our aiohttp integration, oauth/server.py).
+OAUTH_SERVER: web.AppKey["AuthorizationServer"] = web.AppKey("oauth_server")
+# Resolved bearer tokens, cached for at most a second (oauth/bearer.py).
+TOKEN_CACHE: web.AppKey["TokenCache"] = web.AppKey("token_cache")
+# The gateway's in-memory caches and the background usage writer (api/).
+TARGETS: web.AppKey["TargetCache"] = web.AppKey("targets")
+USAGE: web.AppKey["UsageRecorder"] = web.AppKey("usage_recorder")
 # Filled by later subsystems (OAuth server, gateway caches, usage recorder).
 EXTRAS: web.AppKey[dict[str, Any]] = web.AppKey("extras")
 

@@ -1,5 +1,9 @@
 """CLI subcommands; each module offers `register(subparsers)`."""
 
 from . import backup, providers, serve, users
+from . import admin, kek, tokens  # operator faces (issue 5)
+from . import apps  # OAuth clients (issue 3)
 
 COMMAND_MODULES = [serve, users, providers, backup]
+COMMAND_MODULES += [admin, tokens, kek]
+COMMAND_MODULES += [apps]

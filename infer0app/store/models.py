@@ -146,5 +146,18 @@ class SchemaMigration(BaseModel):
     applied_at = pw.FloatField(default=now)
 
 
+class ServerInstance(BaseModel):
+    """A running `infer0 serve`, refreshed by its keyring watcher (m0004, services/runtime.py)."""
+
+    instance_id = pw.CharField(max_length=32, primary_key=True)
+    pid = pw.IntegerField()
+    host = pw.CharField(max_length=255)
+    version = pw.CharField(max_length=40, default="")
+    started_at = pw.FloatField(default=now)
+    heartbeat_at = pw.FloatField(default=now, index=True)
+    kek_ids = pw.TextField(default="[]")  # JSON list of the KEK ids this server can open with
+    primary_kek = pw.CharField(max_length=64, default="")  # the KEK it seals new secrets with
+
+
 ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, AuthorizationCode, Token,
-              UsageEvent, AuditEvent, SchemaMigration]
+              UsageEvent, AuditEvent, SchemaMigration, ServerInstance]

@@ -14,6 +14,7 @@ holds secrets: the operator gets a message naming the file.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -53,6 +54,11 @@ class Vault:
         self.keys = keys
         self.hmac_key = hmac_key
         self._mtime = mtime
+        # What was loaded: the file's (mtime_ns, inode, size) and a digest of its bytes. The
+        # stat signature alone can miss two rewrites within one clock tick (coarse file
+        # timestamps, reused inode numbers), so watchers also compare content.
+        self._signature: tuple[int, int, int] | None = None
+        self._digest = b""
         self._lock = threading.Lock()
 
     # -- file ----------------------------------------------------------------------
@@ -70,8 +76,9 @@ class Vault:
     def load(cls, path: Path) -> "Vault":
         path = Path(path)
         try:
-            raw = path.read_bytes()
-            st = path.stat()
+            with open(path, "rb") as fh:  # stat the very file we read, not a later replacement
+                st = os.fstat(fh.fileno())
+                raw = fh.read()
         except FileNotFoundError:
             raise KeyringError(f"The keyring file {path} is missing. Restore it from your backup; "
                                "without it the stored provider keys cannot be decrypted.") from None
@@ -94,7 +101,10 @@ class Vault:
         except (ValueError, KeyError, TypeError):
             raise KeyringError(f"The keyring file {path} is damaged (not a valid infer0 keyring). "
                                "Restore it from your backup; it was left untouched.") from None
-        return cls(path, primary, keys, hmac_key, st.st_mtime)
+        vault = cls(path, primary, keys, hmac_key, st.st_mtime)
+        vault._signature = _signature(st)
+        vault._digest = hashlib.sha256(raw).digest()
+        return vault
 
     def to_json(self) -> bytes:
         return json.dumps({
@@ -110,10 +120,11 @@ class Vault:
         directory = self.path.parent
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".keyring-", dir=str(directory))
+        data = self.to_json()
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(self.to_json())
+                fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
@@ -126,25 +137,40 @@ class Vault:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-        self._mtime = self.path.stat().st_mtime
+        st = self.path.stat()
+        self._mtime, self._signature, self._digest = st.st_mtime, _signature(st), hashlib.sha256(data).digest()
 
-    def reload_if_changed(self) -> bool:
-        """Pick up a keyring rewritten by another process (rotation from the CLI or TUI)."""
+    def reload_if_changed(self, *, check_content: bool = False) -> bool:
+        """Pick up a keyring rewritten by another process (rotation from the CLI or TUI).
+
+        `check_content=True` also compares the file's bytes (about 1 KB) with what was loaded,
+        which catches rewrites the stat signature cannot tell apart; the server's keyring
+        watcher uses it. Raises KeyringError if the new file is damaged (the keys stay loaded).
+        """
         try:
-            mtime = self.path.stat().st_mtime
+            st = self.path.stat()
         except OSError:
             return False
-        if mtime == self._mtime:
+        if _signature(st) == self._signature and not check_content:
             return False
         fresh = Vault.load(self.path)
+        if fresh._digest == self._digest:
+            self._signature, self._mtime = fresh._signature, fresh._mtime
+            return False
         with self._lock:
-            self.primary, self.keys, self.hmac_key, self._mtime = (
-                fresh.primary, fresh.keys, fresh.hmac_key, fresh._mtime)
+            self.primary, self.keys, self.hmac_key = fresh.primary, fresh.keys, fresh.hmac_key
+            self._mtime, self._signature, self._digest = fresh._mtime, fresh._signature, fresh._digest
         return True
+
+    def state(self) -> tuple[str, list[str]]:
+        """(primary id, sorted ids of every KEK held), read consistently with a reload."""
+        with self._lock:
+            return self.primary, sorted(self.keys)
 
     # -- crypto --------------------------------------------------------------------
     def seal(self, secret: str, aad: bytes) -> envelope.Sealed:
-        kek = self.keys[self.primary]
+        with self._lock:  # primary and keys are swapped together by reload_if_changed
+            kek = self.keys[self.primary]
         return envelope.seal(secret.encode(), aad, kek.id, kek.key)
 
     def open(self, sealed: envelope.Sealed, aad: bytes) -> str:
@@ -155,6 +181,10 @@ class Vault:
         if kek is None:
             raise envelope.SealError(f"key-encryption key {sealed.kek_id} is not in the keyring {self.path}")
         return envelope.open_sealed(sealed, aad, kek.key).decode()
+
+
+def _signature(st: os.stat_result) -> tuple[int, int, int]:
+    return (st.st_mtime_ns, st.st_ino, st.st_size)
 
 
 def open_or_create(path: Path, *, allow_create: bool) -> Vault:

@@ -41,10 +41,16 @@ async def _page(request, *, status=200, **extra):
     return render(request, "dashboard/providers.html", ctx, status=status)
 
 
+def _authorize_next(value) -> str | None:
+    """Only a return to the OAuth consent page is honoured (never an open redirect)."""
+    return value if isinstance(value, str) and value.startswith("/oauth/authorize?") else None
+
+
 @require_user
 async def list_page(request: web.Request):
     added = request.query.get("added")
-    return await _page(request, notice="Connection saved. Test it to load its models." if added else None)
+    return await _page(request, notice="Connection saved. Test it to load its models." if added else None,
+                       next=_authorize_next(request.query.get("next")))
 
 
 @require_user
@@ -60,7 +66,8 @@ async def add(request: web.Request):
                                actor=f"user:{session.email}")
     except ServiceError as exc:
         values["api_key"] = ""  # never echo a key back into the page
-        return await _page(request, status=400, error=exc.message, error_field=exc.field, form=values)
+        return await _page(request, status=400, error=exc.message, error_field=exc.field, form=values,
+                           next=_authorize_next(form.get("next")))
     nxt = form.get("next")
     if isinstance(nxt, str) and nxt.startswith("/oauth/authorize?"):
         raise web.HTTPSeeOther(nxt)

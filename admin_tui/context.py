@@ -1,0 +1,48 @@
+"""What every screen needs: the opened data dir, and a way to call a service from a worker thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from infer0app.config import Settings
+from infer0app.paths import keyring_path
+from infer0app.services.operators import operator_actor
+
+T = TypeVar("T")
+
+
+@dataclass
+class AdminContext:
+    settings: Settings
+    store: Any  # infer0app.store.database.Store
+    actor: str
+
+    @classmethod
+    def open(cls, settings: Settings) -> "AdminContext":
+        """Open the data dir (never creating one). Raises StoreError, KeyringError or SchemaTooNew.
+
+        The keyring is loaded once here to check it is there and valid; screens read it from
+        the file each time (a rotation from the CLI may rewrite it while the TUI is open).
+        """
+        from infer0app.services.datadir import open_data_dir
+
+        store, _vault = open_data_dir(settings.data_dir, create=False)
+        store.db.close()  # this thread's connection; workers open their own
+        return cls(settings, store, operator_actor("admin-tui"))
+
+    @property
+    def keyring_file(self) -> Path:
+        return keyring_path(self.settings.data_dir)
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a service function `fn(store, ...)` on the calling (worker) thread's own connection."""
+        db = self.store.db
+        if not db.is_closed():
+            return fn(self.store, *args, **kwargs)
+        with db.connection_context():
+            return fn(self.store, *args, **kwargs)
+
+    def close(self) -> None:
+        self.store.close()

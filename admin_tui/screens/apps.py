@@ -1,0 +1,100 @@
+"""Apps: search; per app the owner, type, redirect URIs, created, users connected and request
+volume; disable / re-enable; revoke every grant and token of an app."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Input, Static
+
+from infer0app.services import admin_queries, apps, grants
+
+from ..format import cell, stamp
+from ..widgets import RecordTable
+from .base import AdminScreen
+
+
+class AppsScreen(AdminScreen):
+    MODE = "apps"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("d", "toggle_disabled", "Disable/enable"),
+        Binding("x", "revoke_all", "Revoke tokens"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="Search apps by name, client id or owner  (/)", id="search", classes="search",
+                    compact=True)
+        yield RecordTable([("App", 18), ("Owner", 20), ("Type", 6), ("Users", 5), ("Req 24h", 7), ("Status", 8)],
+                          id="apps-table")
+        yield Static("", id="app-detail", classes="detail")
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one("#apps-table", RecordTable)
+
+    def fetch_params(self) -> dict:
+        return {"search": self.query_one("#search", Input).value}
+
+    def fetch(self, search: str) -> list[admin_queries.AppRow]:
+        return self.ctx.call(admin_queries.list_apps, search)
+
+    def show(self, rows: list[admin_queries.AppRow]) -> None:
+        self.table.set_records(
+            (str(a.id), a, [cell(a.name), cell(a.owner_email), cell("public" if a.is_public else "conf."),
+                            cell(a.users_connected), cell(a.requests_day),
+                            cell("disabled", "bold red") if a.disabled else cell("active")])
+            for a in rows)
+        self.show_detail(self.table.selected)
+
+    def show_detail(self, a: admin_queries.AppRow | None) -> None:
+        box = self.query_one("#app-detail", Static)
+        if a is None:
+            box.update(Text("No app selected." if not self.table.row_count else "", style="dim"))
+            return
+        text = Text.assemble((a.name, "bold"), "  ", ("DISABLED" if a.disabled else "active",
+                                                      "bold red" if a.disabled else "green"),
+                             f"  {a.type} client {a.client_id}\n",
+                             f"Owner {a.owner_email}  created {stamp(a.created_at)}\n",
+                             f"users connected {a.users_connected}  requests 24h {a.requests_day}  "
+                             f"all time {a.requests_total}\n")
+        text.append("Redirect URIs:", style="bold")
+        for uri in a.redirect_uris:
+            text.append(f"\n  {uri}")
+        box.update(text)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail(self.table.selected)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_toggle_disabled(self) -> None:
+        a = self.table.selected
+        if a is None:
+            return
+        if a.disabled:
+            self.confirm_then(f"Re-enable the app {a.name}?", "It can start authorizations and its tokens work again.",
+                              apps.set_disabled, a.client_id, False, actor=self.ctx.actor,
+                              success=f"App {a.name} re-enabled.", yes_label="Enable")
+        else:
+            self.confirm_then(f"Disable the app {a.name}?",
+                              "It cannot start authorizations or obtain tokens, and its tokens stop working at once.",
+                              apps.set_disabled, a.client_id, True, actor=self.ctx.actor,
+                              success=f"App {a.name} disabled.", yes_label="Disable")
+
+    def action_revoke_all(self) -> None:
+        a = self.table.selected
+        if a is None:
+            return
+        self.confirm_then(f"Revoke every token of {a.name}?",
+                          f"All {a.users_connected} user grant(s) end; each user must authorize the app again.",
+                          grants.revoke_app_grants, a.id, actor=self.ctx.actor,
+                          success=lambda n: f"Revoked {n} grant(s) of {a.name}.", yes_label="Revoke")

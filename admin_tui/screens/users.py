@@ -1,0 +1,123 @@
+"""Users: search; per user the providers (masked key tail only), apps authorized, last sign-in;
+disable / re-enable (tokens stop working at once) and revoke all of a user's grants."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from infer0app.services import accounts, admin_queries, grants
+
+from ..format import ago, cell, stamp
+from ..widgets import RecordTable
+from .base import AdminScreen
+
+
+class UsersScreen(AdminScreen):
+    MODE = "users"
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search"),
+        Binding("d", "toggle_disabled", "Disable/enable"),
+        Binding("x", "revoke_all", "Revoke grants"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="Search users by email  (/)", id="search", classes="search", compact=True)
+        yield RecordTable([("Email", 32), ("Status", 8), ("Providers", 9), ("Apps", 4), ("Last sign-in", 12)],
+                          id="users-table")
+        yield Static("", id="user-detail", classes="detail")
+
+    @property
+    def table(self) -> RecordTable:
+        return self.query_one("#users-table", RecordTable)
+
+    def fetch_params(self) -> dict:
+        return {"search": self.query_one("#search", Input).value,
+                "selected": self.table.selected_key}
+
+    def fetch(self, search: str, selected: str | None) -> tuple[list, admin_queries.UserDetail | None]:
+        rows = self.ctx.call(admin_queries.list_users, search)
+        keep = next((r for r in rows if str(r.id) == selected), rows[0] if rows else None)
+        detail = self.ctx.call(admin_queries.user_detail, keep.id) if keep else None
+        return rows, detail
+
+    def show(self, data) -> None:
+        rows, detail = data
+        self.table.set_records(
+            (str(u.id), u, [cell(u.email), cell("disabled", "bold red") if u.disabled else cell("active"),
+                            cell(u.providers), cell(u.apps), cell(ago(u.last_login_at))])
+            for u in rows)
+        self.show_detail(detail if detail and self.table.selected_key == str(detail.user.id) else None)
+
+    def show_detail(self, d: admin_queries.UserDetail | None) -> None:
+        box = self.query_one("#user-detail", Static)
+        if d is None:
+            box.update(Text("No user selected." if not self.table.row_count else "", style="dim"))
+            return
+        u = d.user
+        text = Text.assemble((u.email, "bold"), "  ", ("DISABLED" if u.disabled else "active",
+                                                        "bold red" if u.disabled else "green"),
+                             f"  created {stamp(u.created_at)}  last sign-in {ago(u.last_login_at)}\n")
+        text.append(f"Providers ({len(d.providers)}):", style="bold")
+        for p in d.providers:
+            text.append(f"\n  {p.kind:<12} {p.name[:28]:<28} key {p.key_tail or '(none)'}"
+                        + ("  default" if p.is_default else ""))
+        text.append(f"\nApps authorized ({len(d.apps)}):", style="bold")
+        for a in d.apps:
+            text.append(f"\n  {a.name[:28]:<28} {a.client_id[:24]:<24} used {ago(a.last_used_at)}")
+        box.update(text)
+
+    # -- events -------------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.table.focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        user = self.table.selected
+        if user is not None:
+            self._detail(user.id)
+
+    class DetailLoaded(Message):
+        def __init__(self, detail: admin_queries.UserDetail | None):
+            super().__init__()
+            self.detail = detail
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _detail(self, user_id: int) -> None:
+        self.post_message(self.DetailLoaded(self.ctx.call(admin_queries.user_detail, user_id)))
+
+    def on_users_screen_detail_loaded(self, message: DetailLoaded) -> None:
+        if message.detail is not None and self.table.selected_key == str(message.detail.user.id):
+            self.show_detail(message.detail)
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_toggle_disabled(self) -> None:
+        user = self.table.selected
+        if user is None:
+            return
+        if user.disabled:
+            self.confirm_then(f"Re-enable {user.email}?", "They can sign in and their apps' tokens work again.",
+                              accounts.set_disabled, user.email, False, actor=self.ctx.actor,
+                              success=f"{user.email} re-enabled.", yes_label="Enable")
+        else:
+            self.confirm_then(f"Disable {user.email}?",
+                              "Their dashboard sessions end and every access token of theirs stops working at once.",
+                              accounts.set_disabled, user.email, True, actor=self.ctx.actor,
+                              success=f"{user.email} disabled.", yes_label="Disable")
+
+    def action_revoke_all(self) -> None:
+        user = self.table.selected
+        if user is None:
+            return
+        self.confirm_then(f"Revoke every app grant of {user.email}?",
+                          "Each app they authorized loses its tokens; they must authorize it again.",
+                          grants.revoke_user_grants, user.id, actor=self.ctx.actor,
+                          success=lambda n: f"Revoked {n} grant(s) of {user.email}.", yes_label="Revoke")

@@ -1,0 +1,127 @@
+"""POST /v1/chat/completions and GET /v1/models: thin handlers over the gateway pipeline.
+
+Per call: check the bearer token (cached ≤1 s, so revocation bites within a second), load
+the user's provider target (cached briefly, key decrypted in memory only), run the
+pipeline, answer or stream, and hand a usage record to the background recorder.
+"""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+from aiohttp import web
+
+from .. import keys
+from ..gateway import pipeline
+from ..gateway.params import parse_body
+from ..gateway.providers.base import GatewayError, Route
+from ..oauth.bearer import authenticate
+from ..services.usage_log import UsageRecord
+
+JSON = "application/json"
+
+
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """Connect within 10 s; then at most `seconds` between two reads from the provider."""
+    return aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, seconds), sock_read=seconds)
+
+
+def error_response(err: GatewayError) -> web.Response:
+    return web.Response(body=err.to_json(), status=err.status, content_type=JSON, headers=err.headers)
+
+
+def _not_configured(request: web.Request) -> GatewayError:
+    issuer = request.config_dict[keys.SETTINGS].issuer
+    return GatewayError(
+        409, "The user removed the provider connection this app was authorized to use. Ask them to choose "
+             f"one again at {issuer}/connections (or authorize the app again).",
+        type="invalid_request_error", code="provider_not_configured")
+
+
+async def _route_for(request: web.Request, ctx) -> Route:
+    if not ctx.provider_id:
+        raise _not_configured(request)
+    target = await request.config_dict[keys.TARGETS].get(ctx.provider_id, ctx.model or "")
+    if target is None:
+        raise _not_configured(request)
+    return Route(kind=target.kind, wire=target.wire, base_url=target.base_url, api_key=target.api_key,
+                 model=target.model, options=target.options)
+
+
+def _answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str, str]:
+    headers = {"x-infer0-provider": route.kind, "x-infer0-model": model, "Cache-Control": "no-store"}
+    headers.update(extra)
+    return headers
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    ctx = await authenticate(request)  # raises the 401 answer itself
+    started = time.perf_counter()
+    recorder = request.config_dict[keys.USAGE]
+    rec = UsageRecord(user_id=ctx.user_id, app_id=ctx.app_id, grant_id=ctx.grant_id,
+                      provider_kind=ctx.provider_kind or "", model=ctx.model or "", status=200,
+                      latency_ms=0.0, streamed=False)
+    try:
+        body = parse_body(await request.read())
+        route = await _route_for(request, ctx)
+        rec.provider_kind, rec.model = route.kind, route.model
+        http = request.config_dict[keys.HTTP]
+        timeout = request.config_dict[keys.SETTINGS].upstream_timeout
+        if body.get("stream") is True:
+            rec.streamed = True
+            return await _stream(request, http, route, body, rec, timeout)
+        result = await pipeline.complete(http, route, body, timeout=_timeout(timeout))
+    except GatewayError as err:
+        rec.status = err.status
+        return error_response(err)
+    finally:
+        rec.latency_ms = (time.perf_counter() - started) * 1000
+        if not rec.streamed or rec.status != 200:
+            recorder.record(rec)
+    _count(rec, result.usage)
+    rec.model = result.model
+    return web.Response(body=result.body, status=result.status, content_type=JSON,
+                        headers=_answer_headers(route, result.model, result.headers))
+
+
+def _count(rec: UsageRecord, usage) -> None:
+    if usage is not None:
+        rec.prompt_tokens, rec.completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        rec.cached_tokens = usage.cached_tokens
+
+
+async def _stream(request, http, route, body, rec: UsageRecord, timeout: float) -> web.StreamResponse:
+    result = await pipeline.stream(http, route, body, timeout=_timeout(timeout))
+    response = web.StreamResponse(status=200, headers=_answer_headers(route, route.model, result.headers))
+    response.content_type = "text/event-stream"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    started = time.perf_counter()
+    try:
+        async with result:
+            await response.prepare(request)
+            async for frame in result:
+                await response.write(frame)
+            await response.write_eof()
+        if result.error is not None:
+            rec.status = result.error.status
+    except (ConnectionResetError, ConnectionError):
+        rec.status = 499  # the client went away; leaving `async with` closed the upstream
+    finally:
+        rec.model = result.model
+        _count(rec, result.usage)
+        rec.latency_ms += (time.perf_counter() - started) * 1000
+        request.config_dict[keys.USAGE].record(rec)
+    return response
+
+
+async def list_models(request: web.Request) -> web.Response:
+    ctx = await authenticate(request)
+    try:
+        route = await _route_for(request, ctx)
+    except GatewayError as err:
+        return error_response(err)
+    created = int(time.time())
+    data = [{"id": route.model, "object": "model", "created": created, "owned_by": route.kind}]
+    return web.json_response({"object": "list", "data": data},
+                             headers={"x-infer0-provider": route.kind, "x-infer0-model": route.model})

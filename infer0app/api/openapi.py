@@ -1,0 +1,260 @@
+"""The OpenAPI 3.1 description of every /v1/* and OAuth endpoint, served at /openapi.json.
+
+Schemas describe what infer0 really answers (tests/integration/test_openapi.py validates
+live responses against them), so client generators and API fuzzers can work from it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+
+from aiohttp import web
+
+from .. import __version__, keys
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema_name)}}}
+
+
+OPENAI_ERRORS = {
+    "400": _json("OpenAIError", "Malformed request or a parameter the user's provider cannot honour."),
+    "401": _json("OpenAIError", "Missing, invalid, expired or revoked access token "
+                                "(WWW-Authenticate: Bearer error=\"invalid_token\")."),
+    "429": _json("OpenAIError", "Rate limited by the user's provider; Retry-After is passed on."),
+    "502": _json("OpenAIError", "The user's provider failed, or rejected the user's key (code provider_auth_failed)."),
+    "504": _json("OpenAIError", "The user's provider did not answer in time."),
+}
+OAUTH_ERRORS = {
+    "400": _json("OAuthError", "RFC 6749 §5.2 error."),
+    "401": _json("OAuthError", "Client authentication failed (invalid_client)."),
+    "429": _json("OAuthError", "Too many attempts for this client."),
+}
+
+TOKEN_FORM = {
+    "type": "object",
+    "required": ["grant_type"],
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
+        "code": {"type": "string"},
+        "redirect_uri": {"type": "string"},
+        "code_verifier": {"type": "string", "minLength": 43, "maxLength": 128},
+        "refresh_token": {"type": "string"},
+        "client_id": {"type": "string"},
+        "client_secret": {"type": "string"},
+        "scope": {"type": "string"},
+    },
+}
+CLIENT_AUTH = [{"clientSecretBasic": []}, {}]
+
+SCHEMAS: dict = {
+    "OpenAIError": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["message", "type"],
+                                 "properties": {"message": {"type": "string"}, "type": {"type": "string"},
+                                                "code": {"type": ["string", "null"]},
+                                                "param": {"type": ["string", "null"]}}}},
+    },
+    "OAuthError": {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "string", "enum": [
+            "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
+            "unsupported_grant_type", "invalid_scope", "access_denied", "slow_down", "server_error",
+            "unsupported_token_type", "temporarily_unavailable"]},
+            "error_description": {"type": "string"}, "error_uri": {"type": "string"}},
+    },
+    "TokenResponse": {
+        "type": "object", "required": ["access_token", "token_type", "expires_in"],
+        "properties": {"access_token": {"type": "string", "pattern": "^i0_at_"},
+                       "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"},
+                       "refresh_token": {"type": "string", "pattern": "^i0_rt_"},
+                       "scope": {"type": "string"}},
+    },
+    "Introspection": {
+        "type": "object", "required": ["active"],
+        "properties": {"active": {"type": "boolean"}, "scope": {"type": "string"},
+                       "client_id": {"type": "string"}, "username": {"type": "string"},
+                       "token_type": {"type": "string"}, "exp": {"type": "integer"}, "iat": {"type": "integer"},
+                       "sub": {"type": "string"}, "aud": {"type": ["string", "array"]}, "iss": {"type": "string"}},
+    },
+    "ServerMetadata": {
+        "type": "object",
+        "required": ["issuer", "authorization_endpoint", "token_endpoint", "response_types_supported",
+                     "code_challenge_methods_supported"],
+        "properties": {"issuer": {"type": "string"}, "authorization_endpoint": {"type": "string"},
+                       "token_endpoint": {"type": "string"}, "revocation_endpoint": {"type": "string"},
+                       "introspection_endpoint": {"type": "string"},
+                       "grant_types_supported": {"type": "array", "items": {"type": "string"}},
+                       "response_types_supported": {"type": "array", "items": {"type": "string"}},
+                       "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
+                       "code_challenge_methods_supported": {"type": "array", "items": {"const": "S256"}}},
+    },
+    "Me": {
+        "type": "object", "required": ["user_id", "client_id"],
+        "properties": {"user_id": {"type": ["integer", "string"]}, "client_id": {"type": "string"},
+                       "app": {}, "provider": {}, "model": {"type": ["string", "null"]},
+                       "scope": {"type": ["string", "null"]}},
+    },
+    "ChatMessage": {
+        "type": "object", "required": ["role"],
+        "properties": {"role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool"]},
+                       "content": {"type": ["string", "array", "null"]},
+                       "name": {"type": "string"}, "tool_calls": {"type": "array"},
+                       "tool_call_id": {"type": "string"}},
+    },
+    "ChatCompletionRequest": {
+        "type": "object", "required": ["messages"],
+        "properties": {
+            "model": {"type": "string", "description": "Ignored: the user's chosen model answers."},
+            "messages": {"type": "array", "minItems": 1, "items": _ref("ChatMessage")},
+            "stream": {"type": "boolean"},
+            "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
+            "tools": {"type": "array"}, "tool_choice": {"type": ["string", "object"]},
+            "parallel_tool_calls": {"type": "boolean"},
+            "response_format": {"type": "object"},
+            "temperature": {"type": "number"}, "top_p": {"type": "number"},
+            "max_tokens": {"type": "integer"}, "max_completion_tokens": {"type": "integer"},
+            "stop": {"type": ["string", "array"]}, "seed": {"type": "integer"}, "user": {"type": "string"},
+            "n": {"type": "integer"},
+        },
+    },
+    "ChatCompletion": {
+        "type": "object", "required": ["id", "object", "model", "choices"],
+        "properties": {
+            "id": {"type": "string"}, "object": {"const": "chat.completion"}, "created": {"type": "integer"},
+            "model": {"type": "string"},
+            "choices": {"type": "array", "items": {
+                "type": "object", "required": ["index", "message"],
+                "properties": {"index": {"type": "integer"},
+                               "message": {"type": "object", "required": ["role"],
+                                           "properties": {"role": {"const": "assistant"},
+                                                          "content": {"type": ["string", "null"]},
+                                                          "tool_calls": {"type": "array"}}},
+                               "finish_reason": {"type": ["string", "null"]}}}},
+            "usage": {"type": "object", "properties": {"prompt_tokens": {"type": "integer"},
+                                                       "completion_tokens": {"type": "integer"},
+                                                       "total_tokens": {"type": "integer"}}},
+        },
+    },
+    "ModelList": {
+        "type": "object", "required": ["object", "data"],
+        "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {
+            "type": "object", "required": ["id", "object"],
+            "properties": {"id": {"type": "string"}, "object": {"const": "model"},
+                           "created": {"type": "integer"}, "owned_by": {"type": "string"}}}}},
+    },
+    "Health": {
+        "type": "object", "required": ["status", "checks"],
+        "properties": {"status": {"type": "string", "enum": ["ok", "unavailable"]}, "checks": {"type": "object"}},
+    },
+}
+
+
+def _form_body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+
+
+PATHS: dict = {
+    "/oauth/authorize": {"get": {
+        "summary": "Send the end user here to authorize your app (HTML consent page).",
+        "tags": ["OAuth"],
+        "parameters": [
+            {"name": n, "in": "query", "required": r, "schema": {"type": "string"}}
+            for n, r in (("client_id", True), ("redirect_uri", True), ("response_type", True), ("state", False),
+                         ("scope", False), ("code_challenge", False), ("code_challenge_method", False))],
+        "responses": {"200": {"description": "Sign-in or consent page.", "content": {"text/html": {}}},
+                      "303": {"description": "Back to redirect_uri with code, state and iss (or an error)."},
+                      "400": {"description": "Unknown client or unregistered redirect_uri: an error page, "
+                                             "never a redirect.", "content": {"text/html": {}}}}}},
+    "/v1/oauth/token": {"post": {
+        "summary": "Exchange an authorization code, or a refresh token, for tokens.", "tags": ["OAuth"],
+        "security": CLIENT_AUTH, "requestBody": _form_body(TOKEN_FORM),
+        "responses": {"200": _json("TokenResponse", "Access token (1 hour) and refresh token (30 days)."),
+                      **OAUTH_ERRORS}}},
+    "/v1/oauth/refresh": {"post": {
+        "summary": "Refresh an access token (the hosted original's endpoint; same as grant_type=refresh_token).",
+        "tags": ["OAuth"], "security": CLIENT_AUTH, "requestBody": _form_body(TOKEN_FORM),
+        "responses": {"200": _json("TokenResponse", "A new access token and a rotated refresh token."),
+                      **OAUTH_ERRORS}}},
+    "/v1/oauth/revoke": {"post": {
+        "summary": "Revoke an access or refresh token (RFC 7009).", "tags": ["OAuth"], "security": CLIENT_AUTH,
+        "requestBody": _form_body({"type": "object", "required": ["token"],
+                                   "properties": {"token": {"type": "string"},
+                                                  "token_type_hint": {"type": "string"},
+                                                  "client_id": {"type": "string"},
+                                                  "client_secret": {"type": "string"}}}),
+        "responses": {"200": {"description": "Revoked (or already invalid)."}, **OAUTH_ERRORS}}},
+    "/v1/oauth/introspect": {"post": {
+        "summary": "Introspect a token (RFC 7662); client authentication required.", "tags": ["OAuth"],
+        "security": [{"clientSecretBasic": []}],
+        "requestBody": _form_body({"type": "object", "required": ["token"],
+                                   "properties": {"token": {"type": "string"},
+                                                  "token_type_hint": {"type": "string"}}}),
+        "responses": {"200": _json("Introspection", "Token state."), **OAUTH_ERRORS}}},
+    "/.well-known/oauth-authorization-server": {"get": {
+        "summary": "Authorization server metadata (RFC 8414).", "tags": ["OAuth"],
+        "responses": {"200": _json("ServerMetadata", "Metadata.")}}},
+    "/v1/me": {"get": {
+        "summary": "Who this access token acts for: user, app, provider kind and model (never the key).",
+        "tags": ["API"], "security": [{"bearerAuth": []}],
+        "responses": {"200": _json("Me", "The token's grant."), "401": OPENAI_ERRORS["401"]}}},
+    "/v1/chat/completions": {"post": {
+        "summary": "OpenAI-compatible chat completions, routed to the user's provider and model.",
+        "tags": ["API"], "security": [{"bearerAuth": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("ChatCompletionRequest")}}},
+        "responses": {
+            "200": {"description": "A chat completion, or with stream=true Server-Sent Events ending in "
+                                   "`data: [DONE]`. Headers x-infer0-provider and x-infer0-model name who "
+                                   "answered; x-infer0-dropped-params lists advisory parameters dropped.",
+                    "content": {"application/json": {"schema": _ref("ChatCompletion")},
+                                "text/event-stream": {"schema": {"type": "string"}}}},
+            **OPENAI_ERRORS}}},
+    "/v1/models": {"get": {
+        "summary": "The model(s) this token's grant uses, in OpenAI's list format.", "tags": ["API"],
+        "security": [{"bearerAuth": []}],
+        "responses": {"200": _json("ModelList", "Models."), "401": OPENAI_ERRORS["401"]}}},
+    "/healthz": {"get": {
+        "summary": "Database and keyring usable (for load balancers and systemd).", "tags": ["Operations"],
+        "responses": {"200": _json("Health", "Healthy."), "503": _json("Health", "Not healthy.")}}},
+}
+
+
+@lru_cache(maxsize=8)
+def _document_text(issuer: str) -> str:
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "infer0", "version": __version__,
+                 "description": "Bring-your-own-provider AI inference over OAuth 2.0. Apps obtain a token "
+                                "through the authorization code flow (PKCE for public clients) and call an "
+                                "OpenAI-compatible API that routes to the end user's own provider."},
+        "servers": [{"url": issuer}],
+        "paths": copy.deepcopy(PATHS),
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An i0_at_ access token."},
+                "clientSecretBasic": {"type": "http", "scheme": "basic",
+                                      "description": "client_id:client_secret (or send them in the form)."},
+                "oauth2": {"type": "oauth2", "flows": {"authorizationCode": {
+                    "authorizationUrl": f"{issuer}/oauth/authorize", "tokenUrl": f"{issuer}/v1/oauth/token",
+                    "refreshUrl": f"{issuer}/v1/oauth/refresh", "scopes": {}}}},
+            },
+        },
+    }
+    return json.dumps(doc, indent=1)
+
+
+def document(issuer: str) -> dict:
+    return json.loads(_document_text(issuer))
+
+
+async def openapi_json(request: web.Request) -> web.Response:
+    issuer = request.config_dict[keys.SETTINGS].issuer
+    return web.Response(text=_document_text(issuer), content_type="application/json",
+                        headers={"Access-Control-Allow-Origin": "*"})

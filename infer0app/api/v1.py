@@ -1,0 +1,143 @@
+"""The /v1 sub-app: the OpenAI-compatible API and the OAuth token endpoints.
+
+Mounted by `create_app` with `app.add_subapp("/v1/", create_v1_app())`. It has its own
+error middleware, so everything under /v1 answers JSON in its protocol's own language:
+
+- /v1/oauth/*: RFC 6749 §5.2 errors (`{"error", "error_description"}`);
+- everything else: OpenAI's error object (`{"error": {"message", "type", "code", "param"}}`),
+  also for unknown paths (404), wrong methods (405), oversized bodies and unexpected
+  exceptions (500, never a trace).
+
+CORS: any origin may call /v1 (browser apps need to), without credentials (no cookies are
+involved: clients authenticate with secrets, PKCE or bearer tokens). The HTML pages and
+/oauth/authorize never send CORS headers.
+
+API routes are listed in `add_api_routes`; add new /v1 endpoints there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from aiohttp import web
+
+from .. import keys
+from . import chat, me, oauth_endpoints
+
+log = logging.getLogger("infer0.error")
+
+CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
+CORS_EXPOSE = ("WWW-Authenticate, Retry-After, X-Request-Id, x-infer0-provider, x-infer0-model, "
+               "x-infer0-dropped-params")
+OPENAI_ERRORS = {
+    400: ("invalid_request_error", None, "The request could not be understood."),
+    401: ("invalid_request_error", "invalid_token", "Authentication required."),
+    403: ("invalid_request_error", "forbidden", "Not allowed."),
+    404: ("invalid_request_error", "not_found", "Unknown API path {path}."),
+    405: ("invalid_request_error", "method_not_allowed", "{method} is not allowed on {path}."),
+    413: ("invalid_request_error", "request_too_large", "The request body is too large."),
+    429: ("rate_limit_error", "rate_limited", "Too many requests."),
+    500: ("server_error", "internal_error", "infer0 hit an unexpected error; it has been logged."),
+}
+
+
+def create_v1_app() -> web.Application:
+    v1 = web.Application(middlewares=[cors_preflight_middleware, v1_error_middleware],
+                         client_max_size=1024 * 1024 * 8)
+    v1.on_response_prepare.append(add_cors_headers)
+    add_oauth_routes(v1)
+    add_api_routes(v1)
+    return v1
+
+
+def add_oauth_routes(v1: web.Application) -> None:
+    r = v1.router
+    r.add_post("/oauth/token", oauth_endpoints.token)
+    r.add_post("/oauth/refresh", oauth_endpoints.refresh)
+    r.add_post("/oauth/revoke", oauth_endpoints.revoke)
+    r.add_post("/oauth/introspect", oauth_endpoints.introspect)
+
+
+def add_api_routes(v1: web.Application) -> None:
+    """Bearer-protected API routes (the gateway adds /chat/completions and /models here)."""
+    r = v1.router
+    r.add_get("/me", me.me)
+    r.add_post("/chat/completions", chat.chat_completions)
+    r.add_get("/models", chat.list_models)
+
+
+# -- errors -------------------------------------------------------------------------------
+def is_oauth_path(path: str) -> bool:
+    return path.startswith("/v1/oauth/")
+
+
+def openai_error(status: int, message: str, *, error_type: str | None = None, code: str | None = None,
+                 headers=None) -> web.Response:
+    default_type, default_code, _ = OPENAI_ERRORS.get(status, OPENAI_ERRORS[500 if status >= 500 else 400])
+    body = {"error": {"message": message, "type": error_type or default_type, "code": code or default_code,
+                      "param": None}}
+    return web.json_response(body, status=status, headers=headers)
+
+
+def oauth_error(status: int, error: str, description: str, headers=None) -> web.Response:
+    hdrs = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    hdrs.update(headers or {})
+    return web.json_response({"error": error, "error_description": description}, status=status, headers=hdrs)
+
+
+def _generic(request: web.Request, status: int, headers) -> web.Response:
+    if is_oauth_path(request.path):
+        if status == 404:
+            return oauth_error(404, "invalid_request", f"No OAuth endpoint at {request.path}.")
+        if status == 405:
+            return oauth_error(405, "invalid_request", f"{request.method} is not allowed here; use POST.", headers)
+        if status >= 500:
+            return oauth_error(status, "server_error", "infer0 hit an unexpected error; it has been logged.")
+        return oauth_error(status, "invalid_request", "The request could not be understood.", headers)
+    _, _, template = OPENAI_ERRORS.get(status, OPENAI_ERRORS[500 if status >= 500 else 400])
+    return openai_error(status, template.format(path=request.path, method=request.method), headers=headers)
+
+
+@web.middleware
+async def v1_error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        passed = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After", "WWW-Authenticate")}
+        if exc.content_type == "application/json" and exc.text:
+            headers = {k: v for k, v in exc.headers.items() if k.lower() not in ("content-length", "content-type")}
+            return web.Response(status=exc.status, text=exc.text, content_type="application/json", headers=headers)
+        return _generic(request, exc.status, passed)
+    except asyncio.CancelledError:
+        raise
+    except json.JSONDecodeError:
+        if is_oauth_path(request.path):
+            return oauth_error(400, "invalid_request", "The request body is not valid.")
+        return openai_error(400, "The request body is not valid JSON.")
+    except Exception:
+        log.exception("unhandled error", extra={"fields": {"rid": request.get(keys.REQUEST_ID),
+                                                           "path": request.path}})
+        return _generic(request, 500, {})
+
+
+# -- CORS ---------------------------------------------------------------------------------
+@web.middleware
+async def cors_preflight_middleware(request: web.Request, handler):
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        allow_headers = request.headers.get("Access-Control-Request-Headers") or "Authorization, Content-Type"
+        return web.Response(status=204, headers={
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+            "Access-Control-Allow-Headers": allow_headers[:1000],
+            "Access-Control-Max-Age": "600",
+        })
+    return await handler(request)
+
+
+async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    response.headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSE)

@@ -1,0 +1,63 @@
+"""`infer0 apps create|list|disable|enable` — OAuth clients, for operators and scripts."""
+
+from __future__ import annotations
+
+from ..services import accounts
+from ..services import apps as svc
+from .common import add_data_dir, emit, iso, opened
+
+
+def register(sub) -> None:
+    p = sub.add_parser("apps", help="Register, list and disable OAuth apps.")
+    s = p.add_subparsers(dest="action", metavar="ACTION")
+    s.required = True
+    c = s.add_parser("create", help='Register an app; prints {"client_id", "client_secret"} (the secret only once; '
+                                    "public apps get none).")
+    c.add_argument("--owner", required=True, metavar="EMAIL", help="The developer account that owns the app.")
+    c.add_argument("--name", required=True)
+    c.add_argument("--redirect-uri", required=True, action="append", dest="redirect_uris", metavar="URI",
+                   help="A redirect URI (repeat for several): https, or http on 127.0.0.1, [::1] or localhost.")
+    c.add_argument("--homepage", default="", metavar="URL")
+    c.add_argument("--public", action="store_true",
+                   help="A public client (SPA, mobile, CLI): no secret, PKCE (S256) required.")
+    add_data_dir(c)
+    c.set_defaults(func=create)
+    ls = s.add_parser("list", help="List apps as JSON (never secrets).")
+    ls.add_argument("--owner", metavar="EMAIL", help="Only this developer's apps.")
+    add_data_dir(ls)
+    ls.set_defaults(func=list_)
+    for name, disabled in (("disable", True), ("enable", False)):
+        d = s.add_parser(name, help=f"{name.capitalize()} an app" + (
+            " (its tokens stop working and it cannot start new authorizations)." if disabled else "."))
+        d.add_argument("--client-id", required=True)
+        add_data_dir(d)
+        d.set_defaults(func=lambda args, disabled=disabled: set_disabled(args, disabled))
+
+
+def create(args) -> int:
+    with opened(args) as (store, _vault):
+        owner = accounts.get_user_by_email(store, args.owner)
+        app, secret = svc.create_app(store, owner.id, name=args.name, redirect_uris=args.redirect_uris,
+                                     homepage_url=args.homepage, public=args.public, actor="cli")
+    out = {"client_id": app.client_id}
+    if secret:
+        out["client_secret"] = secret
+    emit(out)
+    return 0
+
+
+def list_(args) -> int:
+    with opened(args) as (store, _vault):
+        owner_id = accounts.get_user_by_email(store, args.owner).id if args.owner else None
+        emit([{"client_id": a.client_id, "name": a.name, "owner": a.owner_email, "type": a.type_label,
+               "homepage_url": a.homepage_url, "redirect_uris": list(a.redirect_uris), "disabled": a.disabled,
+               "connected_users": svc.connected_users(store, a.id), "created_at": iso(a.created_at)}
+              for a in svc.list_apps(store, owner_id)])
+    return 0
+
+
+def set_disabled(args, disabled: bool) -> int:
+    with opened(args) as (store, _vault):
+        app = svc.set_disabled(store, args.client_id, disabled, actor="cli")
+    emit({"client_id": app.client_id, "disabled": app.disabled})
+    return 0

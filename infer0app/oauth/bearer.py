@@ -1,0 +1,104 @@
+"""Bearer access tokens on /v1 (RFC 6750, header only): `await authenticate(request) -> AccessContext`.
+
+Resolved tokens are cached in memory for at most a second, keyed by the token's SHA-256
+(never the token itself), so the hot path rarely touches SQLite while a revocation made by
+another process (the CLI, the admin TUI) still bites within one second. Failures raise an
+aiohttp HTTP error whose body is OpenAI's error object and whose WWW-Authenticate header
+follows RFC 6750, so the /v1 error middleware (and OpenAI SDKs) handle it as is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aiohttp import web
+
+from .. import keys
+from ..services import grants as grants_svc
+from ..services.grants import AccessContext
+from ..services.secrets_util import sha256_hex
+
+CACHE_TTL = 1.0
+CACHE_MAX = 50_000
+REALM = "infer0"
+
+
+class TokenCache:
+    """token hash -> (deadline, AccessContext | None); entries live CACHE_TTL seconds at most."""
+
+    def __init__(self, ttl: float = CACHE_TTL, max_entries: int = CACHE_MAX, clock=time.monotonic):
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: dict[str, tuple[float, AccessContext | None]] = {}
+
+    def get(self, token_hash: str) -> tuple[bool, AccessContext | None]:
+        hit = self._entries.get(token_hash)
+        if hit is None:
+            return False, None
+        if hit[0] <= self._clock():
+            self._entries.pop(token_hash, None)
+            return False, None
+        return True, hit[1]
+
+    def put(self, token_hash: str, ctx: AccessContext | None) -> None:
+        if len(self._entries) >= self.max_entries:
+            now = self._clock()
+            for key in [k for k, (deadline, _) in self._entries.items() if deadline <= now]:
+                del self._entries[key]
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+        self._entries[token_hash] = (self._clock() + self.ttl, ctx)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _openai_error(message: str, code: str, error_type: str = "invalid_request_error") -> str:
+    return json.dumps({"error": {"message": message, "type": error_type, "code": code, "param": None}})
+
+
+class InvalidTokenError(web.HTTPUnauthorized):
+    """401: missing, unknown, expired or revoked token (WWW-Authenticate: Bearer error="invalid_token")."""
+
+    def __init__(self, message: str):
+        challenge = f'Bearer realm="{REALM}", error="invalid_token", error_description="{message}"'
+        super().__init__(text=_openai_error(message, "invalid_token"), content_type="application/json",
+                         headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"})
+
+
+class TokenInURLError(web.HTTPBadRequest):
+    """400: a token sent in the URL is refused outright (RFC 6750 §2.3 is not supported)."""
+
+    def __init__(self):
+        message = "Send the access token in the Authorization header (Bearer), never in the URL."
+        challenge = f'Bearer realm="{REALM}", error="invalid_request", error_description="{message}"'
+        super().__init__(text=_openai_error(message, "invalid_request"), content_type="application/json",
+                         headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"})
+
+
+def bearer_token(request: web.Request) -> str:
+    if "access_token" in request.query:
+        raise TokenInURLError()
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    token = value.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.")
+    return token
+
+
+async def authenticate(request: web.Request) -> AccessContext:
+    """The live token's context, or InvalidTokenError / TokenInURLError."""
+    token = bearer_token(request)
+    if not token.startswith(grants_svc.ACCESS_PREFIX) or len(token) > 200:
+        raise InvalidTokenError("The access token is invalid, expired or revoked.")
+    token_hash = sha256_hex(token)
+    cache = request.config_dict[keys.TOKEN_CACHE]
+    hit, ctx = cache.get(token_hash)
+    if not hit:
+        ctx = await request.config_dict[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
+        cache.put(token_hash, ctx)
+    if ctx is None or ctx.expires_at <= time.time():
+        raise InvalidTokenError("The access token is invalid, expired or revoked.")
+    return ctx

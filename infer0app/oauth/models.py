@@ -1,0 +1,107 @@
+"""Our rows seen through authlib's model mixins (ClientMixin, AuthorizationCodeMixin, TokenMixin)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+
+from ..services import apps as apps_svc
+from ..services import grants as grants_svc
+from ..services.apps import AppView
+from ..services.grants import CodeRecord, TokenRecord
+
+CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
+GRANT_TYPES = ("authorization_code", "refresh_token")
+
+
+@dataclass(frozen=True)
+class EndUser:
+    id: int
+    email: str = ""
+
+    def get_user_id(self):
+        return self.id
+
+
+class Client(ClientMixin):
+    def __init__(self, app: AppView, store):
+        self.app = app
+        self._store = store
+
+    @property
+    def client_id(self) -> str:
+        return self.app.client_id
+
+    @property
+    def is_public(self) -> bool:
+        return self.app.is_public
+
+    def get_client_id(self):
+        return self.app.client_id
+
+    def get_default_redirect_uri(self):
+        # Only unambiguous: with several registered URIs the request must name one.
+        return self.app.redirect_uris[0] if len(self.app.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope):
+        return grants_svc.normalize_scope(scope)
+
+    def check_redirect_uri(self, redirect_uri):
+        return apps_svc.redirect_uri_matches(self.app.redirect_uris, redirect_uri, is_public=self.app.is_public)
+
+    def check_client_secret(self, client_secret):
+        return apps_svc.check_client_secret(self._store, self.app.client_id, client_secret)
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        if self.app.is_public:
+            return method == "none"
+        return method in CONFIDENTIAL_AUTH
+
+    def check_response_type(self, response_type):
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type):
+        return grant_type in GRANT_TYPES
+
+
+class AuthorizationCode(AuthorizationCodeMixin):
+    def __init__(self, record: CodeRecord):
+        self.record = record
+        self.code_challenge = record.code_challenge
+        self.code_challenge_method = record.code_challenge_method
+
+    def get_redirect_uri(self):
+        return self.record.redirect_uri
+
+    def get_scope(self):
+        return self.record.scope
+
+
+class Token(TokenMixin):
+    def __init__(self, record: TokenRecord):
+        self.record = record
+
+    def check_client(self, client):
+        return client is not None and self.record.client_id == client.get_client_id()
+
+    def get_scope(self):
+        return self.record.scope
+
+    def get_expires_in(self):
+        return max(0, int(self.record.expires_at - time.time()))
+
+    def is_expired(self):
+        return self.record.expires_at <= time.time()
+
+    def is_revoked(self):
+        if self.record.kind == "refresh_token" and self.record.refresh_used:
+            return True
+        return self.record.revoked
+
+    def get_user(self):
+        return EndUser(self.record.user_id)
+
+    def get_client(self):
+        return None

@@ -1,0 +1,72 @@
+"""aiohttp requests as authlib OAuth2Requests.
+
+Authlib's core is synchronous and runs on the store's thread pool, so everything it may
+look at (method, URL, headers, query, form body) is read on the event loop first and
+handed over as a plain snapshot (DESIGN §3.7: read the body before calling the core).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from aiohttp import web
+from multidict import CIMultiDict, MultiDict, MultiDictProxy
+
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+
+FORM_TYPES = ("application/x-www-form-urlencoded",)
+
+
+@dataclass(frozen=True)
+class RequestData:
+    method: str
+    uri: str  # on the issuer's origin: what clients see, whatever proxy is in between
+    headers: Mapping[str, str]
+    args: MultiDictProxy | MultiDict
+    form: MultiDictProxy | MultiDict = field(default_factory=MultiDict)
+    remote: str = ""
+
+
+def snapshot(request: web.Request, issuer: str, form=None) -> RequestData:
+    return RequestData(method=request.method, uri=issuer + request.path_qs,
+                       headers=CIMultiDict(request.headers), args=request.query,
+                       form=form if form is not None else MultiDict(), remote=request.remote or "")
+
+
+class AiohttpOAuth2Payload(OAuth2Payload):
+    """The parameters authlib reads: the query at the authorization endpoint, the body elsewhere."""
+
+    def __init__(self, values):
+        self._values = values
+
+    @property
+    def data(self):
+        return self._values
+
+    @property
+    def datalist(self):
+        values = defaultdict(list)
+        for key in self._values.keys():
+            values[key] = list(self._values.getall(key))
+        return values
+
+
+class AiohttpOAuth2Request(OAuth2Request):
+    def __init__(self, data: RequestData, *, from_query: bool):
+        # authlib refuses plain-http URLs here (InsecureTransportError) unless they are loopback.
+        super().__init__(method=data.method, uri=data.uri, headers=data.headers)
+        self._data = data
+        self.payload = AiohttpOAuth2Payload(data.args if from_query else data.form)
+        self.remote = data.remote
+        self.consent = None  # set by the consent page: which connection and model the user chose
+        self.oauth_error = None  # the last OAuth2Error answered, for the client-auth throttle
+
+    @property
+    def args(self):
+        return self._data.args
+
+    @property
+    def form(self):
+        return self._data.form

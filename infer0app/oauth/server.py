@@ -1,0 +1,315 @@
+"""The authorization server: authlib's core, fed aiohttp requests, run on the store's threads.
+
+Handlers stay thin: they call one of the async methods here with the aiohttp request.
+
+- `authorization_request(request, user)` validates /oauth/authorize (raises AuthorizationError,
+  which either carries a redirect back to the app or, for an unknown client or unregistered
+  redirect URI, only a description for an error page: those never redirect);
+- `authorization_response(pending, user, consent)` answers the consent form;
+- `token_response(request)` (also for /v1/oauth/refresh), `endpoint_response(name, request)`
+  for revocation and introspection: RFC 6749 §5.2 JSON errors, `Cache-Control: no-store`.
+
+Client authentication failures are throttled per client id (and per address): past the
+limit the client gets 429 `slow_down` without its secret being checked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from multidict import MultiDict
+
+from authlib.common.security import is_secure_transport
+from authlib.oauth2.rfc6749 import AuthorizationServer as _AuthorizationServer
+from authlib.oauth2.rfc6749 import ClientAuthentication, OAuth2Error
+from authlib.oauth2.rfc6749.errors import (InsecureTransportError, InvalidClientError, InvalidRequestError,
+                                           UnsupportedGrantTypeError)
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+
+from ..services import apps as apps_svc
+from ..services import grants as grants_svc
+from ..services.secrets_util import new_token
+from ..services.throttle import Throttle
+from .endpoints import IntrospectionEndpoint, RevocationEndpoint
+from .grants import AuthorizationCodeGrant, RefreshTokenGrant, S256CodeChallenge, redirect_with
+from .models import Client, EndUser
+from .requests import FORM_TYPES, AiohttpOAuth2Request, snapshot
+
+#: Parameters that carry secrets: never accepted in a URL's query string.
+SECRET_PARAMS = ("code", "code_verifier", "refresh_token", "client_secret", "token", "access_token")
+THROTTLE_WINDOW = 60.0
+
+
+@dataclass(frozen=True)
+class Consent:
+    provider_id: int | str | None
+    model: str = ""
+
+
+@dataclass
+class PendingAuthorization:
+    """A validated authorization request, waiting for the user's decision."""
+
+    grant: AuthorizationCodeGrant
+    client: Client
+    scope: str
+    redirect_uri: str
+
+    @property
+    def app(self) -> apps_svc.AppView:
+        return self.client.app
+
+
+class AuthorizationError(Exception):
+    """/oauth/authorize failed: `response` redirects back to the app, or is None (show `description`)."""
+
+    def __init__(self, error: str, description: str, response: web.Response | None = None):
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.response = response
+
+
+def json_response(status: int, body, headers) -> web.Response:
+    text = json.dumps(body) if isinstance(body, dict) else (body or "")
+    hdrs = MultiDict(headers or [])
+    return web.Response(status=status, text=text, headers=hdrs)
+
+
+class AuthorizationServer(_AuthorizationServer):
+    def __init__(self, store, settings):
+        super().__init__(scopes_supported=list(grants_svc.SCOPES))
+        self.store = store
+        self.settings = settings
+        self.issuer = settings.issuer
+        self.throttle = Throttle(per_account=10, per_address=30, window=THROTTLE_WINDOW)
+        self._client_auth = ClientAuthentication(self.query_client)
+        self.register_token_generator("default", BearerTokenGenerator(
+            access_token_generator=lambda **_: new_token(grants_svc.ACCESS_PREFIX),
+            refresh_token_generator=lambda **_: new_token(grants_svc.REFRESH_PREFIX),
+            expires_generator=lambda client, grant_type: settings.access_token_ttl))
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+        self.register_grant(RefreshTokenGrant)
+        self.register_endpoint(RevocationEndpoint)
+        self.register_endpoint(IntrospectionEndpoint)
+        if not is_secure_transport(self.issuer):
+            logging.getLogger("infer0.oauth").warning(
+                "public URL %s is neither https nor loopback: OAuth requests will be refused "
+                "(insecure_transport). Put infer0 behind TLS and set --public-url https://…", self.issuer)
+
+    # -- authlib's integration points --------------------------------------------------------
+    def query_client(self, client_id):
+        app = apps_svc.find_app(self.store, client_id) if client_id else None
+        if app is None or app.disabled:
+            return None
+        return Client(app, self.store)
+
+    def save_token(self, token, request):  # pragma: no cover - each grant saves its own
+        raise NotImplementedError
+
+    def create_oauth2_request(self, request):
+        return request  # always an AiohttpOAuth2Request built on the event loop
+
+    def create_json_request(self, request):  # pragma: no cover - no JSON endpoints use it
+        raise NotImplementedError
+
+    def send_signal(self, name, *args, **kwargs):
+        pass
+
+    def handle_response(self, status, body, headers):
+        return json_response(status, body, headers)
+
+    def handle_error_response(self, request, error):
+        request.oauth_error = error
+        if error.redirect_uri:
+            return self._error_redirect(error)
+        status, body, headers = error(self.get_error_uri(request, error))
+        headers = [(k, v) for k, v in headers if k.lower() != "www-authenticate"]
+        if isinstance(error, InvalidClientError):
+            # RFC 6749 §5.2: 401 + WWW-Authenticate when the client tried HTTP Basic, else 400.
+            if _uses_basic(request.headers):
+                status = 401
+                headers.append(("WWW-Authenticate", 'Basic realm="infer0", error="invalid_client"'))
+            else:
+                status = 400
+        return json_response(status, body, headers)
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """One mechanism per request (RFC 6749 §2.3): Basic, or a form secret, or neither."""
+        basic_id, _ = extract_basic_authorization(request.headers)
+        form_secret = request.form.get("client_secret")
+        if _uses_basic(request.headers) and form_secret:
+            raise InvalidRequestError("Use one client authentication method: HTTP Basic or client_secret, not both.")
+        if _uses_basic(request.headers):
+            form_id = request.form.get("client_id")
+            if form_id and form_id != basic_id:
+                raise InvalidRequestError("client_id in the body does not match the Basic credentials.")
+            used = "client_secret_basic"
+        elif form_secret:
+            used = "client_secret_post"
+        else:
+            used = "none"
+        allowed = [m for m in methods if m == used]
+        if not allowed:
+            raise InvalidClientError(description="Client authentication failed (wrong method for this endpoint).")
+        return self._client_auth(request, allowed, endpoint)
+
+    # -- the authorization endpoint ------------------------------------------------------------
+    def _error_redirect(self, error: OAuth2Error) -> web.Response:
+        params = [(k, v) for k, v in error.get_body() if k in ("error", "error_description", "error_uri", "state")]
+        params.append(("iss", self.issuer))
+        return web.Response(status=303, headers={"Location": redirect_with(error.redirect_uri, params)})
+
+    def _authorization_error(self, error: OAuth2Error) -> AuthorizationError:
+        response = self._error_redirect(error) if error.redirect_uri else None
+        return AuthorizationError(error.error, error.description or error.get_error_description() or error.error,
+                                  response)
+
+    def _check_client_and_redirect(self, oauth_request) -> None:
+        """RFC 6749 §4.1.2.1: with no valid client or redirect URI, tell the user, never redirect."""
+        client_id = oauth_request.payload.client_id
+        if not client_id:
+            raise AuthorizationError("invalid_client", "The link has no client_id, so infer0 cannot tell which "
+                                                       "app sent you.")
+        client = self.query_client(client_id)
+        if client is None:
+            raise AuthorizationError("invalid_client", "No app with this client_id is registered on this server "
+                                                       "(or it has been disabled).")
+        redirect_uri = oauth_request.payload.redirect_uri
+        if redirect_uri and not client.check_redirect_uri(redirect_uri):
+            raise AuthorizationError("invalid_request", f"The redirect_uri is not registered for "
+                                                        f"{client.app.name}, so infer0 will not send you there.")
+        if not redirect_uri and not client.get_default_redirect_uri():
+            raise AuthorizationError("invalid_request", f"{client.app.name} registered several redirect URIs "
+                                                        "and the link names none of them.")
+
+    def _validate_authorization(self, data, user):
+        try:
+            oauth_request = AiohttpOAuth2Request(data, from_query=True)
+        except InsecureTransportError as error:
+            raise AuthorizationError(error.error, "This server's public URL is not https, so it cannot take "
+                                                  "part in OAuth. Ask its operator to set --public-url.") from None
+        self._check_client_and_redirect(oauth_request)
+        try:
+            grant = self.get_consent_grant(request=oauth_request, end_user=user)
+        except OAuth2Error as error:
+            raise self._authorization_error(error) from None
+        return PendingAuthorization(grant, oauth_request.client, oauth_request.scope, grant.redirect_uri)
+
+    async def authorization_request(self, request: web.Request, user: EndUser | None) -> PendingAuthorization:
+        """Validate the query of GET or POST /oauth/authorize; raises AuthorizationError."""
+        data = snapshot(request, self.issuer)
+        return await self.store.run(lambda _s: self._validate_authorization(data, user))
+
+    def _respond(self, pending: PendingAuthorization, user, consent):
+        pending.grant.request.consent = consent
+        return self.create_authorization_response(request=pending.grant.request, grant_user=user,
+                                                  grant=pending.grant)
+
+    async def authorization_response(self, pending: PendingAuthorization, user: EndUser | None,
+                                     consent: Consent | None) -> web.Response:
+        """Approve (user and consent given) or deny (user None): a 303 back to the app.
+
+        May raise services' ValidationError (a connection that is not the user's)."""
+        return await self.store.run(lambda _s: self._respond(pending, user, consent))
+
+    # -- token, revocation, introspection --------------------------------------------------------
+    async def _read(self, request: web.Request) -> tuple[object, MultiDict | None]:
+        """The form body, or an InvalidRequestError explaining what is wrong with the request."""
+        bad = [name for name in SECRET_PARAMS if name in request.query]
+        if bad:
+            return InvalidRequestError(f"Send {bad[0]} in the form-encoded request body, never in the URL."), None
+        if request.body_exists and request.content_type not in FORM_TYPES:
+            return InvalidRequestError("Send the parameters form-encoded (Content-Type: "
+                                       "application/x-www-form-urlencoded)."), None
+        try:
+            posted = await request.post()
+        except (ValueError, UnicodeDecodeError):
+            return InvalidRequestError("The form body could not be decoded."), None
+        if not all(isinstance(v, str) for v in posted.values()):
+            return InvalidRequestError("File uploads are not accepted here."), None
+        # Line breaks around values are dropped, so the brief's body works pasted as printed
+        # (one parameter per line); no code, token, secret or URI of ours contains whitespace.
+        form = MultiDict((k.strip(), v.strip()) for k, v in posted.items())
+        repeated = sorted({k for k in form.keys() if len(form.getall(k)) > 1})
+        if repeated:
+            return InvalidRequestError(f"Parameter {repeated[0]} was sent more than once."), None
+        return None, form
+
+    def _client_key(self, data) -> str:
+        basic_id, _ = extract_basic_authorization(data.headers)
+        client_id = basic_id or data.form.get("client_id")
+        return f"c:{client_id}" if client_id else f"anon:{data.remote}"
+
+    def _error_json(self, error: OAuth2Error, status: int | None = None, extra=()) -> web.Response:
+        code, body, headers = error()
+        headers = [(k, v) for k, v in headers if k.lower() != "www-authenticate"] + list(extra)
+        return json_response(status or code, body, headers)
+
+    async def _client_endpoint(self, request: web.Request, run, *, default_grant: str | None = None,
+                               only_grant: str | None = None) -> web.Response:
+        problem, form = await self._read(request)
+        if problem is not None:
+            return self._error_json(problem)
+        if default_grant and "grant_type" not in form:
+            form["grant_type"] = default_grant
+        if only_grant and form.get("grant_type") != only_grant:
+            return self._error_json(UnsupportedGrantTypeError(form.get("grant_type")))
+        data = snapshot(request, self.issuer, form)
+        key, address = self._client_key(data), data.remote
+        if self.throttle.blocked(key, address):
+            error = OAuth2Error("Too many failed client authentications; wait a minute and try again.",
+                                error="slow_down", status_code=429)
+            return self._error_json(error, extra=[("Retry-After", str(int(THROTTLE_WINDOW)))])
+        try:
+            oauth_request = AiohttpOAuth2Request(data, from_query=False)
+        except InsecureTransportError as error:
+            return self._error_json(error)
+        response = await self.store.run(lambda _s: run(oauth_request))
+        if isinstance(oauth_request.oauth_error, InvalidClientError):
+            self.throttle.failed(key, address)
+        return response
+
+    async def token_response(self, request: web.Request, *, refresh_only: bool = False) -> web.Response:
+        """POST /v1/oauth/token, and /v1/oauth/refresh (the hosted original's refresh endpoint)."""
+        if refresh_only:
+            return await self._client_endpoint(request, self.create_token_response,
+                                               default_grant="refresh_token", only_grant="refresh_token")
+        return await self._client_endpoint(request, self.create_token_response)
+
+    async def endpoint_response(self, name: str, request: web.Request) -> web.Response:
+        """POST /v1/oauth/revoke ("revocation") and /v1/oauth/introspect ("introspection")."""
+        return await self._client_endpoint(request, lambda req: self.create_endpoint_response(name, req))
+
+    # -- discovery ---------------------------------------------------------------------------
+    def metadata(self) -> dict:
+        """RFC 8414 authorization server metadata (with RFC 9207's iss parameter)."""
+        base = self.issuer
+        auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+        return {
+            "issuer": base,
+            "authorization_endpoint": f"{base}/oauth/authorize",
+            "token_endpoint": f"{base}/v1/oauth/token",
+            "revocation_endpoint": f"{base}/v1/oauth/revoke",
+            "introspection_endpoint": f"{base}/v1/oauth/introspect",
+            "refresh_endpoint": f"{base}/v1/oauth/refresh",
+            "api_base_url": f"{base}/v1",
+            "service_documentation": f"{base}/dev/docs",
+            "scopes_supported": list(grants_svc.SCOPES),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_methods_supported": auth_methods,
+            "revocation_endpoint_auth_methods_supported": auth_methods,
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+        }
+
+
+def _uses_basic(headers) -> bool:
+    return (headers.get("Authorization") or "").lower().startswith("basic ")

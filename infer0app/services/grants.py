@@ -1,0 +1,486 @@
+"""Grants (a user's authorization of an app), authorization codes and tokens.
+
+A grant is one user's standing authorization of one app, with the provider connection and
+model the app's calls go to. Codes and tokens hang off it; only SHA-256 hashes are stored.
+
+Rules kept here (the OAuth layer in `oauth/` calls these; pages and the CLI call them too):
+
+- a code is single use, lives at most CODE_TTL seconds, and redeeming it twice fails and
+  revokes every token issued from it (RFC 6749 §4.1.2, §10.5);
+- redemption and rotation are compare-and-set updates inside one IMMEDIATE transaction,
+  so two concurrent redemptions of one code cannot both win, even across processes;
+- refresh tokens rotate; presenting an already-used one revokes the whole grant (RFC 9700
+  §4.14.2, reuse detection);
+- tokens issued from one code (and their rotations) form a family, remembered by the
+  code's hash: revoking a refresh token (RFC 7009) revokes its family.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import peewee as pw
+
+from ..store.models import AuthorizationCode, Grant, OAuthApp, ProviderConnection, Token, User
+from . import audit
+from .errors import NotFound, ServiceError, ValidationError
+from .provider_kinds import KINDS
+from .secrets_util import new_token, sha256_hex
+
+ACCESS_PREFIX = "i0_at_"
+REFRESH_PREFIX = "i0_rt_"
+CODE_TTL = 600  # seconds; RFC 6749 §4.1.2 recommends at most 10 minutes
+MAX_MODEL = 200
+#: What each scope lets an app do, in words for the consent page.
+SCOPES = {
+    "inference": "Send chat requests to the AI provider and model you choose below, on your account "
+                 "with that provider. It never sees your API key.",
+}
+DEFAULT_SCOPE = "inference"
+# Rows kept this long after they can no longer be used (replays of old codes are still caught).
+RETENTION = 24 * 3600
+
+
+class CodeAlreadyUsed(ServiceError):
+    """The code was redeemed before; the tokens issued from it have been revoked."""
+
+
+class RefreshTokenReused(ServiceError):
+    """An already-rotated refresh token was presented; the whole grant has been revoked."""
+
+
+class GrantGone(ServiceError):
+    """The grant was revoked (or the user or app disabled) while the request was in flight."""
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """Who an access token acts for. Holds no secret: safe to cache and to log."""
+
+    token_id: int
+    grant_id: int
+    user_id: int
+    user_email: str
+    app_id: int
+    client_id: str
+    app_name: str
+    provider_id: int | None
+    provider_kind: str | None
+    model: str
+    scope: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class CodeRecord:
+    code_hash: str
+    grant_id: int
+    app_id: int
+    client_id: str
+    user_id: int
+    redirect_uri: str
+    scope: str
+    code_challenge: str | None
+    code_challenge_method: str | None
+    expires_at: float
+    used_at: float | None
+    usable: bool  # grant not revoked, user and app enabled
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: int
+    kind: str  # "access_token" or "refresh_token": which of the row's two secrets was presented
+    grant_id: int
+    app_id: int
+    client_id: str
+    user_id: int
+    scope: str
+    access_expires_at: float
+    refresh_expires_at: float | None
+    created_at: float
+    code_hash: str | None
+    revoked: bool  # the row, its grant, its user or its app
+    refresh_used: bool
+
+    @property
+    def expires_at(self) -> float:
+        if self.kind == "refresh_token":
+            return self.refresh_expires_at or 0.0
+        return self.access_expires_at
+
+
+@dataclass(frozen=True)
+class GrantView:
+    id: int
+    user_id: int
+    user_email: str
+    app_id: int
+    client_id: str
+    app_name: str
+    app_homepage: str
+    developer_email: str
+    provider_id: int | None
+    provider_name: str | None
+    provider_kind: str | None
+    model: str
+    scope: str
+    created_at: float
+    last_used_at: float | None
+
+
+def normalize_scope(scope: str | None) -> str | None:
+    """The scope to grant: the default when none is asked for, None when something unknown is."""
+    wanted = (scope or "").split()
+    if not wanted:
+        return DEFAULT_SCOPE
+    if any(s not in SCOPES for s in wanted):
+        return None
+    return " ".join(s for s in SCOPES if s in wanted)
+
+
+def _clean_model(model: str) -> str:
+    model = (model or "").strip()
+    if len(model) > MAX_MODEL or any(ord(c) < 32 for c in model):
+        raise ValidationError(f"The model name must be at most {MAX_MODEL} characters, on one line.",
+                              field="model")
+    return model
+
+
+def _own_connection(user_id: int, provider_id) -> ProviderConnection:
+    try:
+        pid = int(provider_id)
+    except (TypeError, ValueError):
+        pid = -1
+    conn = ProviderConnection.get_or_none((ProviderConnection.id == pid) & (ProviderConnection.user == user_id))
+    if conn is None:
+        raise ValidationError("Choose one of your provider connections.", field="provider")
+    return conn
+
+
+# -- consent and codes ----------------------------------------------------------------------
+def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope: str, redirect_uri: str,
+            code_challenge: str | None, code_challenge_method: str | None, actor: str = "") -> str:
+    """Record the user's approval (creating or updating their grant) and return a fresh code."""
+    model = _clean_model(model)
+    code = new_token(nbytes=32)
+    now = time.time()
+    with store.write():
+        conn = _own_connection(user_id, provider_id)
+        grant = Grant.get_or_none((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
+        if grant is None:
+            grant = Grant.create(user=user_id, app=app_id, provider=conn.id, model=model, scope=scope)
+        else:
+            Grant.update(provider=conn.id, model=model, scope=scope).where(Grant.id == grant.id).execute()
+        AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant.id, app=app_id,
+                                 redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
+                                 code_challenge_method=code_challenge_method, created_at=now,
+                                 expires_at=now + CODE_TTL)
+    audit.record(store, actor or f"user:{user_id}", "grant.approve", f"grant:{grant.id}", app_id=app_id,
+                 provider_id=conn.id, model=model)
+    return code
+
+
+def find_code(store, code: str) -> CodeRecord | None:
+    if not code or len(code) > 200:
+        return None
+    row = (AuthorizationCode
+           .select(AuthorizationCode.code_hash, AuthorizationCode.grant, AuthorizationCode.app,
+                   OAuthApp.client_id, Grant.user, AuthorizationCode.redirect_uri, AuthorizationCode.scope,
+                   AuthorizationCode.code_challenge, AuthorizationCode.code_challenge_method,
+                   AuthorizationCode.expires_at, AuthorizationCode.used_at,
+                   Grant.revoked_at, User.disabled, OAuthApp.disabled.alias("app_disabled"))
+           .join(Grant, on=(AuthorizationCode.grant == Grant.id))
+           .join(User, on=(Grant.user == User.id))
+           .switch(AuthorizationCode).join(OAuthApp, on=(AuthorizationCode.app == OAuthApp.id))
+           .where(AuthorizationCode.code_hash == sha256_hex(code)).tuples().first())
+    if row is None:
+        return None
+    (code_hash, grant_id, app_id, client_id, user_id, redirect_uri, scope, challenge, method, expires_at, used_at,
+     grant_revoked, user_disabled, app_disabled) = row
+    usable = grant_revoked is None and not user_disabled and not app_disabled
+    return CodeRecord(code_hash, grant_id, app_id, client_id, user_id, redirect_uri, scope, challenge, method,
+                      expires_at, used_at, usable)
+
+
+def _revoke_family(code_hash: str, now: float) -> int:
+    return (Token.update(revoked_at=now)
+            .where((Token.code_hash == code_hash) & Token.revoked_at.is_null()).execute())
+
+
+def revoke_code_tokens(store, code_hash: str, *, actor: str = "oauth") -> int:
+    """A code came back a second time: revoke what was issued from it (RFC 6749 §4.1.2)."""
+    with store.write():
+        count = _revoke_family(code_hash, time.time())
+    audit.record(store, actor, "code.replay", f"code:{code_hash[:12]}", tokens_revoked=count)
+    return count
+
+
+def _insert_token(grant_id: int, *, access_token: str, refresh_token: str | None, scope: str,
+                  access_ttl: int, refresh_ttl: int, code_hash: str | None, parent: int | None, now: float) -> Token:
+    return Token.create(grant=grant_id, access_hash=sha256_hex(access_token),
+                        refresh_hash=sha256_hex(refresh_token) if refresh_token else None, scope=scope,
+                        access_expires_at=now + access_ttl,
+                        refresh_expires_at=(now + refresh_ttl) if refresh_token else None,
+                        code_hash=code_hash, parent=parent, created_at=now)
+
+
+def redeem_code(store, code_hash: str, *, access_token: str, refresh_token: str | None, scope: str,
+                access_ttl: int, refresh_ttl: int, actor: str = "oauth") -> int:
+    """Claim the code and store the tokens issued for it, atomically; returns the token row id.
+
+    Raises CodeAlreadyUsed (after revoking the code's tokens) when another redemption won,
+    GrantGone when the grant died meanwhile.
+    """
+    now = time.time()
+    with store.write():
+        claimed = (AuthorizationCode.update(used_at=now)
+                   .where((AuthorizationCode.code_hash == code_hash) & AuthorizationCode.used_at.is_null()
+                          & (AuthorizationCode.expires_at > now)).execute())
+        if claimed:
+            code = AuthorizationCode.get(AuthorizationCode.code_hash == code_hash)
+            grant = Grant.get_or_none((Grant.id == code.grant_id) & Grant.revoked_at.is_null())
+            if grant is None:
+                raise GrantGone("This authorization was revoked.")
+            Grant.update(last_used_at=now).where(Grant.id == grant.id).execute()
+            token = _insert_token(grant.id, access_token=access_token, refresh_token=refresh_token, scope=scope,
+                                  access_ttl=access_ttl, refresh_ttl=refresh_ttl, code_hash=code_hash,
+                                  parent=None, now=now)
+            return token.id
+        used = AuthorizationCode.select().where((AuthorizationCode.code_hash == code_hash)
+                                                & AuthorizationCode.used_at.is_null(False)).exists()
+        revoked = _revoke_family(code_hash, now) if used else 0
+    if not used:
+        raise GrantGone("This code has expired.")
+    audit.record(store, actor, "code.replay", f"code:{code_hash[:12]}", tokens_revoked=revoked)
+    raise CodeAlreadyUsed("This code was already used.")
+
+
+# -- tokens -------------------------------------------------------------------------------
+def _token_query():
+    return (Token.select(Token.id, Token.grant, Grant.app, OAuthApp.client_id, Grant.user, Token.scope,
+                         Token.access_expires_at, Token.refresh_expires_at, Token.created_at, Token.code_hash,
+                         Token.revoked_at, Grant.revoked_at.alias("grant_revoked_at"), User.disabled,
+                         OAuthApp.disabled.alias("app_disabled"), Token.refresh_used_at)
+            .join(Grant, on=(Token.grant == Grant.id)).join(User, on=(Grant.user == User.id))
+            .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id)))
+
+
+def _record(row: tuple, kind: str) -> TokenRecord:
+    (token_id, grant_id, app_id, client_id, user_id, scope, access_exp, refresh_exp, created_at, code_hash,
+     revoked_at, grant_revoked, user_disabled, app_disabled, refresh_used_at) = row
+    revoked = revoked_at is not None or grant_revoked is not None or bool(user_disabled) or bool(app_disabled)
+    return TokenRecord(token_id, kind, grant_id, app_id, client_id, user_id, scope, access_exp, refresh_exp,
+                       created_at, code_hash, revoked, refresh_used_at is not None)
+
+
+def find_token(store, token: str, hint: str | None = None) -> TokenRecord | None:
+    """An access or refresh token's row, whatever its state (callers decide what counts)."""
+    if not token or len(token) > 200:
+        return None
+    h = sha256_hex(token)
+    order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
+    for kind in order:
+        column = Token.access_hash if kind == "access_token" else Token.refresh_hash
+        row = _token_query().where(column == h).tuples().first()
+        if row is not None:
+            return _record(row, kind)
+    return None
+
+
+def find_refresh_token(store, token: str) -> TokenRecord | None:
+    if not token or not token.startswith(REFRESH_PREFIX) or len(token) > 200:
+        return None
+    row = _token_query().where(Token.refresh_hash == sha256_hex(token)).tuples().first()
+    return _record(row, "refresh_token") if row is not None else None
+
+
+def rotate_refresh(store, token_id: int, *, access_token: str, refresh_token: str, scope: str,
+                   access_ttl: int, refresh_ttl: int, actor: str = "oauth") -> int:
+    """Spend a refresh token and store its successor, atomically; the old access token dies too.
+
+    Raises RefreshTokenReused (after revoking the grant) when the token was spent already.
+    """
+    now = time.time()
+    with store.write():
+        old = Token.get_or_none(Token.id == token_id)
+        if old is None:
+            raise GrantGone("This authorization was revoked.")
+        claimed = (Token.update(refresh_used_at=now, revoked_at=pw.fn.COALESCE(Token.revoked_at, now))
+                   .where((Token.id == token_id) & Token.refresh_used_at.is_null() & Token.revoked_at.is_null())
+                   .execute())
+        if claimed:
+            grant = Grant.get_or_none((Grant.id == old.grant_id) & Grant.revoked_at.is_null())
+            if grant is None:
+                raise GrantGone("This authorization was revoked.")
+            Grant.update(last_used_at=now).where(Grant.id == grant.id).execute()
+            token = _insert_token(grant.id, access_token=access_token, refresh_token=refresh_token, scope=scope,
+                                  access_ttl=access_ttl, refresh_ttl=refresh_ttl, code_hash=old.code_hash,
+                                  parent=old.id, now=now)
+            return token.id
+        reused = old.refresh_used_at is not None
+    if reused:
+        revoke_grant(store, old.grant_id, actor, reason="refresh_token_reuse")
+        raise RefreshTokenReused("This refresh token was already used; the authorization has been revoked.")
+    raise GrantGone("This refresh token was revoked.")
+
+
+def refresh_reused(store, record: TokenRecord, *, actor: str = "oauth") -> None:
+    """Called when a spent refresh token is presented: the family may be stolen, end the grant."""
+    revoke_grant(store, record.grant_id, actor, reason="refresh_token_reuse")
+
+
+def revoke_token(store, record: TokenRecord, *, actor: str = "oauth") -> int:
+    """RFC 7009: an access token dies alone (with its row's refresh token); a refresh token takes
+    every token of its family (issued from the same code) with it."""
+    now = time.time()
+    with store.write():
+        if record.kind == "refresh_token" and record.code_hash:
+            count = _revoke_family(record.code_hash, now)
+        else:
+            count = Token.update(revoked_at=now).where((Token.id == record.id) & Token.revoked_at.is_null()).execute()
+    audit.record(store, actor, "token.revoke", f"grant:{record.grant_id}", kind=record.kind, tokens_revoked=count)
+    return count
+
+
+def resolve_access_token(store, token: str) -> AccessContext | None:
+    """The context of a live access token; None if unknown, expired, revoked, or its grant,
+    user or app is revoked or disabled. Hot path: one indexed join, no writes."""
+    if not token or not token.startswith(ACCESS_PREFIX) or len(token) > 200:
+        return None
+    return resolve_access_token_hash(store, sha256_hex(token))
+
+
+def resolve_access_token_hash(store, token_hash: str) -> AccessContext | None:
+    """resolve_access_token for a token already hashed (the bearer cache's key)."""
+    row = (Token.select(Token.id, Token.scope, Token.access_expires_at, Token.revoked_at,
+                        Grant.id, Grant.revoked_at, Grant.model,
+                        User.id, User.email, User.disabled,
+                        OAuthApp.id, OAuthApp.client_id, OAuthApp.name, OAuthApp.disabled,
+                        ProviderConnection.id, ProviderConnection.kind, ProviderConnection.default_model)
+           .join(Grant).join(User, on=(Grant.user == User.id))
+           .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id))
+           .switch(Grant).join(ProviderConnection, pw.JOIN.LEFT_OUTER, on=(Grant.provider == ProviderConnection.id))
+           .where(Token.access_hash == token_hash).tuples().first())
+    if row is None:
+        return None
+    (token_id, scope, expires_at, token_revoked, grant_id, grant_revoked, grant_model, user_id, email,
+     user_disabled, app_id, client_id, app_name, app_disabled, provider_id, kind, default_model) = row
+    if (token_revoked is not None or grant_revoked is not None or user_disabled or app_disabled
+            or expires_at <= time.time()):
+        return None
+    kind_default = KINDS[kind].default_model if kind in KINDS else ""
+    model = grant_model or default_model or kind_default
+    return AccessContext(token_id, grant_id, user_id, email, app_id, client_id, app_name, provider_id, kind,
+                         model, scope, expires_at)
+
+
+# -- grants ---------------------------------------------------------------------------------
+def _grant_query():
+    owner = User.alias("owner")
+    return (Grant.select(Grant.id, Grant.user, User.email.alias("user_email"), Grant.app,
+                         OAuthApp.client_id, OAuthApp.name.alias("app_name"), OAuthApp.homepage_url,
+                         owner.email.alias("developer_email"), Grant.provider,
+                         ProviderConnection.name.alias("provider_name"), ProviderConnection.kind,
+                         ProviderConnection.default_model, Grant.model, Grant.scope, Grant.created_at,
+                         Grant.last_used_at)
+            .join(User, on=(Grant.user == User.id))
+            .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id))
+            .join(owner, on=(OAuthApp.owner == owner.id))
+            .switch(Grant).join(ProviderConnection, pw.JOIN.LEFT_OUTER, on=(Grant.provider == ProviderConnection.id))
+            .where(Grant.revoked_at.is_null()))
+
+
+def _grant_view(row: dict) -> GrantView:
+    kind = row["kind"]
+    model = row["model"] or row["default_model"] or (KINDS[kind].default_model if kind in KINDS else "")
+    return GrantView(row["id"], row["user"], row["user_email"], row["app"], row["client_id"], row["app_name"],
+                     row["homepage_url"], row["developer_email"], row["provider"], row["provider_name"], kind,
+                     model, row["scope"], row["created_at"], row["last_used_at"])
+
+
+def list_grants(store, user_id: int | None = None, app_id: int | None = None) -> list[GrantView]:
+    """Active (unrevoked) grants, newest first."""
+    query = _grant_query().order_by(Grant.created_at.desc(), Grant.id.desc())
+    if user_id is not None:
+        query = query.where(Grant.user == user_id)
+    if app_id is not None:
+        query = query.where(Grant.app == app_id)
+    return [_grant_view(row) for row in query.dicts()]
+
+
+def get_user_grant(store, user_id: int, grant_id: int) -> GrantView:
+    row = _grant_query().where((Grant.id == grant_id) & (Grant.user == user_id)).dicts().first()
+    if row is None:
+        raise NotFound("That connected app does not exist (or is not yours).")
+    return _grant_view(row)
+
+
+def active_grant_for(store, user_id: int, app_id: int) -> GrantView | None:
+    row = _grant_query().where((Grant.user == user_id) & (Grant.app == app_id)).dicts().first()
+    return _grant_view(row) if row is not None else None
+
+
+def update_grant_choice(store, user_id: int, grant_id: int, *, provider_id, model: str,
+                        actor: str = "") -> GrantView:
+    """Point an authorized app at another of the user's connections or models; tokens keep working."""
+    get_user_grant(store, user_id, grant_id)
+    model = _clean_model(model)
+    with store.write():
+        conn = _own_connection(user_id, provider_id)
+        Grant.update(provider=conn.id, model=model).where(Grant.id == grant_id).execute()
+    audit.record(store, actor or f"user:{user_id}", "grant.update", f"grant:{grant_id}", provider_id=conn.id,
+                 model=model)
+    return get_user_grant(store, user_id, grant_id)
+
+
+def _revoke_grants(where, now: float) -> list[int]:
+    ids = [g.id for g in Grant.select(Grant.id).where(where & Grant.revoked_at.is_null())]
+    if ids:
+        Grant.update(revoked_at=now).where(Grant.id.in_(ids)).execute()
+        Token.update(revoked_at=now).where(Token.grant.in_(ids) & Token.revoked_at.is_null()).execute()
+    return ids
+
+
+def revoke_grant(store, grant_id: int, actor: str = "oauth", *, reason: str = "") -> bool:
+    """End one authorization: its tokens stop working at once (within the bearer cache's second)."""
+    with store.write():
+        ids = _revoke_grants(Grant.id == grant_id, time.time())
+    if ids:
+        audit.record(store, actor, "grant.revoke", f"grant:{grant_id}", **({"reason": reason} if reason else {}))
+    return bool(ids)
+
+
+def revoke_user_grants(store, user_id: int, actor: str = "cli") -> int:
+    with store.write():
+        ids = _revoke_grants(Grant.user == user_id, time.time())
+    if ids:
+        audit.record(store, actor, "grant.revoke_user", f"user:{user_id}", grants=len(ids))
+    return len(ids)
+
+
+def revoke_app_grants(store, app_id: int, actor: str = "cli") -> int:
+    with store.write():
+        ids = _revoke_grants(Grant.app == app_id, time.time())
+    if ids:
+        audit.record(store, actor, "grant.revoke_app", f"app:{app_id}", grants=len(ids))
+    return len(ids)
+
+
+def revoke_user_grant(store, user_id: int, grant_id: int, *, actor: str = "") -> None:
+    """The dashboard's Revoke: only the user's own grant."""
+    get_user_grant(store, user_id, grant_id)
+    revoke_grant(store, grant_id, actor or f"user:{user_id}", reason="user")
+
+
+def purge_expired(store, now: float | None = None) -> int:
+    """Delete codes and tokens that can no longer be used by anyone (kept a day for replay checks)."""
+    cutoff = (now or time.time()) - RETENTION
+    with store.write():
+        codes = AuthorizationCode.delete().where(AuthorizationCode.expires_at < cutoff).execute()
+        # A spent refresh token is kept until it would have expired, so its reuse is still caught.
+        dead_refresh = (Token.refresh_hash.is_null() | (Token.refresh_expires_at < cutoff)
+                        | ((Token.revoked_at < cutoff) & Token.refresh_used_at.is_null()))
+        tokens = Token.delete().where((Token.access_expires_at < cutoff) & dead_refresh).execute()
+    return codes + tokens

@@ -1,0 +1,53 @@
+"""A real infer0 on loopback, fake providers on loopback, and the official openai SDK as the client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import openai
+import pytest
+
+from infer0app import keys
+from tests.fakes import run_fake
+from tests.support.seed import Seeded, seed_grant
+
+FAKE_OF_KIND = {"openai": "openai", "anthropic": "anthropic", "gemini": "gemini", "azure-openai": "azure",
+                "groq": "openai"}
+
+
+@dataclass
+class Api:
+    url: str
+    app: object
+    seeded: Seeded
+    fake: object | None
+
+    def client(self, token: str | None = None, **kw) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=self.url + "/v1", api_key=token or self.seeded.access_token,
+                                  max_retries=0, **kw)
+
+
+@pytest.fixture
+async def api_for(server):
+    """`await api_for("anthropic")`: infer0 serving a user whose grant routes to that kind."""
+    stack = []
+
+    async def make(kind: str, settings: dict | None = None, **fake_knobs) -> Api:
+        srv = await server(**(settings or {}))
+        app = srv.app
+        fake = None
+        base_url, api_key, options = "", None, {}
+        if kind != "sandbox":
+            cm = run_fake(FAKE_OF_KIND[kind], **fake_knobs)
+            fake = await cm.__aenter__()
+            stack.append(cm)
+            base_url = fake.root_url if kind == "azure-openai" else fake.base_url
+            api_key = fake.key
+        model = {"azure-openai": "chat-deploy"}.get(kind, "")
+        seeded = seed_grant(app[keys.STORE], app[keys.VAULT], kind=kind, base_url=base_url, api_key=api_key,
+                            model=model, options=options)
+        return Api(str(srv.make_url("")).rstrip("/"), app, seeded, fake)
+
+    yield make
+    for cm in reversed(stack):
+        await cm.__aexit__(None, None, None)
