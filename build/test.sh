@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Installs everything the suite needs (Python deps; Chromium from Debian for browser tests
-# when they exist) and runs the whole test suite. Extra arguments go to pytest.
+# Installs everything the suite needs (Python deps; Debian's Chromium for the browser tests),
+# builds the binary dist/infer0 (or reuses a fresh one) and runs the whole test suite, the
+# browser journey against the binary included. Extra arguments go to pytest.
+# INFER0_TEST_BINARY=0 skips the up-front build: the browser journey then runs the server from
+# source when dist/infer0 is stale (the binary smoke tests still build it themselves).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
@@ -12,5 +15,17 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -e ".[test]"
   touch "$stamp"
+fi
+
+# Browser tests drive Debian's Chromium (Playwright's own browser download does not work here).
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+fi
+
+if [ "${INFER0_TEST_BINARY:-1}" != 0 ]; then
+  bash build/binary.sh --if-stale
 fi
 exec .venv/bin/python -m pytest -q "$@"
