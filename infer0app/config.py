@@ -35,6 +35,9 @@ class Settings:
                                      metavar="SECONDS")
     refresh_token_ttl: int = _setting(30 * 24 * 3600, "Seconds an OAuth refresh token lives (30 days).",
                                       metavar="SECONDS")
+    trusted_proxies: str = _setting("", "Comma-separated addresses of reverse proxies whose X-Forwarded-For header "
+                                        "names the real client (for sign-in and token-endpoint throttling). "
+                                        "Empty: trust none, use the connecting address.", metavar="IPS")
     log_format: str = _setting("text", "Log line format.", choices=("text", "json"))
     log_level: str = _setting("info", "Lowest level logged; 'warning' silences the per-request lines.",
                               choices=("debug", "info", "warning", "error"))
@@ -51,6 +54,10 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def trusted_proxy_set(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def secure_cookies(self) -> bool:

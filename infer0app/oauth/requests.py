@@ -16,6 +16,8 @@ from multidict import CIMultiDict, MultiDict, MultiDictProxy
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 
+from ..web.client_address import client_ip
+
 FORM_TYPES = ("application/x-www-form-urlencoded",)
 
 
@@ -32,7 +34,7 @@ class RequestData:
 def snapshot(request: web.Request, issuer: str, form=None) -> RequestData:
     return RequestData(method=request.method, uri=issuer + request.path_qs,
                        headers=CIMultiDict(request.headers), args=request.query,
-                       form=form if form is not None else MultiDict(), remote=request.remote or "")
+                       form=form if form is not None else MultiDict(), remote=client_ip(request))
 
 
 class AiohttpOAuth2Payload(OAuth2Payload):

@@ -7,15 +7,12 @@ from aiohttp import web
 from .. import keys
 from ..services import accounts
 from ..services.errors import ServiceError
+from .client_address import client_ip
 from .forms import field, read_form
 from .render import render
 from .session import clear_session_cookie, safe_next, set_session_cookie
 
 GENERIC_FAILURE = "That email and password did not work. Check them, or wait a few minutes and try again."
-def client_ip(request: web.Request) -> str:
-    return request.remote or ""
-
-
 async def login_form(request: web.Request):
     if request.get(keys.SESSION):
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))

@@ -160,3 +160,35 @@ async def test_oversized_and_malformed_forms_get_friendly_pages(browser):
 async def test_not_found_page_is_friendly(browser):
     resp, html = await browser.get("/nope")
     assert resp.status == 404 and "Page not found" in html and "Traceback" not in html
+
+
+async def test_throttling_uses_forwarded_address_only_from_trusted_proxies(server):
+    from tests.support.browser import Browser
+    srv = await server(trusted_proxies="127.0.0.1")
+    b = Browser(str(srv.make_url("")))
+    try:
+        await b.signup("proxy@example.com")
+        token = await b.token_for("/")
+        await b.post("/logout", {"csrf_token": token})
+        # 20 failures for other accounts from one forwarded client address block that address...
+        for i in range(20):
+            await b.login(f"nobody{i}@example.com", "wrong password!", headers={"X-Forwarded-For": "203.0.113.7"})
+        resp, html = await b.login("proxy@example.com", headers={"X-Forwarded-For": "203.0.113.7"})
+        assert resp.status == 400
+        # ...but not another client behind the same proxy
+        resp, html = await b.login("proxy@example.com", headers={"X-Forwarded-For": "198.51.100.9"})
+        assert resp.status == 200 and "proxy@example.com" in html
+    finally:
+        await b.close()
+
+
+async def test_forwarded_header_is_ignored_without_trusted_proxies(browser):
+    await browser.signup("direct@example.com")
+    token = await browser.token_for("/")
+    await browser.post("/logout", {"csrf_token": token})
+    for i in range(20):
+        await browser.login(f"nobody{i}@example.com", "wrong password!",
+                            headers={"X-Forwarded-For": f"203.0.113.{i}"})
+    # the spoofed header did not spread the failures over 20 addresses: this address is blocked
+    resp, _ = await browser.login("direct@example.com")
+    assert resp.status == 400
