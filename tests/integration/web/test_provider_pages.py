@@ -103,3 +103,32 @@ async def test_empty_state_invites_to_add_one(browser):
     await browser.signup("fred@example.com")
     _, html = await browser.get("/providers")
     assert "No provider connected yet" in html
+
+
+async def _add_and_test(browser, fields):
+    await browser.submit("/providers", "/providers", fields)
+    _, html = await browser.get("/providers")
+    cid = re.findall(r'id="conn-(\d+)"', html)[-1]
+    resp, html = await browser.submit("/providers", f"/providers/{cid}/test", {})
+    return cid, html
+
+
+async def test_testing_the_sandbox_connection_succeeds_and_offers_its_models(browser):
+    await browser.signup("tess@example.com")
+    cid, html = await _add_and_test(browser, {"kind": "sandbox"})
+    assert "Connected. Found" in html and "working" in html
+    _, edit = await browser.get(f"/providers/{cid}")
+    assert '<select id="model" name="model">' in edit and "sandbox-echo-1" in edit
+
+
+async def test_testing_a_real_style_provider_shows_its_error_in_plain_words(browser):
+    from tests.fakes import run_fake
+    await browser.signup("tom@example.com")
+    async with run_fake("openai") as fake:
+        cid, html = await _add_and_test(browser, {"kind": "openai-compatible", "base_url": fake.base_url,
+                                                  "api_key": fake.key})
+        assert "Connected. Found 2 models" in html
+        _, html = await _add_and_test(browser, {"kind": "openai-compatible", "base_url": fake.base_url,
+                                                "api_key": "sk-wrong-key-000000000000"})
+        assert "The provider answered" in html and "last test failed" in html
+        assert "sk-wrong-key" not in html
