@@ -39,14 +39,32 @@ def _not_configured(request: web.Request) -> GatewayError:
         type="invalid_request_error", code="provider_not_configured")
 
 
-async def _route_for(request: web.Request, ctx) -> Route:
+async def _target_for(request: web.Request, ctx):
     if not ctx.provider_id:
         raise _not_configured(request)
     target = await request.config_dict[keys.TARGETS].get(ctx.provider_id, ctx.model or "")
     if target is None:
         raise _not_configured(request)
+    return target
+
+
+def _models_open_to_app(ctx, target) -> list[str]:
+    """The grant's model, plus the connection's others when the user let the app choose."""
+    models = [target.model]
+    if ctx.allow_model_choice:
+        models += [m for m in target.models if m != target.model]
+    return models
+
+
+async def _route_for(request: web.Request, ctx, requested_model=None) -> Route:
+    target = await _target_for(request, ctx)
+    model = target.model
+    # The app's `model` is ignored (the user's choice rules) unless the user allowed the app to
+    # pick among this connection's models and it named one of them.
+    if ctx.allow_model_choice and isinstance(requested_model, str) and requested_model in target.models:
+        model = requested_model
     return Route(kind=target.kind, wire=target.wire, base_url=target.base_url, api_key=target.api_key,
-                 model=target.model, options=target.options)
+                 model=model, options=target.options)
 
 
 def _answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str, str]:
@@ -64,7 +82,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                       latency_ms=0.0, streamed=False)
     try:
         body = parse_body(await request.read())
-        route = await _route_for(request, ctx)
+        route = await _route_for(request, ctx, body.get("model"))
         rec.provider_kind, rec.model = route.kind, route.model
         http = request.config_dict[keys.HTTP]
         timeout = request.config_dict[keys.SETTINGS].upstream_timeout
@@ -118,10 +136,11 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float) 
 async def list_models(request: web.Request) -> web.Response:
     ctx = await authenticate(request)
     try:
-        route = await _route_for(request, ctx)
+        target = await _target_for(request, ctx)
     except GatewayError as err:
         return error_response(err)
     created = int(time.time())
-    data = [{"id": route.model, "object": "model", "created": created, "owned_by": route.kind}]
+    data = [{"id": m, "object": "model", "created": created, "owned_by": target.kind}
+            for m in _models_open_to_app(ctx, target)]
     return web.json_response({"object": "list", "data": data},
-                             headers={"x-infer0-provider": route.kind, "x-infer0-model": route.model})
+                             headers={"x-infer0-provider": target.kind, "x-infer0-model": target.model})

@@ -80,7 +80,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             model=consent.model, scope=request.scope, redirect_uri=request.payload.redirect_uri or "",
             code_challenge=data.get("code_challenge") or None,
             code_challenge_method=data.get("code_challenge_method") or None,
-            actor=f"user:{grant_user.email}" if grant_user.email else "")
+            actor=f"user:{grant_user.email}" if grant_user.email else "",
+            allow_model_choice=consent.allow_model_choice)
         params = [("code", code)]
         if request.payload.state:
             params.append(("state", request.payload.state))

@@ -48,6 +48,7 @@ THROTTLE_WINDOW = 60.0
 class Consent:
     provider_id: int | str | None
     model: str = ""
+    allow_model_choice: bool = False
 
 
 @dataclass

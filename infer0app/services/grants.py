@@ -70,6 +70,7 @@ class AccessContext:
     model: str
     scope: str
     expires_at: float
+    allow_model_choice: bool = False  # the app may pick another of the connection's models
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class GrantView:
     scope: str
     created_at: float
     last_used_at: float | None
+    allow_model_choice: bool = False
 
 
 def normalize_scope(scope: str | None) -> str | None:
@@ -161,7 +163,8 @@ def _own_connection(user_id: int, provider_id) -> ProviderConnection:
 
 # -- consent and codes ----------------------------------------------------------------------
 def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope: str, redirect_uri: str,
-            code_challenge: str | None, code_challenge_method: str | None, actor: str = "") -> str:
+            code_challenge: str | None, code_challenge_method: str | None, actor: str = "",
+            allow_model_choice: bool = False) -> str:
     """Record the user's approval (creating or updating their grant) and return a fresh code."""
     model = _clean_model(model)
     code = new_token(nbytes=32)
@@ -170,9 +173,11 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
         conn = _own_connection(user_id, provider_id)
         grant = Grant.get_or_none((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
         if grant is None:
-            grant = Grant.create(user=user_id, app=app_id, provider=conn.id, model=model, scope=scope)
+            grant = Grant.create(user=user_id, app=app_id, provider=conn.id, model=model, scope=scope,
+                                 allow_model_choice=allow_model_choice)
         else:
-            Grant.update(provider=conn.id, model=model, scope=scope).where(Grant.id == grant.id).execute()
+            Grant.update(provider=conn.id, model=model, scope=scope,
+                         allow_model_choice=allow_model_choice).where(Grant.id == grant.id).execute()
         AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant.id, app=app_id,
                                  redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
                                  code_challenge_method=code_challenge_method, created_at=now,
@@ -355,7 +360,7 @@ def resolve_access_token(store, token: str) -> AccessContext | None:
 def resolve_access_token_hash(store, token_hash: str) -> AccessContext | None:
     """resolve_access_token for a token already hashed (the bearer cache's key)."""
     row = (Token.select(Token.id, Token.scope, Token.access_expires_at, Token.revoked_at,
-                        Grant.id, Grant.revoked_at, Grant.model,
+                        Grant.id, Grant.revoked_at, Grant.model, Grant.allow_model_choice,
                         User.id, User.email, User.disabled,
                         OAuthApp.id, OAuthApp.client_id, OAuthApp.name, OAuthApp.disabled,
                         ProviderConnection.id, ProviderConnection.kind, ProviderConnection.default_model)
@@ -365,7 +370,7 @@ def resolve_access_token_hash(store, token_hash: str) -> AccessContext | None:
            .where(Token.access_hash == token_hash).tuples().first())
     if row is None:
         return None
-    (token_id, scope, expires_at, token_revoked, grant_id, grant_revoked, grant_model, user_id, email,
+    (token_id, scope, expires_at, token_revoked, grant_id, grant_revoked, grant_model, choice, user_id, email,
      user_disabled, app_id, client_id, app_name, app_disabled, provider_id, kind, default_model) = row
     if (token_revoked is not None or grant_revoked is not None or user_disabled or app_disabled
             or expires_at <= time.time()):
@@ -373,7 +378,7 @@ def resolve_access_token_hash(store, token_hash: str) -> AccessContext | None:
     kind_default = KINDS[kind].default_model if kind in KINDS else ""
     model = grant_model or default_model or kind_default
     return AccessContext(token_id, grant_id, user_id, email, app_id, client_id, app_name, provider_id, kind,
-                         model, scope, expires_at)
+                         model, scope, expires_at, bool(choice))
 
 
 # -- grants ---------------------------------------------------------------------------------
@@ -384,7 +389,7 @@ def _grant_query():
                          owner.email.alias("developer_email"), Grant.provider,
                          ProviderConnection.name.alias("provider_name"), ProviderConnection.kind,
                          ProviderConnection.default_model, Grant.model, Grant.scope, Grant.created_at,
-                         Grant.last_used_at)
+                         Grant.last_used_at, Grant.allow_model_choice)
             .join(User, on=(Grant.user == User.id))
             .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id))
             .join(owner, on=(OAuthApp.owner == owner.id))
@@ -397,7 +402,7 @@ def _grant_view(row: dict) -> GrantView:
     model = row["model"] or row["default_model"] or (KINDS[kind].default_model if kind in KINDS else "")
     return GrantView(row["id"], row["user"], row["user_email"], row["app"], row["client_id"], row["app_name"],
                      row["homepage_url"], row["developer_email"], row["provider"], row["provider_name"], kind,
-                     model, row["scope"], row["created_at"], row["last_used_at"])
+                     model, row["scope"], row["created_at"], row["last_used_at"], bool(row["allow_model_choice"]))
 
 
 def list_grants(store, user_id: int | None = None, app_id: int | None = None) -> list[GrantView]:
@@ -423,15 +428,18 @@ def active_grant_for(store, user_id: int, app_id: int) -> GrantView | None:
 
 
 def update_grant_choice(store, user_id: int, grant_id: int, *, provider_id, model: str,
-                        actor: str = "") -> GrantView:
+                        actor: str = "", allow_model_choice: bool | None = None) -> GrantView:
     """Point an authorized app at another of the user's connections or models; tokens keep working."""
     get_user_grant(store, user_id, grant_id)
     model = _clean_model(model)
     with store.write():
         conn = _own_connection(user_id, provider_id)
-        Grant.update(provider=conn.id, model=model).where(Grant.id == grant_id).execute()
+        changes = {"provider": conn.id, "model": model}
+        if allow_model_choice is not None:
+            changes["allow_model_choice"] = allow_model_choice
+        Grant.update(**changes).where(Grant.id == grant_id).execute()
     audit.record(store, actor or f"user:{user_id}", "grant.update", f"grant:{grant_id}", provider_id=conn.id,
-                 model=model)
+                 model=model, allow_model_choice=allow_model_choice)
     return get_user_grant(store, user_id, grant_id)
 
 

@@ -205,6 +205,7 @@ class ProviderTarget:
     api_key: str | None = field(repr=False)
     model: str
     options: dict
+    models: tuple[str, ...] = ()  # the connection's known models (its default first)
 
 
 def sealed_of(conn: ProviderConnection) -> Sealed | None:
@@ -227,5 +228,7 @@ def target_for(vault, conn: ProviderConnection, model: str | None = None) -> Pro
     except SealError:
         raise ValidationError("This connection's stored key cannot be decrypted; re-enter the API key.",
                               field="api_key") from None
+    known = [m for m in [conn.default_model or k.default_model, *connection_models(conn)] if m]
     return ProviderTarget(conn.id, conn.kind, k.wire, conn.base_url or k.base_url, key,
-                          model or conn.default_model or k.default_model, json.loads(conn.options or "{}"))
+                          model or conn.default_model or k.default_model, json.loads(conn.options or "{}"),
+                          tuple(dict.fromkeys(known)))

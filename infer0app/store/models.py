@@ -87,6 +87,8 @@ class Grant(BaseModel):
     created_at = pw.FloatField(default=now)
     last_used_at = pw.FloatField(null=True)
     revoked_at = pw.FloatField(null=True, index=True)
+    # The app may name another of the connection's models in `model` (else it is ignored).
+    allow_model_choice = pw.BooleanField(default=False)
 
 
 class AuthorizationCode(BaseModel):

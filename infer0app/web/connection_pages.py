@@ -55,7 +55,8 @@ async def update(request: web.Request):
     try:
         await request.config_dict[keys.STORE].run(
             grants_svc.update_grant_choice, session.user_id, gid, provider_id=field(form, "provider", 20),
-            model=field(form, "model", 300), actor=f"user:{session.email}")
+            model=field(form, "model", 300), actor=f"user:{session.email}",
+            allow_model_choice=field(form, "allow_model_choice", 5) == "1")
     except NotFound:
         raise web.HTTPNotFound() from None
     except ServiceError as exc:

@@ -45,7 +45,8 @@ async def authorize(request: web.Request):
         return await server.authorization_response(pending, None, None)
     if decision != "approve":
         return await _consent_page(request, pending, error="Choose Approve or Deny.", status=400)
-    consent = Consent(provider_id=field(form, "provider", 20), model=field(form, "model", 300))
+    consent = Consent(provider_id=field(form, "provider", 20), model=field(form, "model", 300),
+                      allow_model_choice=field(form, "allow_model_choice", 5) == "1")
     try:
         return await server.authorization_response(pending, user, consent)
     except ServiceError as exc:

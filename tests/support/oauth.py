@@ -90,7 +90,8 @@ class World:
         return "/oauth/authorize?" + urlencode(q)
 
     async def consent(self, browser: Browser, path: str, *, decision: str = "approve", provider=None,
-                      model: str = "", csrf: str | None = None, expect_page: bool = True):
+                      model: str = "", csrf: str | None = None, expect_page: bool = True,
+                      allow_model_choice: bool = False):
         """GET the consent page, POST the decision; returns the POST response (not followed)."""
         resp, html = await browser.get(path, allow_redirects=False)
         assert resp.status == 200, (resp.status, html[:500])
@@ -100,6 +101,8 @@ class World:
             m = re.search(r'name="provider" value="(\d+)"[^>]*checked', html)
             provider = m.group(1) if m else ""
         data["provider"] = str(provider)
+        if allow_model_choice:
+            data["allow_model_choice"] = "1"
         if csrf == "":
             data.pop("csrf_token")
         async with browser.http.post(browser.url(path), data=data, allow_redirects=False) as r:

@@ -129,3 +129,24 @@ async def test_contract_breaking_param_is_a_400_naming_it_and_the_provider(api_f
     body = err.value.body
     assert body["param"] == "n" and "Anthropic" in body["message"]
     assert api.fake.chat_requests() == []
+
+
+async def test_app_picks_another_model_only_when_the_user_allowed_it(api_for):
+    from infer0app import keys
+    from infer0app.services import grants, providers
+    api = await api_for("anthropic")
+    store = api.app[keys.STORE]
+    await store.run(providers.record_test, api.seeded.provider_id, True, ["claude-sonnet-4-5", "claude-haiku-4-5"])
+    client = api.client()
+    chat = await client.chat.completions.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
+    assert chat.model == "claude-sonnet-4-5"  # not allowed: the user's model answers
+    assert [m.id for m in (await client.models.list()).data] == ["claude-sonnet-4-5"]
+    await store.run(grants.update_grant_choice, api.seeded.user_id, api.seeded.grant_id,
+                    provider_id=api.seeded.provider_id, model="", allow_model_choice=True)
+    api.app[keys.TOKEN_CACHE].clear()
+    assert [m.id for m in (await client.models.list()).data] == ["claude-sonnet-4-5", "claude-haiku-4-5"]
+    chat = await client.chat.completions.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
+    assert chat.model == "claude-haiku-4-5" and api.fake.chat_requests()[-1].json["model"] == "claude-haiku-4-5"
+    chat = await client.chat.completions.create(model="not-of-this-connection",
+                                                messages=[{"role": "user", "content": "hi"}])
+    assert chat.model == "claude-sonnet-4-5"  # unknown names still fall back to the user's model

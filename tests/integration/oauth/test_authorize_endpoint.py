@@ -335,3 +335,17 @@ async def test_code_is_bound_to_pkce_challenge_and_redirect_uri(world):
     assert row.code_challenge == challenge and row.code_challenge_method == "S256"
     assert row.redirect_uri == REDIRECT
     assert 0 < row.expires_at - row.created_at <= 600
+
+
+async def test_consent_can_let_the_app_choose_among_the_connections_models(world):
+    browser = await world.user("chooser@example.com")
+    client_id, _ = await world.app()
+    _, html = await browser.get(world.authorize_path(client_id))
+    assert 'name="allow_model_choice"' in html and "Let the app pick another model" in html
+    resp = await world.consent(browser, world.authorize_path(client_id), allow_model_choice=True)
+    assert resp.status == 303
+    (grant,) = await world.store.run(grants.list_grants)
+    assert grant.allow_model_choice is True
+    resp = await world.consent(browser, world.authorize_path(client_id))  # approving again without it
+    (grant,) = await world.store.run(grants.list_grants)
+    assert grant.allow_model_choice is False
