@@ -8,6 +8,7 @@ import jinja2
 from aiohttp import web
 
 from . import __version__, keys
+from .api.cache_watch import cache_watch_ctx
 from .api.health import healthz
 from .api.openapi import openapi_json
 from .api.target_cache import TargetCache
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(usage_recorder_ctx)  # after the store: flushed before it closes
+    app.cleanup_ctx.append(cache_watch_ctx)  # token/target caches follow revocations in any process
     app[keys.TARGETS] = TargetCache(store, vault)
     app.cleanup_ctx.append(keyring_watch_ctx)  # KEK pick-up for rotation (services/runtime.py)
 

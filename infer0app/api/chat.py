@@ -1,6 +1,6 @@
 """POST /v1/chat/completions and GET /v1/models: thin handlers over the gateway pipeline.
 
-Per call: check the bearer token (cached ≤1 s, so revocation bites within a second), load
+Per call: check the bearer token (cached; any revocation clears the cache within 0.25 s), load
 the user's provider target (cached briefly, key decrypted in memory only), run the
 pipeline, answer or stream, and hand a usage record to the background recorder.
 """

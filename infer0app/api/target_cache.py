@@ -1,8 +1,9 @@
 """A short-lived in-memory cache of opened provider targets (decrypted keys stay in memory only).
 
-Keyed by (provider connection, model). Entries live TTL seconds, so a key the user replaces
-or a connection they delete is seen within that time; access-token revocation is enforced
-separately (and faster) by the bearer check, which runs on every call.
+Keyed by (provider connection, model). api/cache_watch.py clears it as soon as any process
+changes a provider connection (the database's cache epoch moves), so a replaced key or a
+deleted connection is seen within a fraction of a second; TTL only bounds how long an
+opened key stays in memory.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 from ..services.providers import ProviderTarget
 from ..services.targets import load_target
 
-TTL = 2.0
+TTL = 60.0
 MAX_ENTRIES = 10_000
 
 
@@ -32,3 +33,6 @@ class TargetCache:
             self._entries.clear()
         self._entries[key] = (now + self._ttl, target)
         return target
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -1,8 +1,10 @@
 """Bearer access tokens on /v1 (RFC 6750, header only): `await authenticate(request) -> AccessContext`.
 
-Resolved tokens are cached in memory for at most a second, keyed by the token's SHA-256
-(never the token itself), so the hot path rarely touches SQLite while a revocation made by
-another process (the CLI, the admin TUI) still bites within one second. Failures raise an
+Resolved tokens are cached in memory, keyed by the token's SHA-256 (never the token itself),
+so the hot path rarely touches SQLite. The cache is dropped whenever the database's cache
+epoch moves (api/cache_watch.py, polled every 0.25 s; triggers bump it on any revocation or
+disable, from any process), so a revocation made by the CLI or the admin TUI still bites
+within a second; the TTL only bounds memory. Failures raise an
 aiohttp HTTP error whose body is OpenAI's error object and whose WWW-Authenticate header
 follows RFC 6750, so the /v1 error middleware (and OpenAI SDKs) handle it as is.
 """
@@ -19,7 +21,7 @@ from ..services import grants as grants_svc
 from ..services.grants import AccessContext
 from ..services.secrets_util import sha256_hex
 
-CACHE_TTL = 1.0
+CACHE_TTL = 30.0  # api/cache_watch.py clears it within 0.25 s of any revocation
 CACHE_MAX = 50_000
 REALM = "infer0"
 

@@ -6,9 +6,9 @@ same batch bumps each grant's `last_used_at`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 
-from ..store.models import Grant, UsageEvent, now
+from ..store.models import now
 
 
 @dataclass
@@ -27,6 +27,15 @@ class UsageRecord:
     created_at: float = field(default_factory=now)
 
 
+_COLUMNS = [f.name for f in fields(UsageRecord)]
+# Plain prepared statements: peewee's query building cost more than the insert itself
+# (bench/README.md, profile of the chat path).
+_INSERT = (f'INSERT INTO "usage_event" ({", ".join(_COLUMNS)}) '
+           f'VALUES ({", ".join("?" for _ in _COLUMNS)})')
+_TOUCH = ('UPDATE "grant" SET "last_used_at" = ? WHERE "id" = ? '
+          'AND ("last_used_at" IS NULL OR "last_used_at" < ?)')
+
+
 def insert_batch(store, records: list[UsageRecord]) -> int:
     if not records:
         return 0
@@ -35,8 +44,7 @@ def insert_batch(store, records: list[UsageRecord]) -> int:
         if r.grant_id is not None:
             last_use[r.grant_id] = max(last_use.get(r.grant_id, 0.0), r.created_at)
     with store.write():
-        UsageEvent.insert_many([asdict(r) for r in records]).execute()
-        for grant_id, ts in last_use.items():
-            Grant.update(last_used_at=ts).where(
-                (Grant.id == grant_id) & ((Grant.last_used_at.is_null()) | (Grant.last_used_at < ts))).execute()
+        conn = store.db.connection()
+        conn.executemany(_INSERT, [astuple(r) for r in records])
+        conn.executemany(_TOUCH, [(ts, grant_id, ts) for grant_id, ts in last_use.items()])
     return len(records)

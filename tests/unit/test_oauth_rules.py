@@ -64,11 +64,10 @@ def test_scope_rules():
     assert normalize_scope("inference admin") is None and normalize_scope("openid") is None
 
 
-def test_bearer_cache_entries_live_at_most_a_second():
+def test_bearer_cache_entries_expire_after_their_ttl():
     from infer0app.oauth.bearer import CACHE_TTL, TokenCache
     now = [100.0]
     cache = TokenCache(clock=lambda: now[0])
-    assert CACHE_TTL <= 1.0
     cache.put("h", "ctx")
     assert cache.get("h") == (True, "ctx")
     now[0] += CACHE_TTL

@@ -1,0 +1,50 @@
+"""Drops the server's in-memory token and target caches when the database says they may be stale.
+
+The caches can then live long (DESIGN §5: the hot path stays off SQLite) while a revocation
+written by any process still bites within POLL seconds plus one request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+
+from .. import keys
+from ..services.cache_epoch import read_epoch
+
+POLL = 0.25
+log = logging.getLogger("infer0.cache")
+
+
+def clear_caches(app: web.Application) -> None:
+    app[keys.TOKEN_CACHE].clear()
+    app[keys.TARGETS].clear()
+
+
+async def cache_watch_ctx(app: web.Application):
+    store = app[keys.STORE]
+    seen = await store.run(read_epoch)
+
+    async def watch():
+        nonlocal seen
+        while True:
+            await asyncio.sleep(POLL)
+            try:
+                epoch = await store.run(read_epoch)
+            except Exception:  # the database is busy or gone: be safe, forget everything
+                log.warning("could not read the cache epoch; clearing caches", exc_info=True)
+                clear_caches(app)
+                continue
+            if epoch != seen:
+                seen = epoch
+                clear_caches(app)
+
+    task = asyncio.create_task(watch())
+    yield
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
