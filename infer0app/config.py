@@ -38,6 +38,8 @@ class Settings:
     trusted_proxies: str = _setting("", "Comma-separated addresses of reverse proxies whose X-Forwarded-For header "
                                         "names the real client (for sign-in and token-endpoint throttling). "
                                         "Empty: trust none, use the connecting address.", metavar="IPS")
+    workers: int = _setting(1, "Server processes sharing the port (SO_REUSEPORT) and the database; one per "
+                               "core scales throughput. Sign-in throttles are per process.", metavar="N")
     log_format: str = _setting("text", "Log line format.", choices=("text", "json"))
     log_level: str = _setting("info", "Lowest level logged; 'warning' silences the per-request lines.",
                               choices=("debug", "info", "warning", "error"))
@@ -121,6 +123,8 @@ def validate(s: Settings) -> None:
         parts = urlsplit(s.public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise SettingsError(f"--public-url: {s.public_url!r} must be an http(s) URL with no query or fragment")
+    if not 1 <= s.workers <= 64:
+        raise SettingsError(f"--workers: {s.workers} is not between 1 and 64")
     for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{flag_name(name)} must be positive")

@@ -28,8 +28,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from aiohttp import web
-
     from ..app import create_app
     from ..logs import setup_logging
 
@@ -38,16 +36,50 @@ def run(args) -> int:
     except SettingsError as exc:
         raise CommandError(str(exc), 2) from None
     setup_logging(settings.log_format, settings.log_level)
+    data_dir = settings.data_dir.resolve()
+    if settings.workers > 1:
+        from ..prefork import run_workers
+        from ..services.datadir import open_data_dir
+
+        try:  # migrate and create the keyring once, before any worker exists
+            store, _vault = open_data_dir(settings.data_dir)
+            store.close()
+        except (StoreError, KeyringError, SchemaTooNew) as exc:
+            raise CommandError(str(exc), 1) from None
+        _announce(settings, data_dir)
+        return run_workers(settings.workers, lambda: _serve_one(settings, reuse_port=True))
     try:
         app = create_app(settings)
     except (StoreError, KeyringError, SchemaTooNew) as exc:
         raise CommandError(str(exc), 1) from None
-    log = logging.getLogger("infer0.server")
-    data_dir = settings.data_dir.resolve()
-    print(f"infer0 serving on http://{settings.host}:{settings.port} (public URL {settings.issuer})\n"
+    _announce(settings, data_dir)
+    _run(app, settings, reuse_port=False)
+    return 0
+
+
+def _announce(settings, data_dir) -> None:
+    workers = f" with {settings.workers} workers" if settings.workers > 1 else ""
+    print(f"infer0 serving on http://{settings.host}:{settings.port}{workers} (public URL {settings.issuer})\n"
           f"data: {data_dir} (database infer0.sqlite3, keyring keyring.json)", file=sys.stderr, flush=True)
-    log.info("started", extra={"fields": {"url": settings.issuer, "data_dir": str(data_dir)}})
+    logging.getLogger("infer0.server").info(
+        "started", extra={"fields": {"url": settings.issuer, "data_dir": str(data_dir), "workers": settings.workers}})
+
+
+def _serve_one(settings, *, reuse_port: bool) -> int:
+    from ..app import create_app
+
+    try:
+        app = create_app(settings)
+    except (StoreError, KeyringError, SchemaTooNew) as exc:
+        print(f"infer0: error: {exc}", file=sys.stderr)
+        return 1
+    _run(app, settings, reuse_port=reuse_port)
+    return 0
+
+
+def _run(app, settings, *, reuse_port: bool) -> None:
+    from aiohttp import web
+
     # run_app handles SIGINT/SIGTERM: stop accepting, let running requests finish within the timeout.
     web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
-                shutdown_timeout=settings.shutdown_timeout, handle_signals=True)
-    return 0
+                shutdown_timeout=settings.shutdown_timeout, handle_signals=True, reuse_port=reuse_port)
