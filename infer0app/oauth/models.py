@@ -11,6 +11,7 @@ from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services.apps import AppView
 from ..services.grants import CodeRecord, TokenRecord
+from ..services.secrets_util import same_hash
 
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
 GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -26,9 +27,10 @@ class EndUser:
 
 
 class Client(ClientMixin):
-    def __init__(self, app: AppView, store):
+    def __init__(self, app: AppView, store, secret_hash: str | None = None):
         self.app = app
         self._store = store
+        self._secret_hash = secret_hash  # read with the app row: no second query per exchange
 
     @property
     def client_id(self) -> str:
@@ -52,7 +54,9 @@ class Client(ClientMixin):
         return apps_svc.redirect_uri_matches(self.app.redirect_uris, redirect_uri, is_public=self.app.is_public)
 
     def check_client_secret(self, client_secret):
-        return apps_svc.check_client_secret(self._store, self.app.client_id, client_secret)
+        if self.app.is_public:
+            return False
+        return same_hash(client_secret or "", self._secret_hash)
 
     def check_endpoint_auth_method(self, method, endpoint):
         if self.app.is_public:

@@ -104,10 +104,10 @@ class AuthorizationServer(_AuthorizationServer):
 
     # -- authlib's integration points --------------------------------------------------------
     def query_client(self, client_id):
-        app = apps_svc.find_app(self.store, client_id) if client_id else None
-        if app is None or app.disabled:
+        found = apps_svc.find_client(self.store, client_id) if client_id else None
+        if found is None or found[0].disabled:
             return None
-        return Client(app, self.store)
+        return Client(found[0], self.store, found[1])
 
     def save_token(self, token, request):  # pragma: no cover - each grant saves its own
         raise NotImplementedError

@@ -174,6 +174,16 @@ def find_app(store, client_id: str) -> AppView | None:
         return None
 
 
+def find_client(store, client_id: str) -> tuple[AppView, str | None] | None:
+    """The app and its client-secret hash in one query (the token endpoint needs both)."""
+    row = (_query().select_extend(OAuthApp.client_secret_hash)
+           .where(OAuthApp.client_id == (client_id or "")).first())
+    if row is None:
+        return None
+    secret_hash = row.pop("client_secret_hash")
+    return _view(row), secret_hash
+
+
 def get_owned_app(store, owner_id: int, client_id: str) -> AppView:
     app = get_app(store, client_id)
     if app.owner_id != owner_id:
