@@ -40,10 +40,21 @@ class StoreError(RuntimeError):
 
 
 class Store:
+    # Peewee binds models to a database class-wide, so one process can serve one database at
+    # a time. Opening a second one while the first is open would silently point the first
+    # one's queries at it (and deadlock its write lock): refuse that loudly instead.
+    _bound: "Store | None" = None
+
     def __init__(self, path: Path, *, threads: int = 4):
         self.path = Path(path)
+        current = Store._bound
+        if current is not None and not current._closed and current.path.resolve() != self.path.resolve():
+            raise StoreError(f"{current.path} is already open in this process; close it before opening "
+                             f"{self.path} (one infer0 database per process).")
+        self._closed = False
         self.db = peewee.SqliteDatabase(str(self.path), pragmas=PRAGMAS, check_same_thread=False)
         self.db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
+        Store._bound = self
         self._executor: ThreadPoolExecutor | None = None
         self._threads = threads
 
@@ -69,9 +80,13 @@ class Store:
         except peewee.DatabaseError as exc:
             store.close()
             raise StoreError(f"Cannot open database {path}: {exc}") from None
+        except BaseException:  # e.g. SchemaTooNew: never leave a half-opened store bound
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
+        self._closed = True
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None

@@ -67,3 +67,27 @@ def test_pragmas(tmp_path):
         assert q("PRAGMA busy_timeout") == 5000
     finally:
         store.close()
+
+
+def test_a_second_database_in_one_process_is_refused_until_the_first_closes(tmp_path):
+    from infer0app.store.database import StoreError
+    first = Store.open(tmp_path / "a.sqlite3")
+    try:
+        with pytest.raises(StoreError, match="already open in this process"):
+            Store.open(tmp_path / "b.sqlite3")
+        Store.open(tmp_path / "a.sqlite3").close()  # the same file again is fine
+    finally:
+        first.close()
+    Store.open(tmp_path / "b.sqlite3").close()
+
+
+def test_a_refused_newer_database_leaves_nothing_open(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    Store.open(path).close()
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO schema_migration (number, name, applied_at) VALUES (9999, 'm9999_future', 0)")
+    con.commit()
+    con.close()
+    with pytest.raises(SchemaTooNew):
+        Store.open(path)
+    Store.open(tmp_path / "other.sqlite3").close()  # would be refused if the failed open had leaked
