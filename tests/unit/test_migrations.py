@@ -46,13 +46,18 @@ def test_migrated_schema_matches_the_models(tmp_path):
         assert columns(path, model._meta.table_name) == expected, model.__name__
 
 
-def test_database_from_a_newer_infer0_is_refused_untouched(tmp_path):
-    path = tmp_path / "new.sqlite3"
+def make_future_database(path):
+    """A database whose schema records a migration this build does not know."""
     Store.open(path).close()
     con = sqlite3.connect(path)
     con.execute("INSERT INTO schema_migration (number, name, applied_at) VALUES (9999, 'm9999_future', 0)")
     con.commit()
     con.close()
+
+
+def test_database_from_a_newer_infer0_is_refused_untouched(tmp_path):
+    path = tmp_path / "new.sqlite3"
+    make_future_database(path)
     with pytest.raises(SchemaTooNew, match="newer infer0"):
         Store.open(path)
 
@@ -83,11 +88,7 @@ def test_a_second_database_in_one_process_is_refused_until_the_first_closes(tmp_
 
 def test_a_refused_newer_database_leaves_nothing_open(tmp_path):
     path = tmp_path / "new.sqlite3"
-    Store.open(path).close()
-    con = sqlite3.connect(path)
-    con.execute("INSERT INTO schema_migration (number, name, applied_at) VALUES (9999, 'm9999_future', 0)")
-    con.commit()
-    con.close()
+    make_future_database(path)
     with pytest.raises(SchemaTooNew):
         Store.open(path)
     Store.open(tmp_path / "other.sqlite3").close()  # would be refused if the failed open had leaked
