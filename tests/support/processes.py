@@ -45,29 +45,32 @@ class ServerProcess:
     """`python -m infer0app serve` on 127.0.0.1, logs captured to a file."""
 
     def __init__(self, data_dir: Path, *extra: str, env: dict | None = None, port: int | None = None,
-                 command: list[str] | None = None):
+                 command: list[str] | None = None, cwd: Path | None = None, exact_env: dict | None = None):
+        """`exact_env` replaces the environment outright (a bare operator shell); `env` adds to ours."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(data_dir).parent / f"server-{self.port}.log"
         argv = (command or [sys.executable, "-m", "infer0app"]) + [
             "serve", "--data-dir", str(data_dir), "--port", str(self.port), *extra]
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     env=cli_env(env))
-        self.wait_ready()
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT, cwd=cwd or ROOT,
+                                     env=exact_env if exact_env is not None else cli_env(env))
+        self.ready_after = self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
+    def wait_ready(self, timeout: float = 30) -> float:
+        """Seconds from launch to the first /healthz 200."""
+        deadline = self.started + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.logs()}")
+                raise RuntimeError(f"server exited early ({self.proc.returncode}):\n{self.logs()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as resp:
                     if resp.status == 200:
-                        return
+                        return time.monotonic() - self.started
             except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not start:\n{self.logs()}")
+                time.sleep(0.02)
+        raise RuntimeError(f"server did not answer /healthz within {timeout}s:\n{self.logs()}")
 
     def logs(self) -> str:
         if not self._log.closed:
