@@ -12,10 +12,10 @@ from infer0app.services import admin_queries, apps, grants
 
 from ..format import cell, stamp
 from ..widgets import RecordTable
-from .base import AdminScreen
+from .base import SearchableScreen
 
 
-class AppsScreen(AdminScreen):
+class AppsScreen(SearchableScreen):
     MODE = "apps"
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
@@ -64,17 +64,8 @@ class AppsScreen(AdminScreen):
             text.append(f"\n  {uri}")
         box.update(text)
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.reload()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.table.focus()
-
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail(self.table.selected)
-
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
 
     def action_toggle_disabled(self) -> None:
         a = self.table.selected

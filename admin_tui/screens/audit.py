@@ -15,7 +15,7 @@ from infer0app.services import admin_queries
 
 from ..format import cell, stamp
 from ..widgets import RecordTable
-from .base import AdminScreen
+from .base import SearchableScreen
 
 # Kinds of action, as prefixes of the action names the services record.
 CATEGORIES = [
@@ -28,7 +28,7 @@ CATEGORIES = [
 ]
 
 
-class AuditScreen(AdminScreen):
+class AuditScreen(SearchableScreen):
     MODE = "audit"
     BINDINGS = [
         Binding("slash", "focus_search", "Filter"),
@@ -74,20 +74,11 @@ class AuditScreen(AdminScreen):
         box.update(Text.assemble((f"{stamp(e.created_at)} {e.action}", "bold"), f" by {e.actor} on {e.target}",
                                  f" from {e.ip}" if e.ip else "", "\n", details or "(no details)"))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.reload()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.table.focus()
-
     def on_select_changed(self, event: Select.Changed) -> None:
         self.reload()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail(self.table.selected)
-
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
 
     def action_focus_kind(self) -> None:
         self.query_one("#kind", Select).focus()

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 from infer0app.services.errors import ServiceError
 
@@ -153,3 +153,21 @@ class AdminScreen(Screen):
         self.set_status(message.text, error=not message.ok)
         self.notify(message.text, severity="information" if message.ok else "error")
         self.reload()
+
+
+class SearchableScreen(AdminScreen):
+    """A section with a `#search` box over a record table: typing filters, Enter goes to the table.
+
+    Subclasses provide `table` (their RecordTable) and handle row highlighting themselves.
+    """
+
+    table: Any
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.table.focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()

@@ -12,10 +12,10 @@ from infer0app.services import admin_queries, grants
 
 from ..format import ago, cell, stamp
 from ..widgets import RecordTable
-from .base import AdminScreen
+from .base import SearchableScreen
 
 
-class GrantsScreen(AdminScreen):
+class GrantsScreen(SearchableScreen):
     MODE = "grants"
     BINDINGS = [
         Binding("slash", "focus_search", "Filter"),
@@ -58,17 +58,8 @@ class GrantsScreen(AdminScreen):
                                  f"created {stamp(g.created_at)}  last use {ago(g.last_used_at)}  "
                                  f"live tokens {g.active_tokens}"))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.reload()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.table.focus()
-
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail(self.table.selected)
-
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
 
     def action_revoke_one(self) -> None:
         g = self.table.selected

@@ -14,10 +14,10 @@ from infer0app.services import accounts, admin_queries, grants
 
 from ..format import ago, cell, stamp
 from ..widgets import RecordTable
-from .base import AdminScreen
+from .base import SearchableScreen
 
 
-class UsersScreen(AdminScreen):
+class UsersScreen(SearchableScreen):
     MODE = "users"
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
@@ -72,12 +72,6 @@ class UsersScreen(AdminScreen):
         box.update(text)
 
     # -- events -------------------------------------------------------------------------
-    def on_input_changed(self, event: Input.Changed) -> None:
-        self.reload()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.table.focus()
-
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         user = self.table.selected
         if user is not None:
@@ -95,9 +89,6 @@ class UsersScreen(AdminScreen):
     def on_users_screen_detail_loaded(self, message: DetailLoaded) -> None:
         if message.detail is not None and self.table.selected_key == str(message.detail.user.id):
             self.show_detail(message.detail)
-
-    def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
 
     def action_toggle_disabled(self) -> None:
         user = self.table.selected

@@ -95,7 +95,7 @@ class ClientApp:
             + (f"<pre>{html.escape(c.text)}</pre><small>model {html.escape(c.model)}</small>" if c.ok else
                f'<p class="error">infer0 answered {c.status}: {html.escape(c.error)}</p>')
             + "</div>" for c in self.calls)
-        return self.page("Connected", f'<p id="connected">Connected to infer0.</p>'
+        return self.page("Connected", '<p id="connected">Connected to infer0.</p>'
                          '<form method="post" action="/ask"><input type="hidden" name="mode" value="plain">'
                          '<button id="ask-plain">Ask (plain)</button></form>'
                          '<form method="post" action="/ask"><input type="hidden" name="mode" value="stream">'
