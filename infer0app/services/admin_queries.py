@@ -68,7 +68,7 @@ def database_bytes(db_file: Path) -> int:
     for suffix in ("", "-wal", "-shm"):
         try:
             total += Path(str(db_file) + suffix).stat().st_size
-        except OSError:
+        except OSError:  # no WAL or shm file right now (checkpointed, or no open connection)
             pass
     return total
 

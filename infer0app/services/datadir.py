@@ -23,7 +23,7 @@ def open_data_dir(data_dir: Path, *, create: bool = True) -> tuple[Store, Vault]
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
         data_dir.chmod(0o700)
-    except OSError:
+    except OSError:  # a directory owned by someone else (e.g. a mounted volume): its owner decides
         pass
     store = Store.open(db_path(data_dir), create=create)
     try:
