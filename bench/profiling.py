@@ -19,13 +19,15 @@ def py_spy() -> str | None:
 class Recording:
     """`py-spy record` on `pid` for `seconds`, in the background; collapsed stacks to `out`."""
 
-    def __init__(self, pid: int, seconds: float, out: Path, rate: int = 250):
+    def __init__(self, pid: int, seconds: float, out: Path, rate: int = 250, gil: bool = False):
         self.out = out
         exe = py_spy()
         if exe is None:
             raise RuntimeError("py-spy is not installed (.venv/bin/python -m pip install py-spy)")
         self.argv = [exe, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
                      "--rate", str(rate), "--format", "raw", "--output", str(out), "--nonblocking"]
+        if gil:  # only the thread holding the GIL: where Python CPU goes, not where threads wait
+            self.argv.append("--gil")
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self):

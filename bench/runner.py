@@ -340,7 +340,7 @@ class Run:
             if self.args.profile_only and not any(name.startswith(o) for o in self.args.profile_only):
                 continue
             raw = outdir / f"{name}.txt"
-            with profiling.Recording(proc.pid, secs, raw):
+            with profiling.Recording(proc.pid, secs, raw, gil=self.args.profile_gil):
                 r = loadgen.run_post(f"http://127.0.0.1:{port}{path}", _body(), auth, self.p.connections, secs,
                                      self.load_cpus)
             out[name] = {"rps_while_profiled": r["rps"], **profiling.summarize(raw)}
@@ -353,7 +353,7 @@ class Run:
         for name, path in token_jobs:
             bodies = codes if path == TOKEN else refresh
             raw = outdir / f"{name}.txt"
-            with profiling.Recording(self.infer0.pid, secs, raw):
+            with profiling.Recording(self.infer0.pid, secs, raw, gil=self.args.profile_gil):
                 r = loadgen.run_fixed(f"http://127.0.0.1:{self.i0_port}{path}", bodies, self.fx.token_app.basic_auth,
                                       16)
             out[name] = {"rps_while_profiled": r["rps"], **profiling.summarize(raw)}
@@ -429,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="Keep the temporary data dir and logs.")
     p.add_argument("--profile", action="store_true", help="Also profile each hot path with py-spy (bench/profiles/).")
     p.add_argument("--profile-seconds", type=float, default=8.0)
+    p.add_argument("--profile-gil", action="store_true",
+                   help="Sample only the thread holding the GIL (py-spy --gil): Python CPU, not waiting.")
     p.add_argument("--profile-only", type=lambda v: v.split(","), default=None,
                    help="Profile only these (prefixes of): bare, infer0_openai, infer0_anthropic, token_code_exchange, "
                         "token_refresh.")

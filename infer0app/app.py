@@ -22,20 +22,18 @@ from .oauth.server import AuthorizationServer
 from .paths import templates_dir
 from .services.datadir import open_data_dir
 from .services.throttle import Throttle
-from .web.csrf import csrf_middleware
 from .web.filters import FILTERS as PAGE_FILTERS
 from .web.keyring_watch import keyring_watch_ctx
-from .web.middlewares import html_error_middleware, request_log_middleware
+from .web.middlewares import pages_middleware, request_log_middleware
 from .web.routes import setup_page_routes
 from .web.security_headers import add_security_headers
-from .web.session import session_middleware
 
 
 def create_app(settings: Settings) -> web.Application:
     """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
     store, vault = open_data_dir(settings.data_dir)
     app = web.Application(
-        middlewares=[request_log_middleware, html_error_middleware, session_middleware, csrf_middleware],
+        middlewares=[request_log_middleware, pages_middleware],
         client_max_size=1024 * 1024 * 8,
     )
     app[keys.SETTINGS] = settings

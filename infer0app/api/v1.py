@@ -44,7 +44,7 @@ OPENAI_ERRORS = {
 
 
 def create_v1_app() -> web.Application:
-    v1 = web.Application(middlewares=[cors_preflight_middleware, v1_error_middleware],
+    v1 = web.Application(middlewares=[v1_error_middleware],
                          client_max_size=1024 * 1024 * 8)
     v1.on_response_prepare.append(add_cors_headers)
     add_oauth_routes(v1)
@@ -102,6 +102,9 @@ def _generic(request: web.Request, status: int, headers) -> web.Response:
 
 @web.middleware
 async def v1_error_middleware(request: web.Request, handler):
+    """Errors in the protocol's own language; also answers CORS preflights (one layer, not two)."""
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return cors_preflight(request)
     try:
         return await handler(request)
     except web.HTTPException as exc:
@@ -125,17 +128,14 @@ async def v1_error_middleware(request: web.Request, handler):
 
 
 # -- CORS ---------------------------------------------------------------------------------
-@web.middleware
-async def cors_preflight_middleware(request: web.Request, handler):
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        allow_headers = request.headers.get("Access-Control-Request-Headers") or "Authorization, Content-Type"
-        return web.Response(status=204, headers={
-            "Access-Control-Allow-Origin": "*",
-            "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
-            "Access-Control-Allow-Headers": allow_headers[:1000],
-            "Access-Control-Max-Age": "600",
-        })
-    return await handler(request)
+def cors_preflight(request: web.Request) -> web.Response:
+    allow_headers = request.headers.get("Access-Control-Request-Headers") or "Authorization, Content-Type"
+    return web.Response(status=204, headers={
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+        "Access-Control-Allow-Headers": allow_headers[:1000],
+        "Access-Control-Max-Age": "600",
+    })
 
 
 async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:

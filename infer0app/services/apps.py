@@ -174,14 +174,21 @@ def find_app(store, client_id: str) -> AppView | None:
         return None
 
 
+# Written out (not built by peewee per call): the token endpoint runs it on every exchange.
+_FIND_CLIENT = ('SELECT a.id, a.client_id, a.name, a.homepage_url, a.redirect_uris, a.is_public, a.disabled, '
+                'a.owner_id, u.email, a.created_at, a.client_secret_hash '
+                'FROM "oauth_app" a JOIN "user" u ON u.id = a.owner_id WHERE a.client_id = ?')
+
+
 def find_client(store, client_id: str) -> tuple[AppView, str | None] | None:
     """The app and its client-secret hash in one query (the token endpoint needs both)."""
-    row = (_query().select_extend(OAuthApp.client_secret_hash)
-           .where(OAuthApp.client_id == (client_id or "")).first())
+    row = store.db.execute_sql(_FIND_CLIENT, (client_id or "",)).fetchone()
     if row is None:
         return None
-    secret_hash = row.pop("client_secret_hash")
-    return _view(row), secret_hash
+    (app_id, cid, name, homepage, redirect_uris, is_public, disabled, owner_id, owner_email, created_at,
+     secret_hash) = row
+    return AppView(app_id, cid, name, homepage, tuple(json.loads(redirect_uris or "[]")), bool(is_public),
+                   bool(disabled), owner_id, owner_email, created_at), secret_hash
 
 
 def get_owned_app(store, owner_id: int, client_id: str) -> AppView:

@@ -187,26 +187,25 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
     return code
 
 
+# The token endpoint's statements are written out in SQL (prepared once per connection by the
+# sqlite3 module) rather than built by peewee on every call: building them was two thirds of an
+# exchange's CPU (bench/README.md). Peewee still defines the schema; tests/unit check these
+# statements against it by running them.
+_FIND_CODE = (
+    'SELECT c.code_hash, c.grant_id, c.app_id, a.client_id, g.user_id, c.redirect_uri, c.scope, '
+    'c.code_challenge, c.code_challenge_method, c.expires_at, c.used_at, '
+    'g.revoked_at IS NULL AND NOT u.disabled AND NOT a.disabled '
+    'FROM "authorization_code" c JOIN "grant" g ON g.id = c.grant_id JOIN "user" u ON u.id = g.user_id '
+    'JOIN "oauth_app" a ON a.id = c.app_id WHERE c.code_hash = ?')
+
+
 def find_code(store, code: str) -> CodeRecord | None:
     if not code or len(code) > 200:
         return None
-    row = (AuthorizationCode
-           .select(AuthorizationCode.code_hash, AuthorizationCode.grant, AuthorizationCode.app,
-                   OAuthApp.client_id, Grant.user, AuthorizationCode.redirect_uri, AuthorizationCode.scope,
-                   AuthorizationCode.code_challenge, AuthorizationCode.code_challenge_method,
-                   AuthorizationCode.expires_at, AuthorizationCode.used_at,
-                   Grant.revoked_at, User.disabled, OAuthApp.disabled.alias("app_disabled"))
-           .join(Grant, on=(AuthorizationCode.grant == Grant.id))
-           .join(User, on=(Grant.user == User.id))
-           .switch(AuthorizationCode).join(OAuthApp, on=(AuthorizationCode.app == OAuthApp.id))
-           .where(AuthorizationCode.code_hash == sha256_hex(code)).tuples().first())
+    row = store.db.execute_sql(_FIND_CODE, (sha256_hex(code),)).fetchone()
     if row is None:
         return None
-    (code_hash, grant_id, app_id, client_id, user_id, redirect_uri, scope, challenge, method, expires_at, used_at,
-     grant_revoked, user_disabled, app_disabled) = row
-    usable = grant_revoked is None and not user_disabled and not app_disabled
-    return CodeRecord(code_hash, grant_id, app_id, client_id, user_id, redirect_uri, scope, challenge, method,
-                      expires_at, used_at, usable)
+    return CodeRecord(*row[:11], usable=bool(row[11]))
 
 
 def _revoke_family(code_hash: str, now: float) -> int:
@@ -222,13 +221,26 @@ def revoke_code_tokens(store, code_hash: str, *, actor: str = "oauth") -> int:
     return count
 
 
-def _insert_token(grant_id: int, *, access_token: str, refresh_token: str | None, scope: str,
-                  access_ttl: int, refresh_ttl: int, code_hash: str | None, parent: int | None, now: float) -> Token:
-    return Token.create(grant=grant_id, access_hash=sha256_hex(access_token),
-                        refresh_hash=sha256_hex(refresh_token) if refresh_token else None, scope=scope,
-                        access_expires_at=now + access_ttl,
-                        refresh_expires_at=(now + refresh_ttl) if refresh_token else None,
-                        code_hash=code_hash, parent=parent, created_at=now)
+_INSERT_TOKEN = ('INSERT INTO "token" (grant_id, access_hash, refresh_hash, scope, access_expires_at, '
+                 'refresh_expires_at, code_hash, parent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+# Claims a live code; the grant must be alive too (checked by _TOUCH_GRANT in the same transaction).
+_CLAIM_CODE = ('UPDATE "authorization_code" SET used_at = ? '
+               'WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING grant_id')
+_TOUCH_GRANT = 'UPDATE "grant" SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL'
+
+
+def _insert_token(store, grant_id: int, *, access_token: str, refresh_token: str | None, scope: str,
+                  access_ttl: int, refresh_ttl: int, code_hash: str | None, parent: int | None, now: float) -> int:
+    cursor = store.db.execute_sql(_INSERT_TOKEN, (
+        grant_id, sha256_hex(access_token), sha256_hex(refresh_token) if refresh_token else None, scope,
+        now + access_ttl, (now + refresh_ttl) if refresh_token else None, code_hash, parent, now))
+    return cursor.lastrowid
+
+
+def _touch_live_grant(store, grant_id: int, now: float) -> None:
+    """Mark the grant used; GrantGone (rolling the transaction back) if it was revoked meanwhile."""
+    if store.db.execute_sql(_TOUCH_GRANT, (now, grant_id)).rowcount != 1:
+        raise GrantGone("This authorization was revoked.")
 
 
 def redeem_code(store, code_hash: str, *, access_token: str, refresh_token: str | None, scope: str,
@@ -240,19 +252,13 @@ def redeem_code(store, code_hash: str, *, access_token: str, refresh_token: str 
     """
     now = time.time()
     with store.write():
-        claimed = (AuthorizationCode.update(used_at=now)
-                   .where((AuthorizationCode.code_hash == code_hash) & AuthorizationCode.used_at.is_null()
-                          & (AuthorizationCode.expires_at > now)).execute())
+        claimed = store.db.execute_sql(_CLAIM_CODE, (now, code_hash, now)).fetchall()
         if claimed:
-            code = AuthorizationCode.get(AuthorizationCode.code_hash == code_hash)
-            grant = Grant.get_or_none((Grant.id == code.grant_id) & Grant.revoked_at.is_null())
-            if grant is None:
-                raise GrantGone("This authorization was revoked.")
-            Grant.update(last_used_at=now).where(Grant.id == grant.id).execute()
-            token = _insert_token(grant.id, access_token=access_token, refresh_token=refresh_token, scope=scope,
-                                  access_ttl=access_ttl, refresh_ttl=refresh_ttl, code_hash=code_hash,
-                                  parent=None, now=now)
-            return token.id
+            grant_id = claimed[0][0]
+            _touch_live_grant(store, grant_id, now)
+            return _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
+                                 scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
+                                 code_hash=code_hash, parent=None, now=now)
         used = AuthorizationCode.select().where((AuthorizationCode.code_hash == code_hash)
                                                 & AuthorizationCode.used_at.is_null(False)).exists()
         revoked = _revoke_family(code_hash, now) if used else 0
@@ -263,21 +269,25 @@ def redeem_code(store, code_hash: str, *, access_token: str, refresh_token: str 
 
 
 # -- tokens -------------------------------------------------------------------------------
-def _token_query():
-    return (Token.select(Token.id, Token.grant, Grant.app, OAuthApp.client_id, Grant.user, Token.scope,
-                         Token.access_expires_at, Token.refresh_expires_at, Token.created_at, Token.code_hash,
-                         Token.revoked_at, Grant.revoked_at.alias("grant_revoked_at"), User.disabled,
-                         OAuthApp.disabled.alias("app_disabled"), Token.refresh_used_at)
-            .join(Grant, on=(Token.grant == Grant.id)).join(User, on=(Grant.user == User.id))
-            .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id)))
+_TOKEN_SELECT = (
+    'SELECT t.id, t.grant_id, g.app_id, a.client_id, g.user_id, t.scope, t.access_expires_at, '
+    't.refresh_expires_at, t.created_at, t.code_hash, '
+    't.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL OR u.disabled OR a.disabled, '
+    't.refresh_used_at IS NOT NULL '
+    'FROM "token" t JOIN "grant" g ON g.id = t.grant_id JOIN "user" u ON u.id = g.user_id '
+    'JOIN "oauth_app" a ON a.id = g.app_id ')
+_TOKEN_BY = {"access_token": _TOKEN_SELECT + 'WHERE t.access_hash = ?',
+             "refresh_token": _TOKEN_SELECT + 'WHERE t.refresh_hash = ?'}
 
 
-def _record(row: tuple, kind: str) -> TokenRecord:
+def _token_row(store, kind: str, token_hash: str) -> TokenRecord | None:
+    row = store.db.execute_sql(_TOKEN_BY[kind], (token_hash,)).fetchone()
+    if row is None:
+        return None
     (token_id, grant_id, app_id, client_id, user_id, scope, access_exp, refresh_exp, created_at, code_hash,
-     revoked_at, grant_revoked, user_disabled, app_disabled, refresh_used_at) = row
-    revoked = revoked_at is not None or grant_revoked is not None or bool(user_disabled) or bool(app_disabled)
+     revoked, refresh_used) = row
     return TokenRecord(token_id, kind, grant_id, app_id, client_id, user_id, scope, access_exp, refresh_exp,
-                       created_at, code_hash, revoked, refresh_used_at is not None)
+                       created_at, code_hash, bool(revoked), bool(refresh_used))
 
 
 def find_token(store, token: str, hint: str | None = None) -> TokenRecord | None:
@@ -287,18 +297,22 @@ def find_token(store, token: str, hint: str | None = None) -> TokenRecord | None
     h = sha256_hex(token)
     order = ["refresh_token", "access_token"] if hint == "refresh_token" else ["access_token", "refresh_token"]
     for kind in order:
-        column = Token.access_hash if kind == "access_token" else Token.refresh_hash
-        row = _token_query().where(column == h).tuples().first()
-        if row is not None:
-            return _record(row, kind)
+        record = _token_row(store, kind, h)
+        if record is not None:
+            return record
     return None
 
 
 def find_refresh_token(store, token: str) -> TokenRecord | None:
     if not token or not token.startswith(REFRESH_PREFIX) or len(token) > 200:
         return None
-    row = _token_query().where(Token.refresh_hash == sha256_hex(token)).tuples().first()
-    return _record(row, "refresh_token") if row is not None else None
+    return _token_row(store, "refresh_token", sha256_hex(token))
+
+
+# Spends a live refresh token (and its access token) exactly once.
+_SPEND_REFRESH = ('UPDATE "token" SET refresh_used_at = ?, revoked_at = ? '
+                  'WHERE id = ? AND refresh_used_at IS NULL AND revoked_at IS NULL RETURNING grant_id, code_hash')
+_REFRESH_USED = 'SELECT grant_id, refresh_used_at IS NOT NULL FROM "token" WHERE id = ?'
 
 
 def rotate_refresh(store, token_id: int, *, access_token: str, refresh_token: str, scope: str,
@@ -309,24 +323,19 @@ def rotate_refresh(store, token_id: int, *, access_token: str, refresh_token: st
     """
     now = time.time()
     with store.write():
-        old = Token.get_or_none(Token.id == token_id)
-        if old is None:
-            raise GrantGone("This authorization was revoked.")
-        claimed = (Token.update(refresh_used_at=now, revoked_at=pw.fn.COALESCE(Token.revoked_at, now))
-                   .where((Token.id == token_id) & Token.refresh_used_at.is_null() & Token.revoked_at.is_null())
-                   .execute())
+        claimed = store.db.execute_sql(_SPEND_REFRESH, (now, now, token_id)).fetchall()
         if claimed:
-            grant = Grant.get_or_none((Grant.id == old.grant_id) & Grant.revoked_at.is_null())
-            if grant is None:
-                raise GrantGone("This authorization was revoked.")
-            Grant.update(last_used_at=now).where(Grant.id == grant.id).execute()
-            token = _insert_token(grant.id, access_token=access_token, refresh_token=refresh_token, scope=scope,
-                                  access_ttl=access_ttl, refresh_ttl=refresh_ttl, code_hash=old.code_hash,
-                                  parent=old.id, now=now)
-            return token.id
-        reused = old.refresh_used_at is not None
+            grant_id, code_hash = claimed[0]
+            _touch_live_grant(store, grant_id, now)
+            return _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
+                                 scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
+                                 code_hash=code_hash, parent=token_id, now=now)
+        old = store.db.execute_sql(_REFRESH_USED, (token_id,)).fetchone()
+    if old is None:
+        raise GrantGone("This authorization was revoked.")
+    grant_id, reused = old
     if reused:
-        revoke_grant(store, old.grant_id, actor, reason="refresh_token_reuse")
+        revoke_grant(store, grant_id, actor, reason="refresh_token_reuse")
         raise RefreshTokenReused("This refresh token was already used; the authorization has been revoked.")
     raise GrantGone("This refresh token was revoked.")
 
@@ -357,17 +366,17 @@ def resolve_access_token(store, token: str) -> AccessContext | None:
     return resolve_access_token_hash(store, sha256_hex(token))
 
 
+_RESOLVE_ACCESS = (
+    'SELECT t.id, t.scope, t.access_expires_at, t.revoked_at, g.id, g.revoked_at, g.model, g.allow_model_choice, '
+    'u.id, u.email, u.disabled, a.id, a.client_id, a.name, a.disabled, p.id, p.kind, p.default_model '
+    'FROM "token" t JOIN "grant" g ON g.id = t.grant_id JOIN "user" u ON u.id = g.user_id '
+    'JOIN "oauth_app" a ON a.id = g.app_id LEFT OUTER JOIN "provider_connection" p ON p.id = g.provider_id '
+    'WHERE t.access_hash = ?')
+
+
 def resolve_access_token_hash(store, token_hash: str) -> AccessContext | None:
     """resolve_access_token for a token already hashed (the bearer cache's key)."""
-    row = (Token.select(Token.id, Token.scope, Token.access_expires_at, Token.revoked_at,
-                        Grant.id, Grant.revoked_at, Grant.model, Grant.allow_model_choice,
-                        User.id, User.email, User.disabled,
-                        OAuthApp.id, OAuthApp.client_id, OAuthApp.name, OAuthApp.disabled,
-                        ProviderConnection.id, ProviderConnection.kind, ProviderConnection.default_model)
-           .join(Grant).join(User, on=(Grant.user == User.id))
-           .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id))
-           .switch(Grant).join(ProviderConnection, pw.JOIN.LEFT_OUTER, on=(Grant.provider == ProviderConnection.id))
-           .where(Token.access_hash == token_hash).tuples().first())
+    row = store.db.execute_sql(_RESOLVE_ACCESS, (token_hash,)).fetchone()
     if row is None:
         return None
     (token_id, scope, expires_at, token_revoked, grant_id, grant_revoked, grant_model, choice, user_id, email,

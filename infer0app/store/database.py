@@ -6,7 +6,9 @@ synchronous=FULL), binds the models, applies migrations, and offers:
 - `store.write()`: the one write path, a `BEGIN IMMEDIATE` transaction, so read-modify-write
   sequences (code redemption, refresh rotation, rewrap) cannot interleave across processes;
 - `await store.run(fn, *args)`: runs blocking service code on a small thread pool so the
-  aiohttp event loop never waits on SQLite. Peewee keeps one connection per thread.
+  aiohttp event loop never waits on SQLite. Peewee keeps one connection per thread;
+- `await store.run_grouped(fn, *args)`: for the OAuth endpoints' short writes, many calls to
+  one transaction and one fsync (group_commit.py).
 
 Services are plain synchronous functions taking the Store; the CLI and the TUI call them
 directly, the server through `store.run`.
@@ -15,8 +17,10 @@ directly, the server through `store.run`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -24,6 +28,7 @@ from typing import Any, Callable, TypeVar
 import peewee
 
 from . import models
+from .group_commit import GroupCommit
 
 T = TypeVar("T")
 
@@ -57,6 +62,13 @@ class Store:
         Store._bound = self
         self._executor: ThreadPoolExecutor | None = None
         self._threads = threads
+        # Threads of this process take turns at the write lock here, in order, instead of in
+        # SQLite's busy handler, which sleeps 1, 2, 5, 10… ms between retries: with a commit's
+        # fsync held under the lock, that back-off (not the work) capped the token endpoint.
+        # Re-entrant: a write() inside a write() is a savepoint of the outer transaction.
+        # Other processes (CLI, TUI, --workers) still meet at SQLite's lock with busy_timeout.
+        self._write_lock = threading.RLock()
+        self._group_commit = GroupCommit(self)
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -87,6 +99,7 @@ class Store:
 
     def close(self) -> None:
         self._closed = True
+        self._group_commit.close()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -94,9 +107,11 @@ class Store:
             self.db.close()
 
     # -- access ----------------------------------------------------------------------
+    @contextlib.contextmanager
     def write(self):
         """The write path: an IMMEDIATE transaction (takes the write lock up front)."""
-        return self.db.atomic(lock_type="IMMEDIATE")
+        with self._write_lock, self.db.atomic(lock_type="IMMEDIATE"):
+            yield
 
     def read(self):
         """A read transaction: a consistent snapshot across several SELECTs."""
@@ -107,6 +122,11 @@ class Store:
             self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="infer0-db")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(self._call, fn, args, kwargs))
+
+    async def run_grouped(self, fn: Callable[..., T], *args: Any) -> T:
+        """Like `run`, for a short call that writes: it shares one transaction and one fsync with
+        whatever other such calls are waiting (store/group_commit.py), and returns once committed."""
+        return await self._group_commit.run(fn, *args)
 
     def _call(self, fn, args, kwargs):
         # Each pool thread opens its own connection on first use (peewee autoconnect).
