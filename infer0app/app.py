@@ -15,25 +15,25 @@ from .api.target_cache import TargetCache
 from .api.usage_recorder import usage_recorder_ctx
 from .api.oauth_endpoints import metadata as oauth_metadata
 from .api.oauth_housekeeping import oauth_purge_ctx
-from .api.v1 import create_v1_app
+from .api.v1 import add_v1_routes
 from .config import Settings
 from .oauth.bearer import TokenCache
 from .oauth.server import AuthorizationServer
 from .paths import templates_dir
+from .routing import dispatch_middleware, on_response_prepare
 from .services.datadir import open_data_dir
 from .services.throttle import Throttle
 from .web.filters import FILTERS as PAGE_FILTERS
 from .web.keyring_watch import keyring_watch_ctx
-from .web.middlewares import pages_middleware, request_log_middleware
+from .web.middlewares import request_log_middleware
 from .web.routes import setup_page_routes
-from .web.security_headers import add_security_headers
 
 
 def create_app(settings: Settings) -> web.Application:
     """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
     store, vault = open_data_dir(settings.data_dir)
     app = web.Application(
-        middlewares=[request_log_middleware, pages_middleware],
+        middlewares=[request_log_middleware, dispatch_middleware],
         client_max_size=1024 * 1024 * 8,
     )
     app[keys.SETTINGS] = settings
@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> web.Application:
                                autoescape=jinja2.select_autoescape(default=True))
     env.globals["version"] = __version__
     env.filters.update(PAGE_FILTERS)
-    app.on_response_prepare.append(add_security_headers)
+    app.on_response_prepare.append(on_response_prepare)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(usage_recorder_ctx)  # after the store: flushed before it closes
@@ -60,7 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/.well-known/oauth-authorization-server", oauth_metadata)
     app.cleanup_ctx.append(oauth_purge_ctx)
-    app.add_subapp("/v1/", create_v1_app())
+    add_v1_routes(app)
     setup_page_routes(app)
     return app
 

@@ -7,6 +7,7 @@ pipeline, answer or stream, and hand a usage record to the background recorder.
 
 from __future__ import annotations
 
+import functools
 import time
 
 import aiohttp
@@ -22,6 +23,7 @@ from ..services.usage_log import UsageRecord
 JSON = "application/json"
 
 
+@functools.lru_cache(maxsize=8)  # one setting per server: built once, not per call
 def _timeout(seconds: float) -> aiohttp.ClientTimeout:
     """Connect within 10 s; then at most `seconds` between two reads from the provider."""
     return aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, seconds), sock_read=seconds)

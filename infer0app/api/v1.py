@@ -1,7 +1,10 @@
-"""The /v1 sub-app: the OpenAI-compatible API and the OAuth token endpoints.
+"""/v1: the OpenAI-compatible API and the OAuth token endpoints.
 
-Mounted by `create_app` with `app.add_subapp("/v1/", create_v1_app())`. It has its own
-error middleware, so everything under /v1 answers JSON in its protocol's own language:
+`add_v1_routes(app)` registers them on the main app (`create_app`). Not a sub-app: aiohttp
+wraps every sub-app route in its parents' middlewares plus two bookkeeping layers and a
+two-level config lookup, measurable on the hot path (bench/README.md). Instead the main
+app's dispatch middleware (web/middlewares.py) hands /v1 requests to `v1_error_middleware`,
+so everything under /v1 answers JSON in its protocol's own language:
 
 - /v1/oauth/*: RFC 6749 §5.2 errors (`{"error", "error_description"}`);
 - everything else: OpenAI's error object (`{"error": {"message", "type", "code", "param"}}`),
@@ -43,29 +46,32 @@ OPENAI_ERRORS = {
 }
 
 
-def create_v1_app() -> web.Application:
-    v1 = web.Application(middlewares=[v1_error_middleware],
-                         client_max_size=1024 * 1024 * 8)
-    v1.on_response_prepare.append(add_cors_headers)
-    add_oauth_routes(v1)
-    add_api_routes(v1)
-    return v1
+PREFIX = "/v1/"
 
 
-def add_oauth_routes(v1: web.Application) -> None:
-    r = v1.router
-    r.add_post("/oauth/token", oauth_endpoints.token)
-    r.add_post("/oauth/refresh", oauth_endpoints.refresh)
-    r.add_post("/oauth/revoke", oauth_endpoints.revoke)
-    r.add_post("/oauth/introspect", oauth_endpoints.introspect)
+def is_v1_path(path: str) -> bool:
+    return path.startswith(PREFIX)
 
 
-def add_api_routes(v1: web.Application) -> None:
+def add_v1_routes(app: web.Application) -> None:
+    add_oauth_routes(app)
+    add_api_routes(app)
+
+
+def add_oauth_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/v1/oauth/token", oauth_endpoints.token)
+    r.add_post("/v1/oauth/refresh", oauth_endpoints.refresh)
+    r.add_post("/v1/oauth/revoke", oauth_endpoints.revoke)
+    r.add_post("/v1/oauth/introspect", oauth_endpoints.introspect)
+
+
+def add_api_routes(app: web.Application) -> None:
     """Bearer-protected API routes (the gateway adds /chat/completions and /models here)."""
-    r = v1.router
-    r.add_get("/me", me.me)
-    r.add_post("/chat/completions", chat.chat_completions)
-    r.add_get("/models", chat.list_models)
+    r = app.router
+    r.add_get("/v1/me", me.me)
+    r.add_post("/v1/chat/completions", chat.chat_completions)
+    r.add_get("/v1/models", chat.list_models)
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -100,7 +106,6 @@ def _generic(request: web.Request, status: int, headers) -> web.Response:
     return openai_error(status, template.format(path=request.path, method=request.method), headers=headers)
 
 
-@web.middleware
 async def v1_error_middleware(request: web.Request, handler):
     """Errors in the protocol's own language; also answers CORS preflights (one layer, not two)."""
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
@@ -138,6 +143,6 @@ def cors_preflight(request: web.Request) -> web.Response:
     })
 
 
-async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+def add_cors_headers(response: web.StreamResponse) -> None:
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSE)

@@ -23,6 +23,7 @@ so a client hanging up cancels the upstream request.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import deque
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import yarl
 
 from infer0app.gateway.errors import bad_response_error, timeout_error, unreachable_error, upstream_error
 from infer0app.gateway.params import dropped_header, prepare
@@ -294,9 +296,15 @@ async def _send(
 ) -> aiohttp.ClientResponse:
     try:
         return await http.request(
-            req.method, req.url, headers=dict(req.headers), data=req.body, timeout=timeout
+            req.method, _url(req.url), headers=dict(req.headers), data=req.body, timeout=timeout
         )
     except TimeoutError:
         raise
     except aiohttp.ClientError:
         raise unreachable_error(route) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _url(url: str) -> yarl.URL:
+    """Provider URLs are few and fixed: parse each once, not on every call (yarl is not free)."""
+    return yarl.URL(url)

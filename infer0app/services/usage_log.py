@@ -6,12 +6,13 @@ same batch bumps each grant's `last_used_at`.
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
 
 from ..store.models import now
 
 
-@dataclass
+@dataclass(slots=True)
 class UsageRecord:
     user_id: int
     app_id: int | None
@@ -32,6 +33,9 @@ _COLUMNS = [f.name for f in fields(UsageRecord)]
 # (bench/README.md, profile of the chat path).
 _INSERT = (f'INSERT INTO "usage_event" ({", ".join(_COLUMNS)}) '
            f'VALUES ({", ".join("?" for _ in _COLUMNS)})')
+# One record's values in column order. Not dataclasses.astuple: it deep-copies every field and
+# was more than half the cost of writing a usage row (24 of 42 µs on the bench machine).
+_values = attrgetter(*_COLUMNS)
 _TOUCH = ('UPDATE "grant" SET "last_used_at" = ? WHERE "id" = ? '
           'AND ("last_used_at" IS NULL OR "last_used_at" < ?)')
 
@@ -45,6 +49,6 @@ def insert_batch(store, records: list[UsageRecord]) -> int:
             last_use[r.grant_id] = max(last_use.get(r.grant_id, 0.0), r.created_at)
     with store.write():
         conn = store.db.connection()
-        conn.executemany(_INSERT, [astuple(r) for r in records])
+        conn.executemany(_INSERT, map(_values, records))
         conn.executemany(_TOUCH, [(ts, grant_id, ts) for grant_id, ts in last_use.items()])
     return len(records)

@@ -6,14 +6,11 @@ import itertools
 import logging
 import secrets
 import time
-from functools import partial
 
 from aiohttp import web
 
 from .. import keys
-from .csrf import csrf_middleware
 from .render import render
-from .session import session_middleware
 
 log = logging.getLogger("infer0.request")
 errlog = logging.getLogger("infer0.error")
@@ -87,20 +84,3 @@ async def html_error_middleware(request: web.Request, handler):
                                                               "path": request.path}})
         return error_page(request, 500)
 
-
-API_PREFIX = "/v1/"
-
-
-@web.middleware
-async def pages_middleware(request: web.Request, handler):
-    """HTML error pages, the session and CSRF: for the pages, never for the /v1 API.
-
-    aiohttp runs a parent app's middlewares for its sub-apps' routes too, so mounted as three
-    root middlewares they cost every API call three extra coroutine layers, a cookie parse and
-    two prefix checks for nothing (/v1 answers JSON, takes no cookies and has its own error
-    middleware). One layer that steps aside for /v1 keeps that off the hot path.
-    """
-    if request.path.startswith(API_PREFIX):
-        return await handler(request)
-    inner = partial(session_middleware, handler=partial(csrf_middleware, handler=handler))
-    return await html_error_middleware(request, inner)

@@ -20,7 +20,7 @@ STATIC_HEADERS = {
 }
 
 
-async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in STATIC_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.config_dict[keys.SETTINGS].secure_cookies:
