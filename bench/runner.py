@@ -63,6 +63,8 @@ class Run:
     def __init__(self, args):
         self.args = args
         self.p = Profile(args.quick)
+        if args.rounds:
+            self.p.rounds = args.rounds
         self.tmp = Path(tempfile.mkdtemp(prefix="infer0-bench-"))
         self.logs = self.tmp / "logs"
         self.logs.mkdir()
@@ -423,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="Smoke run in under a minute (CI).")
     p.add_argument("--out", help="Where to write the JSON results (default: bench/results.json for a plain full "
                                  "run, bench/results-quick.json with --quick, bench/results-variant.json otherwise).")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="Interleaved throughput rounds per target (default 3; 1 with --quick); the median counts.")
     p.add_argument("--pin", action="store_true", help="Pin the server under test to the last CPU, the load to the others.")
     p.add_argument("--uvloop", action="store_true", help="Run infer0 and the bare proxy on uvloop.")
     p.add_argument("--no-workers", action="store_true", help="Skip the `serve --workers` phase.")
@@ -440,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="Run only these phases (comma-separated: idle_rss, latency_c1, throughput, streaming, "
                         "many_streams, token_endpoint, startup, workers, profile).")
     args = p.parse_args(argv)
-    variant = bool(args.phases or args.experiment or args.uvloop or args.pin)
+    variant = bool(args.phases or args.experiment or args.uvloop or args.pin or args.rounds)
     default = "results-quick.json" if args.quick else "results-variant.json" if variant else "results.json"
     args.out = args.out or str(BENCH / default)  # results.json only ever holds a plain full run
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -20,7 +20,7 @@ from .config import Settings
 from .oauth.bearer import TokenCache
 from .oauth.server import AuthorizationServer
 from .paths import templates_dir
-from .routing import dispatch_middleware, on_response_prepare
+from .routing import dispatch_middleware, response_headers_hook
 from .services.datadir import open_data_dir
 from .services.throttle import Throttle
 from .web.filters import FILTERS as PAGE_FILTERS
@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> web.Application:
                                autoescape=jinja2.select_autoescape(default=True))
     env.globals["version"] = __version__
     env.filters.update(PAGE_FILTERS)
-    app.on_response_prepare.append(on_response_prepare)
+    app.on_response_prepare.append(response_headers_hook(settings))
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(usage_recorder_ctx)  # after the store: flushed before it closes

@@ -15,7 +15,7 @@ from aiohttp import web
 from .api.v1 import add_cors_headers, is_v1_path, v1_error_middleware
 from .web.csrf import csrf_middleware
 from .web.middlewares import html_error_middleware
-from .web.security_headers import add_security_headers
+from .web.security_headers import add_security_headers, security_headers
 from .web.session import session_middleware
 
 
@@ -27,7 +27,13 @@ async def dispatch_middleware(request: web.Request, handler):
     return await html_error_middleware(request, inner)
 
 
-async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
-    add_security_headers(request, response)
-    if is_v1_path(request.path):
-        add_cors_headers(response)
+def response_headers_hook(settings):
+    """The app's on_response_prepare: security headers on everything, CORS on /v1."""
+    headers = security_headers(settings)
+
+    async def on_response_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        add_security_headers(response, headers)
+        if is_v1_path(request.path):
+            add_cors_headers(response)
+
+    return on_response_prepare

@@ -34,7 +34,7 @@ def error_response(err: GatewayError) -> web.Response:
 
 
 def _not_configured(request: web.Request) -> GatewayError:
-    issuer = request.config_dict[keys.SETTINGS].issuer
+    issuer = request.app[keys.SETTINGS].issuer
     return GatewayError(
         409, "The user removed the provider connection this app was authorized to use. Ask them to choose "
              f"one again at {issuer}/connections (or authorize the app again).",
@@ -44,7 +44,7 @@ def _not_configured(request: web.Request) -> GatewayError:
 async def _target_for(request: web.Request, ctx):
     if not ctx.provider_id:
         raise _not_configured(request)
-    target = await request.config_dict[keys.TARGETS].get(ctx.provider_id, ctx.model or "")
+    target = await request.app[keys.TARGETS].get(ctx.provider_id, ctx.model or "")
     if target is None:
         raise _not_configured(request)
     return target
@@ -78,7 +78,7 @@ def _answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     ctx = await authenticate(request)  # raises the 401 answer itself
     started = time.perf_counter()
-    recorder = request.config_dict[keys.USAGE]
+    recorder = request.app[keys.USAGE]
     rec = UsageRecord(user_id=ctx.user_id, app_id=ctx.app_id, grant_id=ctx.grant_id,
                       provider_kind=ctx.provider_kind or "", model=ctx.model or "", status=200,
                       latency_ms=0.0, streamed=False)
@@ -86,8 +86,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         body = parse_body(await request.read())
         route = await _route_for(request, ctx, body.get("model"))
         rec.provider_kind, rec.model = route.kind, route.model
-        http = request.config_dict[keys.HTTP]
-        timeout = request.config_dict[keys.SETTINGS].upstream_timeout
+        http = request.app[keys.HTTP]
+        timeout = request.app[keys.SETTINGS].upstream_timeout
         if body.get("stream") is True:
             rec.streamed = True
             return await _stream(request, http, route, body, rec, timeout)
@@ -131,7 +131,7 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float) 
         rec.model = result.model
         _count(rec, result.usage)
         rec.latency_ms += (time.perf_counter() - started) * 1000
-        request.config_dict[keys.USAGE].record(rec)
+        request.app[keys.USAGE].record(rec)
     return response
 
 

@@ -84,14 +84,13 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
     validate(body)
     support = effective_support(route, adapter)
     caps = support.capabilities
-    label = route.provider_label
     out = dict(body)
     dropped: set[str] = set()
 
     def reject(param: str, what: str) -> GatewayError:
         return GatewayError(
             400,
-            f"{what} is not supported by the user's provider ({label}, model {route.model!r}).",
+            f"{what} is not supported by the user's provider ({route.provider_label}, model {route.model!r}).",
             code="unsupported_parameter",
             param=param,
         )

@@ -96,10 +96,10 @@ async def authenticate(request: web.Request) -> AccessContext:
     if not token.startswith(grants_svc.ACCESS_PREFIX) or len(token) > 200:
         raise InvalidTokenError("The access token is invalid, expired or revoked.")
     token_hash = sha256_hex(token)
-    cache = request.config_dict[keys.TOKEN_CACHE]
+    cache = request.app[keys.TOKEN_CACHE]
     hit, ctx = cache.get(token_hash)
     if not hit:
-        ctx = await request.config_dict[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
+        ctx = await request.app[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
         cache.put(token_hash, ctx)
     if ctx is None or ctx.expires_at <= time.time():
         raise InvalidTokenError("The access token is invalid, expired or revoked.")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .. import keys
-
 # No inline scripts or styles, no third-party origins; the pages work without JavaScript.
 # form-action is deliberately absent: browsers apply it to the redirect that follows the
 # consent form, which must go to the client app's redirect URI.
@@ -18,10 +16,15 @@ STATIC_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
 
 
-def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    for name, value in STATIC_HEADERS.items():
+def security_headers(settings) -> tuple[tuple[str, str], ...]:
+    """The headers for this server's responses, worked out once (HSTS only behind https)."""
+    headers = tuple(STATIC_HEADERS.items())
+    return headers + (HSTS,) if settings.secure_cookies else headers
+
+
+def add_security_headers(response: web.StreamResponse, headers: tuple[tuple[str, str], ...]) -> None:
+    for name, value in headers:
         response.headers.setdefault(name, value)
-    if request.config_dict[keys.SETTINGS].secure_cookies:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
