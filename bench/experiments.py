@@ -115,7 +115,6 @@ def gc_freeze() -> None:
         gc.callbacks.append(on_gc)
         return app
     app_module.create_app = create_app
-    import infer0app.commands.serve  # noqa: F401  (imports create_app lazily, from the module)
 
 
 # Applied for real since (and so removed from here): serial-writes, client-cache,
