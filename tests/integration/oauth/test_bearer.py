@@ -1,4 +1,4 @@
-"""Bearer access tokens on /v1 (GET /v1/me), and the /v1 sub-app's error language."""
+"""Bearer access tokens on /v1 (GET /v1/me), and the error language of everything under /v1."""
 
 from __future__ import annotations
 
