@@ -46,7 +46,7 @@ class Profile:
     def __init__(self, quick: bool):
         self.quick = quick
         self.wrk_seconds = 1 if quick else 5
-        self.rounds = 1 if quick else 3
+        self.rounds = 1 if quick else 5  # the machine's speed swings between 5 s rounds: more of them, median
         self.connections = 32
         self.c1_requests = 300 if quick else 3000
         self.stream_chunks = 64
@@ -426,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", help="Where to write the JSON results (default: bench/results.json for a plain full "
                                  "run, bench/results-quick.json with --quick, bench/results-variant.json otherwise).")
     p.add_argument("--rounds", type=int, default=None,
-                   help="Interleaved throughput rounds per target (default 3; 1 with --quick); the median counts.")
+                   help="Interleaved throughput rounds per target (default 5; 1 with --quick); the median counts.")
     p.add_argument("--pin", action="store_true", help="Pin the server under test to the last CPU, the load to the others.")
     p.add_argument("--uvloop", action="store_true", help="Run infer0 and the bare proxy on uvloop.")
     p.add_argument("--no-workers", action="store_true", help="Skip the `serve --workers` phase.")
