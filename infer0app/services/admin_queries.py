@@ -241,12 +241,12 @@ class GrantRow:
 
 def list_active_grants(store, *, user_id: int | None = None, app_id: int | None = None, search: str = "",
                        now: float | None = None, limit: int = 1000) -> list[GrantRow]:
-    """Active grants (services.grants.list_grants) with their live token counts, most recently used first."""
-    from . import grants as grants_svc
+    """Active grants (services.grant_views.list_grants) with their live token counts, most recently used first."""
+    from . import grant_views
 
     now = time.time() if now is None else now
     with store.read():
-        views = grants_svc.list_grants(store, user_id=user_id, app_id=app_id)
+        views = grant_views.list_grants(store, user_id=user_id, app_id=app_id)
         live = (Token.revoked_at.is_null()
                 & ((Token.access_expires_at > now) | (Token.refresh_expires_at > now)))
         tokens = dict(Token.select(Token.grant, pw.fn.COUNT(Token.id)).where(live).group_by(Token.grant).tuples())

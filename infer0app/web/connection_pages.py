@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import keys
+from ..services import grant_views
 from ..services import grants as grants_svc
 from ..services import providers as providers_svc
 from ..services import usage as usage_svc
@@ -26,7 +27,7 @@ async def _page(request: web.Request, *, status: int = 200, **extra):
     session = request[keys.SESSION]
 
     def load(s):
-        grants = grants_svc.list_grants(s, user_id=session.user_id)
+        grants = grant_views.list_grants(s, user_id=session.user_id)
         return (grants, usage_svc.by_grant(s, [g.id for g in grants]),
                 providers_svc.list_connections(s, session.user_id))
 

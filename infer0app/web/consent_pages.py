@@ -15,6 +15,7 @@ from aiohttp import web
 from .. import keys
 from ..oauth.models import EndUser
 from ..oauth.server import AuthorizationError, Consent, PendingAuthorization
+from ..services import grant_views
 from ..services import grants as grants_svc
 from ..services import providers as providers_svc
 from ..services.errors import ServiceError
@@ -67,7 +68,7 @@ async def _consent_page(request: web.Request, pending: PendingAuthorization, *, 
 
     def load(s):
         return (providers_svc.list_connections(s, session.user_id),
-                grants_svc.active_grant_for(s, session.user_id, app.id))
+                grant_views.active_grant_for(s, session.user_id, app.id))
 
     connections, existing = await store.run(load)
     chosen_provider = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from infer0app.services import accounts, apps, grants, providers
+from infer0app.services import accounts, apps, grant_views, grants, providers
 from infer0app.services.secrets_util import new_token, sha256_hex
 
 _counter = itertools.count(1)
@@ -39,5 +39,5 @@ def seed_grant(store, vault, *, kind: str, base_url: str = "", api_key: str | No
     access, refresh = new_token("i0_at_"), new_token("i0_rt_")
     grants.redeem_code(store, sha256_hex(code), access_token=access, refresh_token=refresh, scope="",
                        access_ttl=3600, refresh_ttl=86400)
-    grant = grants.active_grant_for(store, user.id, app.id)
+    grant = grant_views.active_grant_for(store, user.id, app.id)
     return Seeded(user.id, email, conn.id, app.id, app.client_id, secret, grant.id, access, refresh)

@@ -208,11 +208,11 @@ async def test_plain_method_is_refused_at_authorization(world):
 
 
 async def test_revoked_grant_makes_its_unused_code_worthless(world):
-    from infer0app.services import grants
+    from infer0app.services import grant_views, grants
     browser = await world.user("u@example.com")
     client_id, secret = await world.app()
     code = await world.code(browser, client_id)
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     await world.store.run(grants.revoke_grant, grant.id, "test")
     resp, body = await world.exchange(code, client_id, secret)
     assert resp.status == 400 and body["error"] == "invalid_grant"

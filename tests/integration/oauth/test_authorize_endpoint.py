@@ -8,7 +8,7 @@ from urllib.parse import quote, unquote, urlencode
 import pytest
 from yarl import URL
 
-from infer0app.services import grants
+from infer0app.services import grant_views, grants
 from infer0app.store.models import AuthorizationCode
 from tests.support.browser import csrf_from
 from tests.support.oauth import REDIRECT, pkce_pair, query_of
@@ -344,8 +344,8 @@ async def test_consent_can_let_the_app_choose_among_the_connections_models(world
     assert 'name="allow_model_choice"' in html and "Let the app pick another model" in html
     resp = await world.consent(browser, world.authorize_path(client_id), allow_model_choice=True)
     assert resp.status == 303
-    (grant,) = await world.store.run(grants.list_grants)
+    (grant,) = await world.store.run(grant_views.list_grants)
     assert grant.allow_model_choice is True
     resp = await world.consent(browser, world.authorize_path(client_id))  # approving again without it
-    (grant,) = await world.store.run(grants.list_grants)
+    (grant,) = await world.store.run(grant_views.list_grants)
     assert grant.allow_model_choice is False

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from infer0app.services import accounts, apps, grants
+from infer0app.services import accounts, apps, grant_views, grants
 from infer0app.store.models import Token
 
 
@@ -58,7 +58,7 @@ async def test_expired_access_token(world):
 async def test_revocation_by_another_process_bites_within_a_second(world):
     _, _, tok, _ = await world.tokens()
     assert (await world.me(tok["access_token"]))[0].status == 200
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     # the CLI or the admin TUI writes to the same SQLite; this process only sees the database
     await world.store.run(grants.revoke_grant, grant.id, "cli")
     await asyncio.sleep(1.05)

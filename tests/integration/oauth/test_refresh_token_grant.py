@@ -120,9 +120,9 @@ async def test_public_client_refreshes_with_client_id_only(world):
 
 
 async def test_refresh_after_grant_revoked_fails(world):
-    from infer0app.services import grants
+    from infer0app.services import grant_views, grants
     client_id, secret, tok, _ = await world.tokens()
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     await world.store.run(grants.revoke_grant, grant.id, "test")
     resp, body = await world.post("/v1/oauth/refresh", refresh_form(tok, client_id, secret))
     assert resp.status == 400 and body["error"] == "invalid_grant"

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from infer0app.services import grants
+from infer0app.services import grant_views
 from infer0app.store.models import UsageEvent
 from tests.support.oauth import World
 
@@ -21,7 +21,7 @@ async def world(server):
 
 async def test_lists_authorized_apps_with_provider_model_dates_and_usage(world):
     client_id, _, tok, browser = await world.tokens("u@example.com")
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     now = time.time()
 
     def usage(s):
@@ -46,7 +46,7 @@ async def test_empty_state(world):
 async def test_revoke_kills_the_apps_tokens_at_once(world):
     client_id, secret, tok, browser = await world.tokens("u@example.com")
     assert (await world.me(tok["access_token"]))[0].status == 200  # cached now
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     resp, html = await browser.submit("/connections", f"/connections/{grant.id}/revoke", {})
     assert resp.status == 200 and "Access revoked" in html and "Test App" not in html
     assert (await world.me(tok["access_token"]))[0].status == 401
@@ -59,7 +59,7 @@ async def test_change_provider_and_model_applies_to_existing_tokens_at_once(worl
     client_id, _, tok, browser = await world.tokens("u@example.com")
     assert (await world.me(tok["access_token"]))[0].status == 200  # cached
     work = await world.connection("u@example.com", kind="openai", name="Work", model="gpt-4o-mini")
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     resp, html = await browser.submit("/connections", f"/connections/{grant.id}",
                                       {"provider": str(work.id), "model": "gpt-4.1"})
     assert resp.status == 200 and "Saved" in html and "gpt-4.1" in html
@@ -69,7 +69,7 @@ async def test_change_provider_and_model_applies_to_existing_tokens_at_once(worl
 
 async def test_cannot_touch_someone_elses_grant_or_pick_their_connection(world):
     _, _, tok, _ = await world.tokens("u@example.com")
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     mallory = await world.user("mallory@example.com")
     token = await mallory.token_for("/connections")
     resp, _ = await mallory.post(f"/connections/{grant.id}/revoke", {"csrf_token": token})
@@ -86,7 +86,7 @@ async def test_cannot_touch_someone_elses_grant_or_pick_their_connection(world):
 
 async def test_revoke_needs_csrf(world):
     _, _, tok, browser = await world.tokens("u@example.com")
-    grant = (await world.store.run(grants.list_grants))[0]
+    grant = (await world.store.run(grant_views.list_grants))[0]
     resp, _ = await browser.post(f"/connections/{grant.id}/revoke", {})
     assert resp.status == 403
     assert (await world.me(tok["access_token"]))[0].status == 200
