@@ -3,7 +3,7 @@
 `add_v1_routes(app)` registers them on the main app (`create_app`). Not a sub-app: aiohttp
 wraps every sub-app route in its parents' middlewares plus two bookkeeping layers and a
 two-level config lookup, measurable on the hot path (bench/README.md). Instead the main
-app's dispatch middleware (web/middlewares.py) hands /v1 requests to `v1_error_middleware`,
+app's dispatch middleware (infer0app/routing.py) hands /v1 requests to `v1_error_middleware`,
 so everything under /v1 answers JSON in its protocol's own language:
 
 - /v1/oauth/*: RFC 6749 §5.2 errors (`{"error", "error_description"}`);

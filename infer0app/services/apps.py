@@ -178,6 +178,8 @@ def find_app(store, client_id: str) -> AppView | None:
 _FIND_CLIENT = ('SELECT a.id, a.client_id, a.name, a.homepage_url, a.redirect_uris, a.is_public, a.disabled, '
                 'a.owner_id, u.email, a.created_at, a.client_secret_hash '
                 'FROM "oauth_app" a JOIN "user" u ON u.id = a.owner_id WHERE a.client_id = ?')
+_VIEW_COLUMNS = ("id", "client_id", "name", "homepage_url", "redirect_uris", "is_public", "disabled", "owner",
+                 "owner_email", "created_at")  # _FIND_CLIENT's columns, by the names _view reads
 
 
 def find_client(store, client_id: str) -> tuple[AppView, str | None] | None:
@@ -185,10 +187,7 @@ def find_client(store, client_id: str) -> tuple[AppView, str | None] | None:
     row = store.db.execute_sql(_FIND_CLIENT, (client_id or "",)).fetchone()
     if row is None:
         return None
-    (app_id, cid, name, homepage, redirect_uris, is_public, disabled, owner_id, owner_email, created_at,
-     secret_hash) = row
-    return AppView(app_id, cid, name, homepage, tuple(json.loads(redirect_uris or "[]")), bool(is_public),
-                   bool(disabled), owner_id, owner_email, created_at), secret_hash
+    return _view(dict(zip(_VIEW_COLUMNS, row))), row[-1]
 
 
 def get_owned_app(store, owner_id: int, client_id: str) -> AppView:

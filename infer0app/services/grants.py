@@ -168,8 +168,8 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
 
 # The token endpoint's statements are written out in SQL (prepared once per connection by the
 # sqlite3 module) rather than built by peewee on every call: building them was two thirds of an
-# exchange's CPU (bench/README.md). Peewee still defines the schema; tests/unit check these
-# statements against it by running them.
+# exchange's CPU (bench/README.md). Peewee still defines the schema; the OAuth integration tests
+# run every one of these statements against it.
 _FIND_CODE = (
     'SELECT c.code_hash, c.grant_id, c.app_id, a.client_id, g.user_id, c.redirect_uri, c.scope, '
     'c.code_challenge, c.code_challenge_method, c.expires_at, c.used_at, '

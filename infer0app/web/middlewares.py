@@ -83,4 +83,3 @@ async def html_error_middleware(request: web.Request, handler):
         errlog.exception("unhandled error", extra={"fields": {"rid": request.get(keys.REQUEST_ID),
                                                               "path": request.path}})
         return error_page(request, 500)
-
