@@ -20,22 +20,19 @@ from .config import Settings
 from .oauth.bearer import TokenCache
 from .oauth.server import AuthorizationServer
 from .paths import templates_dir
-from .routing import dispatch_middleware, response_headers_hook
+from .routing import front_middleware
 from .services.datadir import open_data_dir
 from .services.throttle import Throttle
 from .web.filters import FILTERS as PAGE_FILTERS
 from .web.keyring_watch import keyring_watch_ctx
-from .web.middlewares import request_log_middleware
 from .web.routes import setup_page_routes
 
 
 def create_app(settings: Settings) -> web.Application:
     """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
     store, vault = open_data_dir(settings.data_dir)
-    app = web.Application(
-        middlewares=[request_log_middleware, dispatch_middleware],
-        client_max_size=1024 * 1024 * 8,
-    )
+    app = web.Application(client_max_size=1024 * 1024 * 8)
+    app.middlewares.append(front_middleware(app, settings))
     app[keys.SETTINGS] = settings
     app[keys.STORE] = store
     app[keys.VAULT] = vault
@@ -48,7 +45,6 @@ def create_app(settings: Settings) -> web.Application:
                                autoescape=jinja2.select_autoescape(default=True))
     env.globals["version"] = __version__
     env.filters.update(PAGE_FILTERS)
-    app.on_response_prepare.append(response_headers_hook(settings))
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(usage_recorder_ctx)  # after the store: flushed before it closes

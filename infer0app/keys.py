@@ -29,6 +29,8 @@ TOKEN_CACHE: web.AppKey["TokenCache"] = web.AppKey("token_cache")
 # The gateway's in-memory caches and the background usage writer (api/).
 TARGETS: web.AppKey["TargetCache"] = web.AppKey("targets")
 USAGE: web.AppKey["UsageRecorder"] = web.AppKey("usage_recorder")
+# The headers every /v1 answer carries (security + CORS), worked out once (routing.py).
+V1_HEADERS: web.AppKey[tuple] = web.AppKey("v1_headers")
 # Filled by later subsystems (OAuth server, gateway caches, usage recorder).
 EXTRAS: web.AppKey[dict[str, Any]] = web.AppKey("extras")
 

@@ -19,6 +19,7 @@ from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError, Route
 from ..oauth.bearer import authenticate
 from ..services.usage_log import UsageRecord
+from ..web.security_headers import add_headers
 
 JSON = "application/json"
 
@@ -116,6 +117,7 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float) 
     response = web.StreamResponse(status=200, headers=_answer_headers(route, route.model, result.headers))
     response.content_type = "text/event-stream"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    add_headers(response.headers, request.app[keys.V1_HEADERS])  # prepared here, so not by routing
     started = time.perf_counter()
     try:
         async with result:

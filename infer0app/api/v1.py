@@ -3,8 +3,8 @@
 `add_v1_routes(app)` registers them on the main app (`create_app`). Not a sub-app: aiohttp
 wraps every sub-app route in its parents' middlewares plus two bookkeeping layers and a
 two-level config lookup, measurable on the hot path (bench/README.md). Instead the main
-app's dispatch middleware (infer0app/routing.py) hands /v1 requests to `v1_error_middleware`,
-so everything under /v1 answers JSON in its protocol's own language:
+app's front middleware (infer0app/routing.py) turns what a /v1 handler raises into
+`v1_error_response`, so everything under /v1 answers JSON in its protocol's own language:
 
 - /v1/oauth/*: RFC 6749 §5.2 errors (`{"error", "error_description"}`);
 - everything else: OpenAI's error object (`{"error": {"message", "type", "code", "param"}}`),
@@ -20,7 +20,6 @@ API routes are listed in `add_api_routes`; add new /v1 endpoints there.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -106,30 +105,24 @@ def _generic(request: web.Request, status: int, headers) -> web.Response:
     return openai_error(status, template.format(path=request.path, method=request.method), headers=headers)
 
 
-async def v1_error_middleware(request: web.Request, handler):
-    """Errors in the protocol's own language; also answers CORS preflights (one layer, not two)."""
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        return cors_preflight(request)
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
+def v1_error_response(request: web.Request, exc: Exception) -> web.Response:
+    """The answer, in the protocol's own language, for what a /v1 handler raised. Redirects
+    and other sub-400 HTTP exceptions are raised again: aiohttp answers them as they are."""
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         passed = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After", "WWW-Authenticate")}
         if exc.content_type == "application/json" and exc.text:
             headers = {k: v for k, v in exc.headers.items() if k.lower() not in ("content-length", "content-type")}
             return web.Response(status=exc.status, text=exc.text, content_type="application/json", headers=headers)
         return _generic(request, exc.status, passed)
-    except asyncio.CancelledError:
-        raise
-    except json.JSONDecodeError:
+    if isinstance(exc, json.JSONDecodeError):
         if is_oauth_path(request.path):
             return oauth_error(400, "invalid_request", "The request body is not valid.")
         return openai_error(400, "The request body is not valid JSON.")
-    except Exception:
-        log.exception("unhandled error", extra={"fields": {"rid": request.get(keys.REQUEST_ID),
-                                                           "path": request.path}})
-        return _generic(request, 500, {})
+    log.error("unhandled error", exc_info=exc, extra={"fields": {"rid": request.get(keys.REQUEST_ID),
+                                                                 "path": request.path}})
+    return _generic(request, 500, {})
 
 
 # -- CORS ---------------------------------------------------------------------------------
@@ -143,6 +136,5 @@ def cors_preflight(request: web.Request) -> web.Response:
     })
 
 
-def add_cors_headers(response: web.StreamResponse) -> None:
-    response.headers.setdefault("Access-Control-Allow-Origin", "*")
-    response.headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSE)
+#: On every /v1 answer (routing.front_middleware adds them, unless the handler set its own).
+CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", CORS_EXPOSE))

@@ -1,18 +1,17 @@
-"""Request logging (one line per request, with an id) and friendly HTML error pages."""
+"""Request ids (routing.front_middleware logs one line per request with its id) and friendly
+HTML error pages."""
 
 from __future__ import annotations
 
 import itertools
 import logging
 import secrets
-import time
 
 from aiohttp import web
 
 from .. import keys
 from .render import render
 
-log = logging.getLogger("infer0.request")
 errlog = logging.getLogger("infer0.error")
 
 REQUEST_ID = "X-Request-Id"
@@ -24,29 +23,6 @@ _rid_counter = itertools.count(1)
 
 def next_request_id() -> str:
     return f"{_RID_PREFIX}{next(_rid_counter) & 0xFFFFFFFF:08x}"
-
-
-@web.middleware
-async def request_log_middleware(request: web.Request, handler):
-    """Logs method, path (never the query string: it may carry codes), status and latency."""
-    rid = next_request_id()
-    request[keys.REQUEST_ID] = rid
-    start = time.perf_counter()
-    status = 500
-    try:
-        response = await handler(request)
-        status = response.status
-        if not response.prepared:
-            response.headers[REQUEST_ID] = rid
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        if log.isEnabledFor(logging.INFO):
-            log.info("request", extra={"fields": {
-                "rid": rid, "method": request.method, "path": request.path, "status": status,
-                "ms": round((time.perf_counter() - start) * 1000, 2)}})
 
 
 ERROR_TITLES = {

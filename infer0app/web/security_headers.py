@@ -1,8 +1,9 @@
-"""Headers every response from the main app carries (pages, errors, OAuth endpoints)."""
+"""Headers every response from the main app carries (pages, errors, OAuth endpoints, /v1);
+routing.front_middleware adds them."""
 
 from __future__ import annotations
 
-from aiohttp import web
+from multidict import CIMultiDict
 
 # No inline scripts or styles, no third-party origins; the pages work without JavaScript.
 # form-action is deliberately absent: browsers apply it to the redirect that follows the
@@ -25,6 +26,7 @@ def security_headers(settings) -> tuple[tuple[str, str], ...]:
     return headers + (HSTS,) if settings.secure_cookies else headers
 
 
-def add_security_headers(response: web.StreamResponse, headers: tuple[tuple[str, str], ...]) -> None:
-    for name, value in headers:
-        response.headers.setdefault(name, value)
+def add_headers(headers: CIMultiDict, pairs: tuple[tuple[str, str], ...]) -> None:
+    """Adds each header the handler did not set itself (before the response is prepared)."""
+    for name, value in pairs:
+        headers.setdefault(name, value)

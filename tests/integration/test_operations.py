@@ -31,6 +31,14 @@ async def test_security_headers_on_every_page(browser, path):
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
 
 
+async def test_security_headers_on_redirects_too(browser):
+    resp, _ = await browser.get("/providers", allow_redirects=False)  # not signed in: off to /login
+    assert resp.status in (302, 303) and "/login" in resp.headers["Location"]
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+    assert "Access-Control-Allow-Origin" not in resp.headers  # CORS is for /v1 only
+
+
 def test_first_start_creates_database_and_private_keyring_and_reuses_them(data_dir, serve_process):
     server = serve_process()
     assert (data_dir / "infer0.sqlite3").exists()

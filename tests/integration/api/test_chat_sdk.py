@@ -150,3 +150,26 @@ async def test_app_picks_another_model_only_when_the_user_allowed_it(api_for):
     chat = await client.chat.completions.create(model="not-of-this-connection",
                                                 messages=[{"role": "user", "content": "hi"}])
     assert chat.model == "claude-sonnet-4-5"  # unknown names still fall back to the user's model
+
+
+async def test_every_v1_answer_carries_cors_and_security_headers(api_for):
+    """A browser app reads the answers (CORS) and none may be framed or sniffed: the plain answer,
+    the stream (which the handler prepares itself) and an error alike."""
+    api = await api_for("openai")
+    client = api.client()
+    plain = await client.chat.completions.with_raw_response.create(
+        model="x", messages=[{"role": "user", "content": "hi"}])
+    async with client.chat.completions.with_streaming_response.create(
+            model="x", messages=[{"role": "user", "content": "hi"}], stream=True) as streamed:
+        assert streamed.headers["content-type"].startswith("text/event-stream")
+        [chunk async for chunk in streamed.iter_lines()]
+    try:
+        await api.client(token="i0at_not-a-real-token").models.list()
+    except openai.AuthenticationError as exc:
+        refused = exc.response
+    for headers in (plain.headers, streamed.headers, refused.headers):
+        assert headers["access-control-allow-origin"] == "*"
+        assert "x-infer0-model" in headers["access-control-expose-headers"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert refused.status_code == 401 and "www-authenticate" in refused.headers
