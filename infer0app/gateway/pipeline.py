@@ -80,7 +80,9 @@ async def complete(
         return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.dropped)
     req = adapter.build_request(route, prepared.body, stream=False)
     try:
-        async with await _send(http, route, req, timeout) as resp:
+        # http.request directly, not through _send: one coroutine layer fewer on the hot path
+        async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
+                                timeout=timeout) as resp:
             raw = await resp.read()
             status = resp.status
             if status >= 300:
@@ -296,7 +298,7 @@ async def _send(
 ) -> aiohttp.ClientResponse:
     try:
         return await http.request(
-            req.method, _url(req.url), headers=dict(req.headers), data=req.body, timeout=timeout
+            req.method, _url(req.url), headers=req.headers, data=req.body, timeout=timeout
         )
     except TimeoutError:
         raise

@@ -120,7 +120,7 @@ class Token(BaseModel):
 
 class UsageEvent(BaseModel):
     created_at = pw.FloatField(default=now, index=True)
-    user_id = pw.IntegerField(index=True)
+    user_id = pw.IntegerField()  # not indexed: nothing reads usage by user (m0007)
     app_id = pw.IntegerField(null=True, index=True)
     grant_id = pw.IntegerField(null=True)  # indexed with created_at (m0003)
     provider_kind = pw.CharField(max_length=40)

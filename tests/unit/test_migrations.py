@@ -92,3 +92,15 @@ def test_a_refused_newer_database_leaves_nothing_open(tmp_path):
     with pytest.raises(SchemaTooNew):
         Store.open(path)
     Store.open(tmp_path / "other.sqlite3").close()  # would be refused if the failed open had leaked
+
+
+def test_usage_rows_are_indexed_for_their_readers_only(tmp_path):
+    """Each index costs every usage insert: keep the ones a query uses (by grant, by app, by time)."""
+    path = tmp_path / "fresh.sqlite3"
+    Store.open(path).close()
+    con = sqlite3.connect(path)
+    try:
+        indexes = {row[1] for row in con.execute('PRAGMA index_list("usage_event")')}
+    finally:
+        con.close()
+    assert indexes == {"usage_event_created_at", "usage_event_app_id", "usage_event_grant_time"}
