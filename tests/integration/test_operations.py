@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from tests.support.browser import Browser
 from tests.support.processes import ROOT, cli_env, free_port, run_cli_json
 
 PAGES = ["/", "/login", "/signup", "/providers", "/nope", "/healthz"]
@@ -71,6 +73,31 @@ def test_request_log_lines_have_id_and_never_secrets(data_dir, serve_process):
     assert all(len(r["rid"]) == 16 and r["ms"] >= 0 for r in requests)
     assert any(r["rid"] == request_id for r in requests)
     assert "SECRETCODE123" not in server.logs() and "long enough password" not in server.logs()
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+
+async def test_a_burst_of_logins_leaves_the_server_no_bigger(data_dir, serve_process):
+    """A password check takes 19 MiB (Argon2id) on one of the store's threads; the server must
+    hand it back afterwards, not keep 19 MiB per thread for good (malloc_tuning.py)."""
+    password = "a long enough password"
+    run_cli_json("users", "create", "--email", "m@example.com", "--password-stdin", data_dir=data_dir,
+                 input=password + "\n")
+    server = serve_process()
+    browsers = [Browser(server.url) for _ in range(8)]
+    try:
+        resp, _ = await browsers[0].login("m@example.com", password)  # pages and code paths warmed
+        assert resp.status == 200 and browsers[0].cookie("i0_session")
+        before = _rss_mb(server.proc.pid)
+        answers = await asyncio.gather(*(b.login("m@example.com", password) for b in browsers))
+        after = _rss_mb(server.proc.pid)
+    finally:
+        await asyncio.gather(*(b.close() for b in browsers))
+    assert all(resp.status == 200 and b.cookie("i0_session") for (resp, _), b in zip(answers, browsers))
+    assert after - before < 25, f"RSS grew {after - before:.0f} MiB over 8 concurrent logins"
 
 
 def test_sigterm_shuts_down_cleanly(serve_process):
