@@ -69,7 +69,10 @@ async def _store_ctx(app: web.Application):
 async def _http_ctx(app: web.Application):
     """The one upstream ClientSession, shared by every call (never one per request)."""
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
-    session = aiohttp.ClientSession(connector=connector,
+    # No cookie jar: this one session carries every user's calls, so a cookie a provider sets
+    # (Cloudflare's __cf_bm in front of OpenAI and Anthropic) would ride along on the next
+    # call to that host, whoever's it is. (It also spares a jar lookup per call.)
+    session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
                                     timeout=aiohttp.ClientTimeout(total=None))
     app[keys.HTTP] = session
     yield

@@ -33,6 +33,7 @@ class Knobs:
     parallel_tools: bool = False  # call the first two tools at once
     reply: str | None = None  # fixed text reply
     no_done: bool = False  # OpenAI-wire stream ends without `data: [DONE]`
+    set_cookie: str | None = None  # a Set-Cookie on every non-streamed answer (as Cloudflare's __cf_bm in front of real APIs)
 
 
 @dataclass

@@ -81,7 +81,12 @@ async def record(request: web.Request, handler: Any) -> web.StreamResponse:
         Recorded(request.method, request.path, dict(request.query),
                  {k.lower(): v for k, v in request.headers.items()}, raw, parsed)
     )
-    return await handler(request)
+    cookie = request.app[STATE].knobs.set_cookie
+    if cookie is None:
+        return await handler(request)
+    response = await handler(request)
+    response.headers["Set-Cookie"] = cookie
+    return response
 
 
 async def write_frames(request: web.Request, resp: web.StreamResponse, frames: list[bytes], *,

@@ -173,3 +173,21 @@ async def test_every_v1_answer_carries_cors_and_security_headers(api_for):
         assert headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert refused.status_code == 401 and "www-authenticate" in refused.headers
+
+
+async def test_a_providers_cookies_never_ride_along_on_later_calls(api_for):
+    """One ClientSession serves every user's calls: a cookie a provider sets (Cloudflare's
+    __cf_bm in front of OpenAI and Anthropic) must not be sent on the next call, whoever's."""
+    from infer0app import keys
+    from infer0app.store.models import ProviderConnection
+
+    api = await api_for("openai", set_cookie="__cf_bm=affinity-of-user-a; Path=/; HttpOnly")
+    # by host name: cookie jars keep no cookies set by a bare IP address
+    ProviderConnection.update(base_url=api.fake.base_url.replace("127.0.0.1", "localhost")).where(
+        ProviderConnection.id == api.seeded.provider_id).execute()
+    api.app[keys.TARGETS].clear()
+    for _ in range(2):
+        chat = await api.client().chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}])
+        assert chat.choices[0].message.content
+    first, second = api.fake.chat_requests()[-2:]
+    assert "cookie" not in first.headers and "cookie" not in second.headers
