@@ -133,10 +133,31 @@ def cprofile() -> None:
     atexit.register(lambda: (prof.disable(), prof.dump_stats(out)))
 
 
+def no_malloc_tuning() -> None:
+    """glibc's adaptive malloc thresholds (the default) instead of infer0app/malloc_tuning.py's
+    fixed ones: what the fix for memory kept after logins costs or saves on the hot path."""
+    import infer0app.malloc_tuning
+    infer0app.malloc_tuning.tune_malloc = lambda: False
+
+
+def cookie_jar() -> None:
+    """The upstream session with aiohttp's default CookieJar again (a cross-user leak, fixed):
+    what the jar cost per call."""
+    import aiohttp
+
+    original = aiohttp.ClientSession.__init__
+
+    def init(self, *args, **kwargs):
+        kwargs.pop("cookie_jar", None)
+        original(self, *args, **kwargs)
+    aiohttp.ClientSession.__init__ = init
+
+
 # Applied for real since (and so removed from here): serial-writes, client-cache,
 # usage-executemany, v1-skips-page-middlewares, cheap-request-id, long-cache-ttl.
 EXPERIMENTS = {"no-usage": no_usage, "count-sql": count_sql, "orjson": orjson_codec, "wal-normal": wal_normal,
-               "gc-freeze": gc_freeze, "cprofile": cprofile}
+               "gc-freeze": gc_freeze, "cprofile": cprofile, "no-malloc-tuning": no_malloc_tuning,
+               "cookie-jar": cookie_jar}
 
 
 def apply(names: list[str]) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from . import clients, loadgen, report
+from .compare import phase_compare
 from .experiments import EXPERIMENTS
 from .procs import PY, ROOT, Proc, RssSampler, cpu_sets, free_port, http_get
 from .setup_infer0 import OAuthBrowser, prepare
@@ -393,6 +394,8 @@ class Run:
                 self.phase("workers", self.phase_workers)
             if self.i0_port and self.args.profile:
                 self.phase("profile", self.phase_profile)
+            if self.i0_port and self.args.compare:
+                self.phase("compare", lambda: phase_compare(self, CHAT, _body()))
         except Exception as exc:  # noqa: BLE001
             traceback.print_exc()
             self.broken.append(f"setup: {type(exc).__name__}: {exc}")
@@ -440,11 +443,16 @@ def main(argv: list[str] | None = None) -> int:
                         "token_refresh.")
     p.add_argument("--experiment", action="append", default=[], choices=sorted(EXPERIMENTS),
                    help="Patch the bench's infer0 process with a measurement aid (bench/experiments.py).")
+    p.add_argument("--compare", choices=sorted(EXPERIMENTS), default=None,
+                   help="A/B in one run: infer0 against a second infer0 with this experiment, interleaved rounds "
+                        "(bench/compare.py); only the compare phase runs unless --phases says otherwise.")
     p.add_argument("--phases", type=lambda v: set(v.split(",")), default=None,
                    help="Run only these phases (comma-separated: idle_rss, latency_c1, throughput, streaming, "
-                        "many_streams, token_endpoint, startup, workers, profile).")
+                        "many_streams, token_endpoint, startup, workers, profile, compare).")
     args = p.parse_args(argv)
-    variant = bool(args.phases or args.experiment or args.uvloop or args.pin or args.rounds)
+    if args.compare and not args.phases:
+        args.phases = {"compare"}
+    variant = bool(args.phases or args.experiment or args.uvloop or args.pin or args.rounds or args.compare)
     default = "results-quick.json" if args.quick else "results-variant.json" if variant else "results.json"
     args.out = args.out or str(BENCH / default)  # results.json only ever holds a plain full run
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
