@@ -134,10 +134,10 @@ def cprofile() -> None:
 
 
 def no_malloc_tuning() -> None:
-    """glibc's adaptive malloc thresholds (the default) instead of infer0app/malloc_tuning.py's
+    """glibc's adaptive malloc thresholds (the default) instead of infer0app/runtime_tuning.py's
     fixed ones: what the fix for memory kept after logins costs or saves on the hot path."""
-    import infer0app.malloc_tuning
-    infer0app.malloc_tuning.tune_malloc = lambda: False
+    import infer0app.runtime_tuning
+    infer0app.runtime_tuning.tune_malloc = lambda: False
 
 
 def cookie_jar() -> None:
@@ -153,11 +153,17 @@ def cookie_jar() -> None:
     aiohttp.ClientSession.__init__ = init
 
 
+def default_gc() -> None:
+    """CPython's default collector thresholds (700, 10, 10) instead of runtime_tuning.py's."""
+    import infer0app.runtime_tuning
+    infer0app.runtime_tuning.tune_gc = lambda: None
+
+
 # Applied for real since (and so removed from here): serial-writes, client-cache,
 # usage-executemany, v1-skips-page-middlewares, cheap-request-id, long-cache-ttl.
 EXPERIMENTS = {"no-usage": no_usage, "count-sql": count_sql, "orjson": orjson_codec, "wal-normal": wal_normal,
                "gc-freeze": gc_freeze, "cprofile": cprofile, "no-malloc-tuning": no_malloc_tuning,
-               "cookie-jar": cookie_jar}
+               "cookie-jar": cookie_jar, "default-gc": default_gc}
 
 
 def apply(names: list[str]) -> None:

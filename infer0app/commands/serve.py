@@ -30,9 +30,9 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..app import create_app
     from ..logs import setup_logging
-    from ..malloc_tuning import tune_malloc
+    from ..runtime_tuning import tune_process
 
-    tune_malloc()  # before anything big is allocated; workers inherit it (fork)
+    tune_process()  # malloc and GC settings, before anything big is allocated; workers inherit them
 
     try:
         settings = load_settings({f.name: getattr(args, f.name) for f in setting_fields()})

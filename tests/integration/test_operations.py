@@ -82,7 +82,7 @@ def _rss_mb(pid: int) -> float:
 
 async def test_a_burst_of_logins_leaves_the_server_no_bigger(data_dir, serve_process):
     """A password check takes 19 MiB (Argon2id) on one of the store's threads; the server must
-    hand it back afterwards, not keep 19 MiB per thread for good (malloc_tuning.py)."""
+    hand it back afterwards, not keep 19 MiB per thread for good (runtime_tuning.py)."""
     password = "a long enough password"
     run_cli_json("users", "create", "--email", "m@example.com", "--password-stdin", data_dir=data_dir,
                  input=password + "\n")
