@@ -32,8 +32,9 @@ from .web.session import session_middleware
 log = logging.getLogger("infer0.request")
 
 
-def front_middleware(app: web.Application, settings) -> web.middleware:
-    """Builds the middleware; the header sets are worked out once here and kept on the app."""
+def front_middleware(app: web.Application, settings):
+    """Builds the middleware (a new-style aiohttp middleware); the header sets are worked out
+    once here and kept on the app."""
     page_headers = security_headers(settings)
     v1_headers = page_headers + CORS_HEADERS
     app[keys.V1_HEADERS] = v1_headers
