@@ -1,5 +1,6 @@
 """A/B in one run: infer0 as it is against infer0 with one experiment applied, both serving the
-same data dir, their wrk rounds interleaved with the bare proxy's.
+same data dir, their wrk rounds interleaved with the bare proxy's, then their latency at
+concurrency 1 in round-robin blocks.
 
 Why: this machine's speed drifts by more than most changes are worth (the bare proxy moves
 ±10 % between runs, ±25 % between rounds on a busy host), so two separate runs cannot tell a
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import statistics
 
-from . import loadgen
+from . import clients, loadgen
 from .procs import PY, free_port
 
 
@@ -40,6 +41,9 @@ def phase_compare(run, chat_path: str, body: bytes) -> None:
                     run.broken.append(f"compare/{n}: {r['status_errors']} status, {r['socket_errors']} socket errors")
                 cpu_us = (proc.cpu_seconds() - cpu0) * 1e6 / max(1, r["ok"])
                 rounds[n].append((r["rps"], cpu_us))
+        # latency at concurrency 1, the same round-robin blocks as the latency phase
+        lat = clients.latency_c1({n: (p, clients.build_request(p, chat_path, body, a))
+                                  for n, (_, p, a) in targets.items()}, run.p.c1_requests)
     finally:
         run.stop(variant)
     out = {n: {"rps": round(statistics.median(x for x, _ in rs), 1),
@@ -51,7 +55,10 @@ def phase_compare(run, chat_path: str, body: bytes) -> None:
     out["b_over_a"] = {"rps": round(b["rps"] / a["rps"], 3), "cpu_per_request": round(b["cpu_us_per_request"] /
                                                                                       a["cpu_us_per_request"], 3),
                        "cpu_per_request_by_round": [round(x, 3) for x in pair]}
+    out["latency_c1"] = lat
     run.results["compare"] = {"experiment": name, "rounds": run.p.rounds, **out}
     print(f"[bench] compare {name}: req/s {a['rps']:.0f} -> {b['rps']:.0f} ({out['b_over_a']['rps']:.3f}x), "
           f"CPU/request {a['cpu_us_per_request']:.1f} -> {b['cpu_us_per_request']:.1f} µs "
           f"(by round: {', '.join(f'{x:.3f}' for x in pair)}); bare {out['bare']['rps']:.0f} req/s")
+    print("[bench] compare, concurrency 1 (µs): " + "; ".join(
+        f"{n} p50 {r['p50_us']:.0f} p99 {r['p99_us']:.0f}" for n, r in lat.items()))
