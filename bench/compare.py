@@ -20,8 +20,11 @@ from .procs import PY, free_port
 def phase_compare(run, chat_path: str, body: bytes) -> None:
     name = run.args.compare
     port = free_port()
-    argv = [PY, "-m", "bench.launch", "--experiment", name, "--", "serve", "--data-dir", str(run.data_dir),
-            "--port", str(port), "--log-level", "warning"]
+    # the baseline's own launch flags (--uvloop, --experiment ...) plus NAME: B differs from A by NAME only
+    argv = [PY, "-m", "bench.launch"] + (["--uvloop"] if run.args.uvloop else [])
+    for experiment in [*run.args.experiment, name]:
+        argv += ["--experiment", experiment]
+    argv += ["--", "serve", "--data-dir", str(run.data_dir), "--port", str(port), "--log-level", "warning"]
     variant = run.spawn(f"infer0-{name}", argv, run.server_cpus)
     variant.wait_http(port, "/healthz")
     auth = run.auth("openai")

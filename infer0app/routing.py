@@ -10,7 +10,7 @@ Why one layer and not three (request log, dispatch, /v1 errors) plus an `on_resp
 hook: every coroutine layer is paid again each time the request's task suspends and resumes,
 and the hook is two more coroutines per response. On the chat path that was ~7 µs of ~110 µs
 of Python per call (bench/README.md). The cost of the shortcut: a handler that prepares its
-own StreamResponse must add the headers itself first, with `add_headers(response,
+own StreamResponse must add the headers itself first, with `add_headers(response.headers,
 request.app[keys.V1_HEADERS])` (only the chat stream does).
 """
 
@@ -23,13 +23,14 @@ from functools import partial
 from aiohttp import web
 
 from . import keys
-from .api.v1 import CORS_HEADERS, cors_preflight, is_v1_path, v1_error_response
+from .api.v1 import CORS_HEADERS, cors_preflight, is_v1_path, last_resort_error, v1_error_response
 from .web.csrf import csrf_middleware
 from .web.middlewares import REQUEST_ID, html_error_middleware, next_request_id
 from .web.security_headers import add_headers, security_headers
 from .web.session import session_middleware
 
 log = logging.getLogger("infer0.request")
+errlog = logging.getLogger("infer0.error")
 
 
 def front_middleware(app: web.Application, settings):
@@ -67,6 +68,13 @@ def front_middleware(app: web.Application, settings):
             status = exc.status
             add_headers(exc.headers, v1_headers if v1 else page_headers)
             raise
+        except Exception:  # turning an error into an answer failed: still a 500 with our headers
+            errlog.exception("unhandled error", extra={"fields": {"rid": rid, "path": request.path}})
+            response = (last_resort_error(request.path) if v1 else
+                        web.Response(status=500, text="infer0 hit an unexpected error; it has been logged."))
+            response.headers[REQUEST_ID] = rid
+            add_headers(response.headers, v1_headers if v1 else page_headers)
+            return response
         finally:
             if log.isEnabledFor(logging.INFO):  # method, path (never the query: it may carry codes)
                 log.info("request", extra={"fields": {

@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import logging
-
-log = logging.getLogger("infer0.server")
 
 # The cyclic collector's young generation is collected after this many net allocations of
 # container objects (CPython's default: 700). Each young pass walks every container still
@@ -46,13 +43,11 @@ def tune_malloc() -> bool:
     """Applies the fixed thresholds; True when glibc took them."""
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the C library the process already runs on
-    except (OSError, AttributeError):
+    except Exception:  # no such symbol (macOS), or no CDLL(None) at all (Windows)
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    ok = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
-    if not ok:
-        log.debug("mallopt refused the thresholds; keeping the allocator's defaults")
-    return ok
+    # musl's mallopt is a stub that returns 0: then the defaults simply stay
+    return mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1 and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
 
 
 def tune_gc() -> None:

@@ -125,6 +125,15 @@ def v1_error_response(request: web.Request, exc: Exception) -> web.Response:
     return _generic(request, 500, {})
 
 
+def last_resort_error(path: str) -> web.Response:
+    """The 500 answered when turning an error into an answer failed itself: built from the
+    path alone, in the protocol's own language."""
+    message = OPENAI_ERRORS[500][2]
+    if is_oauth_path(path):
+        return oauth_error(500, "server_error", message)
+    return openai_error(500, message)
+
+
 # -- CORS ---------------------------------------------------------------------------------
 def cors_preflight(request: web.Request) -> web.Response:
     allow_headers = request.headers.get("Access-Control-Request-Headers") or "Authorization, Content-Type"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import platform
 import signal
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +41,29 @@ async def test_security_headers_on_redirects_too(browser):
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
     assert "Access-Control-Allow-Origin" not in resp.headers  # CORS is for /v1 only
+
+
+async def test_an_error_while_answering_an_error_is_still_a_500_with_our_headers(server, monkeypatch):
+    """The last resort: if turning an exception into an answer fails too, the client still gets
+    a 500 in its protocol's language, with the security (and on /v1 CORS) headers."""
+    import aiohttp
+
+    from infer0app import routing
+
+    def broken(request, exc):
+        raise RuntimeError("the error handler itself failed")
+    monkeypatch.setattr(routing, "v1_error_response", broken)
+    srv = await server()
+    async with aiohttp.ClientSession() as http:
+        async with http.get(srv.make_url("/v1/models"), headers={"Authorization": "Bearer i0at_x"}) as resp:
+            body = await resp.json()
+            assert resp.status == 500 and body["error"]["type"] == "server_error"
+            assert resp.headers["Access-Control-Allow-Origin"] == "*"
+            assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
+            assert "the error handler itself failed" not in json.dumps(body)
+        async with http.post(srv.make_url("/v1/oauth/nope"), data={"grant_type": "x"}) as resp:
+            # under /v1/oauth/ the answer is RFC 6749's error JSON, even in this case
+            assert resp.status == 500 and (await resp.json())["error"] == "server_error"
 
 
 def test_first_start_creates_database_and_private_keyring_and_reuses_them(data_dir, serve_process):
@@ -80,6 +105,8 @@ def _rss_mb(pid: int) -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
 
 
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or not Path("/proc/self/status").exists(),
+                    reason="the allocator settings and the RSS reading are glibc / Linux ones")
 async def test_a_burst_of_logins_leaves_the_server_no_bigger(data_dir, serve_process):
     """A password check takes 19 MiB (Argon2id) on one of the store's threads; the server must
     hand it back afterwards, not keep 19 MiB per thread for good (runtime_tuning.py)."""

@@ -163,16 +163,16 @@ async def test_every_v1_answer_carries_cors_and_security_headers(api_for):
             model="x", messages=[{"role": "user", "content": "hi"}], stream=True) as streamed:
         assert streamed.headers["content-type"].startswith("text/event-stream")
         [chunk async for chunk in streamed.iter_lines()]
-    try:
+    with pytest.raises(openai.AuthenticationError) as refused_exc:
         await api.client(token="i0at_not-a-real-token").models.list()
-    except openai.AuthenticationError as exc:
-        refused = exc.response
+    refused = refused_exc.value.response
     for headers in (plain.headers, streamed.headers, refused.headers):
         assert headers["access-control-allow-origin"] == "*"
         assert "x-infer0-model" in headers["access-control-expose-headers"]
         assert headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert refused.status_code == 401 and "www-authenticate" in refused.headers
+    assert plain.headers["x-request-id"] and streamed.headers["x-request-id"]
 
 
 async def test_a_providers_cookies_never_ride_along_on_later_calls(api_for):
