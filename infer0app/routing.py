@@ -46,6 +46,7 @@ def front_middleware(app: web.Application, settings):
         request[keys.REQUEST_ID] = rid
         start = time.perf_counter()
         v1 = is_v1_path(request.path)
+        ours = v1_headers if v1 else page_headers
         status = 500
         try:
             if not v1:
@@ -62,18 +63,18 @@ def front_middleware(app: web.Application, settings):
             if not response.prepared:
                 headers = response.headers
                 headers[REQUEST_ID] = rid
-                add_headers(headers, v1_headers if v1 else page_headers)
+                add_headers(headers, ours)
             return response
         except web.HTTPException as exc:  # a redirect (or a page's 4xx) on its way out
             status = exc.status
-            add_headers(exc.headers, v1_headers if v1 else page_headers)
+            add_headers(exc.headers, ours)
             raise
         except Exception:  # turning an error into an answer failed: still a 500 with our headers
             errlog.exception("unhandled error", extra={"fields": {"rid": rid, "path": request.path}})
             response = (last_resort_error(request.path) if v1 else
                         web.Response(status=500, text="infer0 hit an unexpected error; it has been logged."))
             response.headers[REQUEST_ID] = rid
-            add_headers(response.headers, v1_headers if v1 else page_headers)
+            add_headers(response.headers, ours)
             return response
         finally:
             if log.isEnabledFor(logging.INFO):  # method, path (never the query: it may carry codes)

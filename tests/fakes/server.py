@@ -81,11 +81,10 @@ async def record(request: web.Request, handler: Any) -> web.StreamResponse:
         Recorded(request.method, request.path, dict(request.query),
                  {k.lower(): v for k, v in request.headers.items()}, raw, parsed)
     )
-    cookie = request.app[STATE].knobs.set_cookie
-    if cookie is None:
-        return await handler(request)
     response = await handler(request)
-    response.headers["Set-Cookie"] = cookie
+    cookie = request.app[STATE].knobs.set_cookie
+    if cookie is not None and not response.prepared:
+        response.headers["Set-Cookie"] = cookie
     return response
 
 
