@@ -15,6 +15,7 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway import pipeline
+from ..gateway.errors import gateway_error
 from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError, Route
 from ..oauth.bearer import authenticate
@@ -37,10 +38,10 @@ def error_response(err: GatewayError) -> web.Response:
 
 def _not_configured(request: web.Request) -> GatewayError:
     issuer = request.app[keys.SETTINGS].issuer
-    return GatewayError(
-        409, "The user removed the provider connection this app was authorized to use. Ask them to choose "
-             f"one again at {issuer}/connections (or authorize the app again).",
-        type="invalid_request_error", code="provider_not_configured")
+    return gateway_error(
+        "provider_not_configured",
+        "The user removed the provider connection this app was authorized to use. Ask them to choose "
+        f"one again at {issuer}/connections (or authorize the app again).")
 
 
 async def _target_for(request: web.Request, ctx):

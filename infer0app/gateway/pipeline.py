@@ -34,7 +34,13 @@ from typing import Any
 import aiohttp
 import yarl
 
-from infer0app.gateway.errors import bad_response_error, timeout_error, unreachable_error, upstream_error
+from infer0app.gateway.errors import (
+    bad_response_error,
+    gateway_error,
+    timeout_error,
+    unreachable_error,
+    upstream_error,
+)
 from infer0app.gateway.params import dropped_header, prepare
 from infer0app.gateway.providers.base import GatewayError, Route, UpstreamRequest, Usage
 from infer0app.gateway.providers.registry import get_adapter
@@ -276,11 +282,9 @@ async def list_models(
             if status >= 300:
                 failure = adapter.read_error(status, raw)
                 if failure.category == "not_found":
-                    raise GatewayError(
-                        424,
+                    raise gateway_error(
+                        "provider_not_found",
                         f"{route.provider_label} has no model list at this address (HTTP 404). Check the base URL.",
-                        type="provider_error",
-                        code="provider_not_found",
                     )
                 raise upstream_error(route, status, failure, resp.headers, for_user=True)
     except TimeoutError:

@@ -47,6 +47,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from infer0app.gateway.errors import gateway_error
 from infer0app.gateway.providers.anthropic_stream import AnthropicTranslator, error_category, finish_reason, usage_of
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
@@ -78,7 +79,7 @@ _BAD_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _bad(message: str, param: str) -> GatewayError:
-    return GatewayError(400, message, code="invalid_request", param=param)
+    return gateway_error("invalid_request", message, param=param)
 
 
 def tool_id(raw: Any, fallback: str) -> str:

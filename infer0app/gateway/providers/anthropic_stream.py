@@ -24,7 +24,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from infer0app.gateway.errors import stream_error
+from infer0app.gateway.errors import gateway_error, stream_error
 from infer0app.gateway.providers.base import GatewayError, Route, Usage
 from infer0app.gateway.sse import DONE_FRAME, SSEEvent, encode_json
 
@@ -211,8 +211,8 @@ class AnthropicTranslator:
         if self.error is not None:
             return [DONE_FRAME]
         if not self._stopped:
-            return self.abort(GatewayError(502, f"{self.route.provider_label} ended the stream early.",
-                                           type="api_error", code="provider_stream_ended"))
+            return self.abort(gateway_error("provider_stream_ended",
+                                            f"{self.route.provider_label} ended the stream early."))
         frames = []
         if self.include_usage and self.usage is not None:
             frames.append(encode_json({

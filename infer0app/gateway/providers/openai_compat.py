@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from infer0app.gateway.errors import stream_error
+from infer0app.gateway.errors import gateway_error, stream_error
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
     GatewayError,
@@ -181,8 +181,8 @@ class PassthroughTranslator:
 
     def finish(self) -> list[bytes]:
         if self.error is None and not self._done and not self._finished:
-            return self.abort(GatewayError(502, f"{self.route.provider_label} ended the stream early.",
-                                           type="api_error", code="provider_stream_ended"))
+            return self.abort(gateway_error("provider_stream_ended",
+                                            f"{self.route.provider_label} ended the stream early."))
         return [DONE_FRAME]
 
     def abort(self, err: GatewayError) -> list[bytes]:

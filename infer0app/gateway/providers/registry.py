@@ -9,7 +9,7 @@ from typing import Union
 
 from infer0app.gateway.providers.anthropic import AnthropicAdapter
 from infer0app.gateway.providers.azure import AzureAdapter
-from infer0app.gateway.providers.base import GatewayError
+from infer0app.gateway.errors import gateway_error
 from infer0app.gateway.providers.gemini import GeminiAdapter
 from infer0app.gateway.providers.openai_compat import OpenAICompatAdapter
 from infer0app.gateway.providers.sandbox import SandboxAdapter
@@ -31,6 +31,4 @@ def get_adapter(wire: str) -> AnyAdapter:
     try:
         return ADAPTERS[wire]
     except KeyError:
-        raise GatewayError(
-            502, f"infer0 has no adapter for wire format {wire!r}.", type="api_error", code="provider_misconfigured"
-        ) from None
+        raise gateway_error("provider_misconfigured", f"infer0 has no adapter for wire format {wire!r}.") from None
