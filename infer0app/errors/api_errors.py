@@ -60,12 +60,12 @@ class ApiError:
 _ROWS = (
     # -- the request -----------------------------------------------------------------------
     ApiError("invalid_request", 400, INVALID_REQUEST,
-             "The request is malformed (e.g. `messages` missing or empty), or the access token was sent in "
-             "the URL (send it in the Authorization header). Fix the request; `param` names the field.",
+             "The request is malformed (e.g. messages missing or empty), or the access token was sent in "
+             "the URL (send it in the Authorization header). Fix the request; param names the field.",
              BEARER),
     ApiError("invalid_json", 400, INVALID_REQUEST, "The request body is not valid JSON.", (CHAT,)),
     ApiError("unsupported_parameter", 400, INVALID_REQUEST,
-             "The user's provider cannot honour a parameter the request relies on (`param` names it).",
+             "The user's provider cannot honour a parameter the request relies on (param names it).",
              (CHAT,)),
     ApiError("invalid_token", 401, INVALID_REQUEST,
              "The access token is missing, unknown, expired or revoked (WWW-Authenticate: Bearer "

@@ -100,3 +100,26 @@ BEARER_CHALLENGES: dict[str, BearerChallenge] = {row.error: row for row in (
                                             "came in the URL (RFC 6750 §2.3 is not supported)."),
     BearerChallenge("invalid_token", 401, "The access token is missing, expired, revoked or malformed."),
 )}
+
+
+@dataclass(frozen=True)
+class OAuthErrorSummary:
+    """One error name as /dev/docs lists it: every status it comes with, and whether it can
+    arrive on the redirect back from /oauth/authorize."""
+
+    error: str
+    statuses: tuple[int, ...]
+    redirect: bool
+    rfc: str
+    description: str
+
+
+def for_apps() -> list[OAuthErrorSummary]:
+    """The table folded by error name, in table order."""
+    out = []
+    for name in OAUTH_ERROR_NAMES:
+        rows = [row for row in _ROWS if row.error == name]
+        out.append(OAuthErrorSummary(name, tuple(sorted({s for row in rows for s in row.statuses})),
+                                     any(REDIRECT in row.where for row in rows), rows[0].rfc,
+                                     " ".join(row.description for row in rows)))
+    return out
