@@ -19,8 +19,8 @@ from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError, Route
 from ..oauth.bearer import authenticate
 from ..services.usage_log import UsageRecord
-from ..web.middlewares import REQUEST_ID
-from ..web.security_headers import add_headers
+from ..http_common.request_id import REQUEST_ID
+from ..http_common.security_headers import add_headers
 
 JSON = "application/json"
 
@@ -118,7 +118,7 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float) 
     response = web.StreamResponse(status=200, headers=_answer_headers(route, route.model, result.headers))
     response.content_type = "text/event-stream"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
-    add_headers(response.headers, request.app[keys.V1_HEADERS])  # prepared here, so not by routing
+    add_headers(response.headers, request.app[keys.V1_HEADERS])  # prepared here, so not by the front middleware
     response.headers[REQUEST_ID] = request.get(keys.REQUEST_ID, "")
     started = time.perf_counter()
     try:
