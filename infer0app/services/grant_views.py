@@ -11,7 +11,7 @@ import peewee as pw
 
 from ..store.models import Grant, OAuthApp, ProviderConnection, User
 from .errors import NotFound
-from .provider_kinds import KINDS
+from ..gateway.providers.kinds import KINDS
 
 
 @dataclass(frozen=True)

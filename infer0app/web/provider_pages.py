@@ -9,7 +9,7 @@ from aiohttp import web
 from .. import keys
 from ..services import providers as svc
 from ..services.errors import NotFound, ServiceError
-from ..services.provider_kinds import KINDS
+from ..gateway.providers.kinds import KINDS
 from .forms import field, read_form
 from .render import render
 from .session import require_user
