@@ -95,19 +95,22 @@ class AnthropicTranslator(StreamTranslator):
         self._tool_count = 0
         self._json_answer = False
 
-    def _frame(self, **fields: Any) -> bytes:
-        return encode_json({
+    def _frame(self, choices: list[dict[str, Any]], usage: Usage | None = None) -> bytes:
+        obj = {
             "id": self._id,
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model or self.route.model,
-            **fields,
-        })
+            "choices": choices,
+        }
+        if usage is not None:
+            obj["usage"] = usage.to_openai()
+        return encode_json(obj)
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, *, count: bool = True) -> bytes:
         if count:  # the role-only first chunk is not content: an error after it is still an HTTP error
             self._out += 1
-        return self._frame(choices=[{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
+        return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
 
     def feed(self, event: SSEEvent) -> list[bytes]:
         if self.error is not None or self._done:
@@ -196,4 +199,4 @@ class AnthropicTranslator(StreamTranslator):
     def closing_frames(self) -> list[bytes]:
         if not (self.include_usage and self.usage is not None):
             return []
-        return [self._frame(choices=[], usage=self.usage.to_openai())]
+        return [self._frame([], self.usage)]
