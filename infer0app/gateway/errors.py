@@ -19,7 +19,7 @@ Status codes infer0 answers, and why:
   message in plain words.
 
 Status and OpenAI `type` come from the one error table (infer0app/errors/api_errors.py):
-build errors with `gateway_error(code, message)`, never with literal statuses.
+build errors with `gateway_error(code, message)` (providers/base.py), never with literal statuses.
 Messages are run through `redact()` so a key echoed by a provider never leaks.
 """
 
@@ -27,21 +27,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from infer0app.errors.api_errors import api_error
-from infer0app.gateway.providers.base import GatewayError, Route, UpstreamFailure, redact
+from infer0app.gateway.providers.base import GatewayError, Route, UpstreamFailure, gateway_error, redact
 
 DASHBOARD_HINT = "Send the user to their infer0 dashboard to check their provider settings."
 
 _PASSED_HEADERS = ("retry-after", "retry-after-ms")
-
-
-def gateway_error(code: str, message: str, *, param: str | None = None,
-                  headers: Mapping[str, str] | None = None) -> GatewayError:
-    """A GatewayError for `code`, with the status and OpenAI `type` the error table gives it.
-
-    Raises KeyError for a code missing from the table (tests walk every call site)."""
-    row = api_error(code)
-    return GatewayError(row.status, message, type=row.type, code=code, param=param, headers=headers)
 
 
 def upstream_error(

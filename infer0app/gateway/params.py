@@ -22,8 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infer0app.gateway.errors import gateway_error
-from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route
+from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route, gateway_error
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 

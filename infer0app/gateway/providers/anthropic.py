@@ -47,11 +47,11 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from infer0app.gateway.errors import gateway_error
 from infer0app.gateway.providers.anthropic_stream import AnthropicTranslator, error_category, finish_reason, usage_of
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
     GatewayError,
+    LocalUpstream,
     ParamSupport,
     ParsedResponse,
     Route,
@@ -59,6 +59,7 @@ from infer0app.gateway.providers.base import (
     UpstreamRequest,
     category_for_status,
     dump_json,
+    gateway_error,
     load_json,
 )
 
@@ -323,7 +324,7 @@ def to_openai(route: Route, msg: Mapping[str, Any], *, created: int) -> dict[str
 
 class AnthropicAdapter:
     wire: ClassVar[str] = "anthropic"
-    local: ClassVar[bool] = False
+    local: ClassVar[LocalUpstream | None] = None
 
     def param_support(self, route: Route) -> ParamSupport:
         return _SUPPORT
