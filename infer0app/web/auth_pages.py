@@ -9,7 +9,7 @@ from ..services import accounts
 from ..services.errors import ServiceError
 from .client_address import client_ip
 from .forms import field, read_form
-from .render import render
+from .render import render, url_for
 from .session import clear_session_cookie, safe_next, set_session_cookie
 
 GENERIC_FAILURE = "That email and password did not work. Check them, or wait a few minutes and try again."
@@ -79,6 +79,6 @@ async def logout(request: web.Request):
     token = request.cookies.get("i0_session")
     if token:
         await request.config_dict[keys.STORE].run(accounts.end_session, token)
-    response = web.HTTPSeeOther("/login")
+    response = web.HTTPSeeOther(url_for(request, "login"))
     clear_session_cookie(response)
     raise response
