@@ -161,10 +161,11 @@ def _query():
 
 
 def get_app(store, client_id: str) -> AppView:
-    row = _query().where(OAuthApp.client_id == (client_id or "")).first()
-    if row is None:
-        raise NotFound(f"No app with client id {client_id!r}.")
-    return _view(row)
+    with store.read():
+        row = _query().where(OAuthApp.client_id == (client_id or "")).first()
+        if row is None:
+            raise NotFound(f"No app with client id {client_id!r}.")
+        return _view(row)
 
 
 def find_app(store, client_id: str) -> AppView | None:
@@ -198,22 +199,25 @@ def get_owned_app(store, owner_id: int, client_id: str) -> AppView:
 
 
 def list_apps(store, owner_id: int | None = None) -> list[AppView]:
-    query = _query().order_by(OAuthApp.id)
-    if owner_id is not None:
-        query = query.where(OAuthApp.owner == owner_id)
-    return [_view(row) for row in query]
+    with store.read():
+        query = _query().order_by(OAuthApp.id)
+        if owner_id is not None:
+            query = query.where(OAuthApp.owner == owner_id)
+        return [_view(row) for row in query]
 
 
 def check_client_secret(store, client_id: str, secret: str) -> bool:
-    row = OAuthApp.get_or_none(OAuthApp.client_id == client_id)
-    if row is None or row.is_public:
-        return False
-    return same_hash(secret or "", row.client_secret_hash)
+    with store.read():
+        row = OAuthApp.get_or_none(OAuthApp.client_id == client_id)
+        if row is None or row.is_public:
+            return False
+        return same_hash(secret or "", row.client_secret_hash)
 
 
 def connected_users(store, app_id: int) -> int:
-    return (Grant.select(Grant.user).where((Grant.app == app_id) & Grant.revoked_at.is_null())
-            .distinct().count())
+    with store.read():
+        return (Grant.select(Grant.user).where((Grant.app == app_id) & Grant.revoked_at.is_null())
+                .distinct().count())
 
 
 # -- writing ------------------------------------------------------------------------------

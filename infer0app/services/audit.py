@@ -12,11 +12,3 @@ def record(store, actor: str, action: str, target: str = "", ip: str = "", **det
         AuditEvent.create(actor=actor[:300], action=action, target=str(target)[:300],
                           detail=json.dumps(detail, default=str), ip=ip[:64])
 
-
-def recent(store, *, action: str | None = None, contains: str | None = None, limit: int = 200):
-    query = AuditEvent.select().order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    if action:
-        query = query.where(AuditEvent.action == action)
-    if contains:
-        query = query.where((AuditEvent.actor.contains(contains)) | (AuditEvent.target.contains(contains)))
-    return list(query.limit(limit))

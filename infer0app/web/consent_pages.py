@@ -84,7 +84,7 @@ async def _consent_page(request: web.Request, pending: PendingAuthorization, *, 
         chosen_provider = ids[0] if ids else None  # list_connections puts the default first
     models: list[str] = []
     for c in connections:
-        for m in [c.default_model, *providers_svc.connection_models(c)]:
+        for m in [c.default_model, *c.models]:
             if m and m not in models:
                 models.append(m)
     scopes = [{"name": s, "text": grants_svc.SCOPES.get(s, s)} for s in pending.scope.split()]

@@ -32,8 +32,7 @@ async def _page(request, *, status=200, **extra):
     session = request[keys.SESSION]
     store = request.config_dict[keys.STORE]
     conns = await store.run(svc.list_connections, session.user_id)
-    ctx = {"connections": conns, "kinds": KINDS, "models_of": svc.connection_models,
-           "form": {"kind": "openai"}}
+    ctx = {"connections": conns, "kinds": KINDS, "form": {"kind": "openai"}}
     ctx.update(extra)
     return render(request, "dashboard/providers.html", ctx, status=status)
 
@@ -77,7 +76,7 @@ async def edit_form(request: web.Request):
     store = request.config_dict[keys.STORE]
     conn = await store.run(svc.get_connection, session.user_id, _conn_id(request))
     return render(request, "dashboard/provider_edit.html",
-                  {"conn": conn, "kind": KINDS[conn.kind], "models": svc.connection_models(conn)})
+                  {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models})
 
 
 @require_user
@@ -94,7 +93,7 @@ async def edit_submit(request: web.Request):
     except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         conn = await store.run(svc.get_connection, session.user_id, cid)
         return render(request, "dashboard/provider_edit.html",
-                      {"conn": conn, "kind": KINDS[conn.kind], "models": svc.connection_models(conn),
+                      {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models,
                        "error": exc.message, "error_field": exc.field}, status=400)
     raise web.HTTPSeeOther(url_for(request, "providers", fragment=f"conn-{cid}"))
 
@@ -122,10 +121,9 @@ async def test(request: web.Request):
     session = request[keys.SESSION]
     store, vault = request.config_dict[keys.STORE], request.config_dict[keys.VAULT]
     cid = _conn_id(request)
-    conn = await store.run(svc.get_connection, session.user_id, cid)
     try:
-        target = svc.target_for(vault, conn)
-    except ValidationError as exc:
+        target = await store.run(svc.connection_target, vault, session.user_id, cid)
+    except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         return await _page(request, status=400, test_result={"id": cid, "ok": False, "message": exc.message})
     ok, message, models = await check_connection(request.config_dict[keys.HTTP], target)
     await store.run(svc.record_test, cid, ok, models)

@@ -15,6 +15,7 @@ from aiohttp import web
 from yarl import URL
 
 from .. import keys
+from ..services.views import check_no_rows
 from .csrf import csrf_token
 
 
@@ -28,6 +29,7 @@ def render(request: web.Request, template: str, context: dict[str, Any] | None =
         "url": functools.partial(url_for, request),
     }
     if context:
+        check_no_rows(context, f"{template} context")  # a row would load lazily on the event loop
         ctx.update(context)
     response = aiohttp_jinja2.render_template(template, request, ctx, status=status)
     response.headers["Cache-Control"] = "no-store"
