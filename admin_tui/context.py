@@ -8,7 +8,7 @@ from typing import Any, Callable, TypeVar
 
 from infer0app.config import Settings
 from infer0app.paths import keyring_path
-from infer0app.services.operators import operator_actor
+from infer0app.services.audit import operator_actor
 from infer0app.services.views import check_no_rows
 
 T = TypeVar("T")

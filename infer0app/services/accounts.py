@@ -83,7 +83,7 @@ def _view(user: User) -> UserView:
     return UserView(user.id, user.email, bool(user.disabled), user.created_at, user.last_login_at)
 
 
-def create_user(store, email: str, password: str | None, *, actor: str = "cli") -> UserView:
+def create_user(store, email: str, password: str | None, *, actor: str) -> UserView:
     email = normalize_email(email)
     if password is not None:
         check_password_rules(password)
@@ -115,7 +115,7 @@ def list_users(store, search: str = "") -> list[UserView]:
         return [_view(u) for u in query]
 
 
-def set_disabled(store, email: str, disabled: bool, *, actor: str = "cli") -> UserView:
+def set_disabled(store, email: str, disabled: bool, *, actor: str) -> UserView:
     user = get_user_by_email(store, email)
     with store.write():
         User.update(disabled=disabled).where(User.id == user.id).execute()
@@ -157,7 +157,7 @@ def start_session(store, user: UserView, lifetime: int, *, ip: str = "", user_ag
                           ip=ip[:64], user_agent=(user_agent or "")[:200])
         User.update(last_login_at=now).where(User.id == user.id).execute()
         WebSession.delete().where(WebSession.expires_at < now).execute()
-    audit.record(store, f"user:{user.email}", "user.signin", user.email, ip=ip)
+    audit.record(store, audit.user_actor(user.email), "user.signin", user.email, ip=ip)
     return token
 
 

@@ -222,7 +222,7 @@ def connected_users(store, app_id: int) -> int:
 
 # -- writing ------------------------------------------------------------------------------
 def create_app(store, owner_id: int, *, name: str, redirect_uris, homepage_url: str = "",
-               public: bool = False, actor: str = "cli") -> tuple[AppView, str | None]:
+               public: bool = False, actor: str) -> tuple[AppView, str | None]:
     """A new app and its client secret (None for public apps). The secret is never shown again."""
     name = _clean_name(name)
     homepage_url = _clean_homepage(homepage_url)
@@ -247,11 +247,11 @@ def update_app(store, owner_id: int, client_id: str, *, name: str, homepage_url:
                "redirect_uris": json.dumps(validate_redirect_uris(redirect_uris))}
     with store.write():
         OAuthApp.update(**changes).where(OAuthApp.id == app.id).execute()
-    audit.record(store, actor or f"user:{owner_id}", "app.update", client_id)
+    audit.record(store, actor or audit.user_actor(owner_id), "app.update", client_id)
     return get_app(store, client_id)
 
 
-def rotate_secret(store, client_id: str, *, actor: str = "cli") -> str:
+def rotate_secret(store, client_id: str, *, actor: str) -> str:
     """A new secret; the old one stops working at once. Public apps have none to rotate."""
     app = get_app(store, client_id)
     if app.is_public:
@@ -263,7 +263,7 @@ def rotate_secret(store, client_id: str, *, actor: str = "cli") -> str:
     return secret
 
 
-def delete_app(store, client_id: str, *, actor: str = "cli") -> None:
+def delete_app(store, client_id: str, *, actor: str) -> None:
     """Deletes the app with its grants, codes and tokens (foreign keys cascade)."""
     app = get_app(store, client_id)
     with store.write():
@@ -274,7 +274,7 @@ def delete_app(store, client_id: str, *, actor: str = "cli") -> None:
     audit.record(store, actor, "app.delete", client_id, name=app.name)
 
 
-def set_disabled(store, client_id: str, disabled: bool, actor: str = "cli") -> AppView:
+def set_disabled(store, client_id: str, disabled: bool, *, actor: str) -> AppView:
     """A disabled app cannot start authorizations, obtain tokens, or use the ones it has."""
     app = get_app(store, client_id)
     with store.write():

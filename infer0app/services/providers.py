@@ -141,7 +141,7 @@ def add_connection(store, vault, user_id: int, *, kind: str, name: str = "", api
             key_ciphertext=sealed.ciphertext if sealed else None,
             wrapped_dek=sealed.wrapped_dek if sealed else None,
             kek_id=sealed.kek_id if sealed else None, key_tail=mask_key(key or ""))
-    audit.record(store, actor or f"user:{user_id}", "provider.add", f"provider:{conn.id}", kind=k.slug)
+    audit.record(store, actor or audit.user_actor(user_id), "provider.add", f"provider:{conn.id}", kind=k.slug)
     return _view(conn)
 
 
@@ -198,7 +198,7 @@ def update_connection(store, vault, user_id: int, connection_id: int, *, name: s
                        kek_id=sealed.kek_id, key_tail=mask_key(key), last_test_ok=None)
     with store.write():
         ProviderConnection.update(**changes).where(ProviderConnection.id == conn.id).execute()
-    audit.record(store, actor or f"user:{user_id}", "provider.update", f"provider:{conn.id}",
+    audit.record(store, actor or audit.user_actor(user_id), "provider.update", f"provider:{conn.id}",
                  key_changed=bool(key))
     return get_connection(store, user_id, connection_id)
 
@@ -212,7 +212,7 @@ def delete_connection(store, user_id: int, connection_id: int, *, actor: str = "
                    .order_by(ProviderConnection.id).first())
             if nxt is not None:
                 ProviderConnection.update(is_default=True).where(ProviderConnection.id == nxt.id).execute()
-    audit.record(store, actor or f"user:{user_id}", "provider.delete", f"provider:{conn.id}")
+    audit.record(store, actor or audit.user_actor(user_id), "provider.delete", f"provider:{conn.id}")
 
 
 def set_default(store, user_id: int, connection_id: int) -> None:

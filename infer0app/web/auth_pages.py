@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .. import keys
 from ..services import accounts
+from ..services.audit import user_actor
 from ..services.errors import ServiceError
 from .client_address import client_ip
 from .forms import field, read_form
@@ -68,7 +69,8 @@ async def signup_submit(request: web.Request):
                                                     "email": email, "next": nxt}, status=400)
     store = request.config_dict[keys.STORE]
     try:
-        user = await store.run(accounts.create_user, email, password, actor="signup")
+        user = await store.run(accounts.create_user, email, password,
+                               actor=user_actor(email.strip().lower()))  # the person signing up
     except ServiceError as exc:
         return render(request, "auth/signup.html", {"error": exc.message, "email": email, "next": nxt},
                       status=400)

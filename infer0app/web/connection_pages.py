@@ -9,6 +9,7 @@ from ..services import grant_views
 from ..services import grants as grants_svc
 from ..services import providers as providers_svc
 from ..services import usage as usage_svc
+from ..services.audit import user_actor
 from ..services.errors import ValidationError
 from ..services.provider_kinds import KINDS
 from .forms import field, read_form
@@ -53,7 +54,7 @@ async def update(request: web.Request):
     try:
         await request.config_dict[keys.STORE].run(
             grants_svc.update_grant_choice, session.user_id, gid, provider_id=field(form, "provider", 20),
-            model=field(form, "model", 300), actor=f"user:{session.email}",
+            model=field(form, "model", 300), actor=user_actor(session.email),
             allow_model_choice=field(form, "allow_model_choice", 5) == "1")
     except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         return await _page(request, status=400, error=exc.message, error_id=gid)
@@ -65,6 +66,6 @@ async def update(request: web.Request):
 async def revoke(request: web.Request):
     session = request[keys.SESSION]
     await request.config_dict[keys.STORE].run(grants_svc.revoke_user_grant, session.user_id,
-                                              _grant_id(request), actor=f"user:{session.email}")
+                                              _grant_id(request), actor=user_actor(session.email))
     request.config_dict[keys.TOKEN_CACHE].clear()  # at once here; other processes within a second
     raise web.HTTPSeeOther(url_for(request, "connections", query={"revoked": "1"}))

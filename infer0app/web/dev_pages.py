@@ -8,6 +8,7 @@ from .. import keys
 from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services import usage as usage_svc
+from ..services.audit import user_actor
 from ..services.errors import ValidationError
 from .forms import field, read_form
 from .render import render, url_for
@@ -15,7 +16,7 @@ from .session import require_user
 
 
 def _actor(request: web.Request) -> str:
-    return f"user:{request[keys.SESSION].email}"
+    return user_actor(request[keys.SESSION].email)
 
 
 def _app_form(form) -> dict:

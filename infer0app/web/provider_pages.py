@@ -8,6 +8,7 @@ from aiohttp import web
 
 from .. import keys
 from ..services import providers as svc
+from ..services.audit import user_actor
 from ..services.errors import ValidationError
 from ..services.provider_kinds import KINDS
 from .forms import field, read_form
@@ -59,7 +60,7 @@ async def add(request: web.Request):
         conn = await store.run(svc.add_connection, vault, session.user_id, kind=values["kind"],
                                name=values["name"], api_key=values["api_key"], base_url=values["base_url"],
                                model=values["model"], options={"api_version": values["api_version"]},
-                               actor=f"user:{session.email}")
+                               actor=user_actor(session.email))
     except ValidationError as exc:
         values["api_key"] = ""  # never echo a key back into the page
         return await _page(request, status=400, error=exc.message, error_field=exc.field, form=values,
@@ -89,7 +90,7 @@ async def edit_submit(request: web.Request):
     try:
         await store.run(svc.update_connection, vault, session.user_id, cid, name=values["name"],
                         base_url=values["base_url"], model=values["model"], api_key=values["api_key"] or None,
-                        options={"api_version": values["api_version"]}, actor=f"user:{session.email}")
+                        options={"api_version": values["api_version"]}, actor=user_actor(session.email))
     except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         conn = await store.run(svc.get_connection, session.user_id, cid)
         return render(request, "dashboard/provider_edit.html",
@@ -102,7 +103,7 @@ async def edit_submit(request: web.Request):
 async def delete(request: web.Request):
     session = request[keys.SESSION]
     await request.config_dict[keys.STORE].run(svc.delete_connection, session.user_id, _conn_id(request),
-                                              actor=f"user:{session.email}")
+                                              actor=user_actor(session.email))
     raise web.HTTPSeeOther(url_for(request, "providers"))
 
 
