@@ -75,4 +75,4 @@ def test_bearer_cache_entries_expire_after_their_ttl():
     small = TokenCache(max_entries=2, clock=lambda: now[0])
     for key in "abc":
         small.put(key, None)
-    assert small.get("c") == (True, None) and len(small._entries) <= 2
+    assert small.get("c") == (True, None) and len(small) <= 2
