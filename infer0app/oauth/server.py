@@ -9,8 +9,10 @@ Handlers stay thin: they call one of the async methods here with the aiohttp req
 - `token_response(request)` (also for /v1/oauth/refresh), `endpoint_response(name, request)`
   for revocation and introspection: RFC 6749 §5.2 JSON errors, `Cache-Control: no-store`.
 
-Client authentication failures are throttled per client id (and per address): past the
-limit the client gets 429 `slow_down` without its secret being checked.
+Client authentication failures are throttled per (client id, address), with a looser cap per
+address: past the limit that pair (or address) gets 429 `slow_down` without its secret being
+checked. Failures from one address never slow the same client elsewhere, so a stranger who
+knows a public client_id cannot lock the real app out; a success clears its pair's count.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from authlib.oauth2.rfc6749 import AuthorizationServer as _AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientAuthentication, OAuth2Error
 from authlib.oauth2.rfc6749.errors import (InsecureTransportError, InvalidClientError, InvalidRequestError,
                                            UnsupportedGrantTypeError)
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 
 from ..services import apps as apps_svc
@@ -37,11 +38,12 @@ from ..services.throttle import Throttle
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, S256CodeChallenge, redirect_with
 from .models import Client, EndUser
-from .requests import FORM_TYPES, AiohttpOAuth2Request, snapshot
+from .requests import FORM_TYPES, AiohttpOAuth2Request, MalformedBasicCredentials, basic_credentials, snapshot
 
 #: Parameters that carry secrets: never accepted in a URL's query string.
 SECRET_PARAMS = ("code", "code_verifier", "refresh_token", "client_secret", "token", "access_token")
 THROTTLE_WINDOW = 60.0
+BASIC_CHALLENGE = ("WWW-Authenticate", 'Basic realm="infer0", error="invalid_client"')
 
 
 @dataclass(frozen=True)
@@ -87,8 +89,10 @@ class AuthorizationServer(_AuthorizationServer):
         self.store = store
         self.settings = settings
         self.issuer = settings.issuer
+        # "Accounts" here are (client id, address) pairs: see _client_key; the address cap is looser.
         self.throttle = Throttle(per_account=10, per_address=30, window=THROTTLE_WINDOW)
         self._client_auth = ClientAuthentication(self.query_client)
+        self._client_auth.register("client_secret_basic", self._authenticate_basic)
         self.register_token_generator("default", BearerTokenGenerator(
             access_token_generator=lambda **_: new_token(grants_svc.ACCESS_PREFIX),
             refresh_token_generator=lambda **_: new_token(grants_svc.REFRESH_PREFIX),
@@ -108,6 +112,16 @@ class AuthorizationServer(_AuthorizationServer):
         if found is None or found[0].disabled:
             return None
         return Client(found[0], self.store, found[1])
+
+    def _authenticate_basic(self, query_client, request):
+        """client_secret_basic with RFC 6749 §2.3.1's decoding (authlib's parser crashes on non-UTF-8)."""
+        client_id, client_secret = basic_credentials(request.headers)
+        if not client_id or not client_secret:
+            return None
+        client = query_client(client_id)
+        if client is None:
+            raise InvalidClientError(status_code=401, description="The client does not exist on this server.")
+        return client if client.check_client_secret(client_secret) else None
 
     def save_token(self, token, request):  # pragma: no cover - each grant saves its own
         raise NotImplementedError
@@ -134,14 +148,14 @@ class AuthorizationServer(_AuthorizationServer):
             # RFC 6749 §5.2: 401 + WWW-Authenticate when the client tried HTTP Basic, else 400.
             if _uses_basic(request.headers):
                 status = 401
-                headers.append(("WWW-Authenticate", 'Basic realm="infer0", error="invalid_client"'))
+                headers.append(BASIC_CHALLENGE)
             else:
                 status = 400
         return json_response(status, body, headers)
 
     def authenticate_client(self, request, methods, endpoint="token"):
         """One mechanism per request (RFC 6749 §2.3): Basic, or a form secret, or neither."""
-        basic_id, _ = extract_basic_authorization(request.headers)
+        basic_id, _ = basic_credentials(request.headers)
         form_secret = request.form.get("client_secret")
         if _uses_basic(request.headers) and form_secret:
             raise InvalidRequestError("Use one client authentication method: HTTP Basic or client_secret, not both.")
@@ -242,9 +256,10 @@ class AuthorizationServer(_AuthorizationServer):
         return None, form
 
     def _client_key(self, data) -> str:
-        basic_id, _ = extract_basic_authorization(data.headers)
-        client_id = basic_id or data.form.get("client_id")
-        return f"c:{client_id}" if client_id else f"anon:{data.remote}"
+        """The throttle's key: the client named by the request, on the address it came from."""
+        basic_id, _ = basic_credentials(data.headers)
+        client_id = basic_id or data.form.get("client_id") or ""
+        return f"c:{client_id[:200]}@{data.remote}"
 
     def _error_json(self, error: OAuth2Error, status: int | None = None, extra=()) -> web.Response:
         code, body, headers = error()
@@ -256,6 +271,10 @@ class AuthorizationServer(_AuthorizationServer):
         problem, form = await self._read(request)
         if problem is not None:
             return self._error_json(problem)
+        try:
+            basic_credentials(request.headers)
+        except MalformedBasicCredentials as exc:  # RFC 6749 §5.2: Basic was tried, so 401 + challenge
+            return self._error_json(InvalidClientError(description=str(exc)), 401, [BASIC_CHALLENGE])
         if default_grant and "grant_type" not in form:
             form["grant_type"] = default_grant
         if only_grant and form.get("grant_type") != only_grant:
@@ -274,6 +293,8 @@ class AuthorizationServer(_AuthorizationServer):
         response = await self.store.run_grouped(lambda _s: run(oauth_request))
         if isinstance(oauth_request.oauth_error, InvalidClientError):
             self.throttle.failed(key, address)
+        elif oauth_request.client is not None:
+            self.throttle.succeeded(key)
         return response
 
     async def token_response(self, request: web.Request, *, refresh_only: bool = False) -> web.Response:
