@@ -35,7 +35,7 @@ from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services.secrets_util import new_token
 from ..services.throttle import Throttle
-from .endpoints import IntrospectionEndpoint, RevocationEndpoint
+from .endpoints import IntrospectionClientError, IntrospectionEndpoint, RevocationEndpoint
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, S256CodeChallenge, redirect_with
 from .models import Client, EndUser
 from .requests import FORM_TYPES, AiohttpOAuth2Request, MalformedBasicCredentials, basic_credentials, snapshot
@@ -77,7 +77,15 @@ class AuthorizationError(Exception):
         self.response = response
 
 
+def error_text(text: str, limit: int = 300) -> str:
+    """Text fit for `error_description` (RFC 6749 §5.2: only %x20-21 / %x23-5B / %x5D-7E), so a
+    description quoting what the client sent stays in the set: anything else becomes '?'."""
+    return "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in text[:limit])
+
+
 def json_response(status: int, body, headers) -> web.Response:
+    if isinstance(body, dict) and isinstance(body.get("error_description"), str):
+        body = {**body, "error_description": error_text(body["error_description"])}
     text = json.dumps(body) if isinstance(body, dict) else (body or "")
     hdrs = MultiDict(headers or [])
     return web.Response(status=status, text=text, headers=hdrs)
@@ -145,8 +153,9 @@ class AuthorizationServer(_AuthorizationServer):
         status, body, headers = error(self.get_error_uri(request, error))
         headers = [(k, v) for k, v in headers if k.lower() != "www-authenticate"]
         if isinstance(error, InvalidClientError):
-            # RFC 6749 §5.2: 401 + WWW-Authenticate when the client tried HTTP Basic, else 400.
-            if _uses_basic(request.headers):
+            # RFC 6749 §5.2: 401 + WWW-Authenticate when the client tried HTTP Basic, else 400;
+            # RFC 7662 §2.3: always 401 at the introspection endpoint.
+            if _uses_basic(request.headers) or isinstance(error, IntrospectionClientError):
                 status = 401
                 headers.append(BASIC_CHALLENGE)
             else:
@@ -175,7 +184,8 @@ class AuthorizationServer(_AuthorizationServer):
 
     # -- the authorization endpoint ------------------------------------------------------------
     def _error_redirect(self, error: OAuth2Error) -> web.Response:
-        params = [(k, v) for k, v in error.get_body() if k in ("error", "error_description", "error_uri", "state")]
+        params = [(k, error_text(v) if k == "error_description" else v) for k, v in error.get_body()
+                  if k in ("error", "error_description", "error_uri", "state")]
         params.append(("iss", self.issuer))
         return web.Response(status=303, headers={"Location": redirect_with(error.redirect_uri, params)})
 
@@ -202,6 +212,21 @@ class AuthorizationServer(_AuthorizationServer):
             raise AuthorizationError("invalid_request", f"{client.app.name} registered several redirect URIs "
                                                         "and the link names none of them.")
 
+    def _check_response_type(self, oauth_request) -> None:
+        """RFC 6749 §4.1.2.1, checked before authlib: a missing response_type is invalid_request
+        (authlib says unsupported_response_type), and an unknown one is refused without quoting
+        it (authlib quotes it into a description, and a non-ASCII value then raised a 500)."""
+        payload = oauth_request.payload
+        response_type = payload.data.get("response_type")
+        if response_type == "code":
+            return
+        redirect_uri = payload.redirect_uri or self.query_client(payload.client_id).get_default_redirect_uri()
+        if not response_type:
+            raise InvalidRequestError("Missing 'response_type' in request.", state=payload.state,
+                                      redirect_uri=redirect_uri)
+        raise OAuth2Error("Only response_type=code is supported.", error="unsupported_response_type",
+                          state=payload.state, redirect_uri=redirect_uri)
+
     def _validate_authorization(self, data, user):
         try:
             oauth_request = AiohttpOAuth2Request(data, from_query=True)
@@ -210,6 +235,7 @@ class AuthorizationServer(_AuthorizationServer):
                                                   "part in OAuth. Ask its operator to set --public-url.") from None
         self._check_client_and_redirect(oauth_request)
         try:
+            self._check_response_type(oauth_request)
             grant = self.get_consent_grant(request=oauth_request, end_user=user)
         except OAuth2Error as error:
             raise self._authorization_error(error) from None
@@ -241,18 +267,23 @@ class AuthorizationServer(_AuthorizationServer):
         if request.body_exists and request.content_type not in FORM_TYPES:
             return InvalidRequestError("Send the parameters form-encoded (Content-Type: "
                                        "application/x-www-form-urlencoded)."), None
+        if request.body_exists and (request.charset or "utf-8").lower() not in ("utf-8", "utf8"):
+            return InvalidRequestError("Send the form in UTF-8 (RFC 6749 Appendix B): charset=utf-8 or none."), None
         try:
             posted = await request.post()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, LookupError):  # UnicodeDecodeError is a ValueError
             return InvalidRequestError("The form body could not be decoded."), None
         if not all(isinstance(v, str) for v in posted.values()):
             return InvalidRequestError("File uploads are not accepted here."), None
+        if any("\ufffd" in k or "\ufffd" in v for k, v in posted.items()):
+            # aiohttp decodes bad %-escapes to U+FFFD: the body was not UTF-8 after all.
+            return InvalidRequestError("The form body is not valid UTF-8 (RFC 6749 Appendix B)."), None
         # Line breaks around values are dropped, so the brief's body works pasted as printed
         # (one parameter per line); no code, token, secret or URI of ours contains whitespace.
         form = MultiDict((k.strip(), v.strip()) for k, v in posted.items())
         repeated = sorted({k for k in form.keys() if len(form.getall(k)) > 1})
         if repeated:
-            return InvalidRequestError(f"Parameter {repeated[0]} was sent more than once."), None
+            return InvalidRequestError(f"Parameter {error_text(repeated[0], 60)} was sent more than once."), None
         return None, form
 
     def _client_key(self, data) -> str:
@@ -277,6 +308,9 @@ class AuthorizationServer(_AuthorizationServer):
             return self._error_json(InvalidClientError(description=str(exc)), 401, [BASIC_CHALLENGE])
         if default_grant and "grant_type" not in form:
             form["grant_type"] = default_grant
+        if run == self.create_token_response and not form.get("grant_type"):
+            # RFC 6749 §5.2: a missing parameter is invalid_request (authlib says unsupported_grant_type).
+            return self._error_json(InvalidRequestError("Missing 'grant_type' in request."))
         if only_grant and form.get("grant_type") != only_grant:
             return self._error_json(UnsupportedGrantTypeError(form.get("grant_type")))
         data = snapshot(request, self.issuer, form)
