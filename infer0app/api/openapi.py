@@ -217,7 +217,9 @@ PATHS: dict = {
                                                   "token_type_hint": {"type": "string"},
                                                   "client_id": {"type": "string"},
                                                   "client_secret": {"type": "string"}}}),
-        "responses": {"200": {"description": "Revoked (or already invalid)."},
+        "responses": {"200": {"description": "Revoked (or already invalid); the body is an empty JSON object.",
+                              "content": {"application/json": {"schema": {
+                                  "type": "object", "maxProperties": 0}}}},
                       **oauth_error_responses(oauth_errors.REVOKE)}}},
     "/v1/oauth/introspect": {"post": {
         "summary": "Introspect a token (RFC 7662); client authentication required.", "tags": ["OAuth"],
