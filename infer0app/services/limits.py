@@ -93,7 +93,7 @@ class _Lease:
     """This process's share of one counter window. DB lease amount == budget + held + pending."""
 
     __slots__ = ("key", "cap", "budget", "held", "pending", "free", "synced_at", "last_demand", "denied_at",
-                 "denied_want")
+                 "denied_want", "recheck")
 
     def __init__(self, key: tuple, cap: int):
         self.key, self.cap = key, cap
@@ -105,6 +105,7 @@ class _Lease:
         self.last_demand = 0.0
         self.denied_at = -1e18
         self.denied_want = 0
+        self.recheck = False  # the cap changed: give the budget back and ask again
 
     @property
     def end(self) -> int:
@@ -119,19 +120,17 @@ class Reservation:
     at: float
     settled: bool = False
     spend_unknown: bool = False  # a spend cap applies but the model's price is unknown
+    seen: tuple = ()  # (rule, remaining, window end) of the grant's request and token caps
 
     def headers(self) -> dict[str, str]:
         """OpenAI's x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the grant's request
-        and token caps (none when the grant has no such cap). Remaining is as this process last
-        saw the shared counter, as with OpenAI an approximation."""
+        and token caps (none when the grant has no such cap), as of the reservation. Remaining is
+        as this process last saw the shared counter: like OpenAI's, an approximation."""
         out: dict[str, str] = {}
-        for rule, lease, _ in self.parts:
-            if rule.scope != "grant" or rule.metric not in ("requests", "tokens"):
-                continue
-            suffix = rule.metric
-            out[f"x-ratelimit-limit-{suffix}"] = str(rule.cap)
-            out[f"x-ratelimit-remaining-{suffix}"] = str(max(0, lease.free + lease.budget))
-            out[f"x-ratelimit-reset-{suffix}"] = openai_duration(lease.end - self.at)
+        for rule, remaining, end in self.seen:
+            out[f"x-ratelimit-limit-{rule.metric}"] = str(rule.cap)
+            out[f"x-ratelimit-remaining-{rule.metric}"] = str(remaining)
+            out[f"x-ratelimit-reset-{rule.metric}"] = openai_duration(end - self.at)
         return out
 
 
@@ -247,7 +246,8 @@ class LimitGate:
             lease = self._leases.get(key)
             if lease is None:
                 lease = self._leases[key] = _Lease(key, rule.cap)
-            lease.cap = rule.cap
+            if lease.cap != rule.cap:  # the user changed the cap: our lease must be re-checked
+                lease.cap, lease.recheck = rule.cap, True
             lease.last_demand = at
             parts.append((rule, lease, amount))
         short = self._take(parts)
@@ -260,12 +260,14 @@ class LimitGate:
             short = self._take(parts)
             if short:
                 return self._refusal(short[0], at)
-        return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown)
+        seen = tuple((rule, max(0, lease.free + lease.budget), lease.end) for rule, lease, _ in parts
+                     if rule.scope == "grant" and rule.metric != "spend")
+        return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown, seen=seen)
 
     @staticmethod
     def _take(parts: list) -> list:
         """All or nothing from local budgets; returns the parts that do not fit."""
-        short = [p for p in parts if p[1].budget < p[2]]
+        short = [p for p in parts if p[1].budget < p[2] or p[1].recheck]
         if not short:
             for _, lease, amount in parts:
                 lease.budget -= amount
@@ -290,10 +292,13 @@ class LimitGate:
                 return  # a sync that ran while we waited brought enough
             items, leases = [], []
             for rule, lease, amount in short:
-                want = amount - lease.budget
-                if want <= 0:
+                if lease.recheck:
+                    lease.recheck = False
+                    items.append(self._item(lease, at, want=amount, give_back=max(0, lease.budget)))
+                elif amount > lease.budget:
+                    items.append(self._item(lease, at, want=amount - lease.budget))
+                else:
                     continue
-                items.append(self._item(lease, at, want=want))
                 leases.append(lease)
             self.stats.refills += 1
             results = await self._sync(items, leases)
@@ -304,7 +309,7 @@ class LimitGate:
 
     @staticmethod
     def _still_short(short: list) -> bool:
-        return any(lease.budget < amount for _, lease, amount in short)
+        return any(lease.budget < amount or lease.recheck for _, lease, amount in short)
 
     def _sync_lock(self) -> asyncio.Lock:
         if self._lock is None:
@@ -374,9 +379,10 @@ class LimitGate:
             for key, lease in list(self._leases.items()):
                 over = lease.end <= at
                 idle = at - lease.last_demand >= self.idle_return
-                give_back = max(0, lease.budget) if (final or over or idle) else 0
+                give_back = max(0, lease.budget) if (final or over or idle or lease.recheck) else 0
                 stale = at - lease.synced_at >= self.lease_ttl / 3 and (lease.held > 0 or lease.budget > 0)
-                if lease.pending or give_back or stale:
+                if lease.pending or give_back or stale or lease.recheck:
+                    lease.recheck = False
                     items.append(self._item(lease, at, give_back=give_back))
                     leases.append(lease)
                 elif lease.held == 0 and lease.budget <= 0 and (over or idle):
