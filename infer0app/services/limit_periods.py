@@ -10,6 +10,7 @@ row without coordination, and they match what users read on a provider's invoice
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 
 PERIODS = ("minute", "day", "week", "month")
@@ -45,7 +46,11 @@ def openai_duration(seconds: float) -> str:
         return "0s"
     if seconds < 1:
         return f"{max(1, math.ceil(seconds * 1000))}ms"
-    total = math.ceil(seconds)
+    return _whole_seconds(math.ceil(seconds))
+
+
+@functools.lru_cache(maxsize=4096)  # the hot path writes the same few values over and over
+def _whole_seconds(total: int) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:

@@ -92,11 +92,12 @@ def estimate(body: Mapping, body_size: int, price: Price | None) -> Estimate:
 class _Lease:
     """This process's share of one counter window. DB lease amount == budget + held + pending."""
 
-    __slots__ = ("key", "cap", "budget", "held", "pending", "free", "synced_at", "last_demand", "denied_at",
+    __slots__ = ("key", "start", "end", "cap", "budget", "held", "pending", "free", "synced_at", "last_demand", "denied_at",
                  "denied_want", "recheck")
 
     def __init__(self, key: tuple, cap: int):
         self.key, self.cap = key, cap
+        self.start, self.end = key[4], key[5]  # the window, epoch seconds
         self.budget = 0  # leased, not handed to any call (negative after an overshoot)
         self.held = 0  # reserved by calls in flight
         self.pending = 0  # consumed by settled calls, not yet reported
@@ -107,9 +108,7 @@ class _Lease:
         self.denied_want = 0
         self.recheck = False  # the cap changed: give the budget back and ask again
 
-    @property
-    def end(self) -> int:
-        return self.key[5]
+
 
 
 @dataclass(slots=True)
@@ -129,11 +128,23 @@ class Reservation:
         out: dict[str, str] = {}
         for rule, remaining, end in self.seen:
             out[f"x-ratelimit-limit-{rule.metric}"] = str(rule.cap)
-            out[f"x-ratelimit-remaining-{rule.metric}"] = str(remaining)
+            out[f"x-ratelimit-remaining-{rule.metric}"] = str(max(0, remaining))
             out[f"x-ratelimit-reset-{rule.metric}"] = openai_duration(end - self.at)
         return out
 
 
+class _Plan:
+    """A grant's caps as the hot path walks them, with each cap's lease for the current window."""
+
+    __slots__ = ("config", "slots", "prices")
+
+    def __init__(self, config: LimitConfig):
+        self.config = config
+        self.slots = [[rule, None] for rule in config.rules]
+        self.prices: dict[tuple, Price | None] = {}
+
+
+_MISSING = object()
 UNLIMITED = Reservation(parts=[], estimate=None, price=None, at=0.0, settled=True)
 
 
@@ -199,55 +210,64 @@ class LimitGate:
         self.holder = holder or secrets.token_hex(8)
         self._clock = clock
         self.lease_ttl, self.idle_return, self.deny_memo = lease_ttl, idle_return, deny_memo
-        self._configs: dict[tuple, LimitConfig] = {}
-        self._price_memo: dict[tuple, Price | None] = {}
+        self._plans: dict[tuple, _Plan] = {}  # (grant, connection) -> caps, prices, current leases
         self._leases: dict[tuple, _Lease] = {}
         self._lock: asyncio.Lock | None = None  # one sync at a time: lease bookkeeping stays exact
         self.stats = GateStats()
 
     def clear(self) -> None:
         """Forget cached limits and prices (they changed somewhere); leases stay."""
-        self._configs.clear()
-        self._price_memo.clear()
+        self._plans.clear()
 
     async def config(self, grant_id: int, provider_id: int | None) -> LimitConfig:
+        return (await self._plan(grant_id, provider_id)).config
+
+    async def _plan(self, grant_id: int, provider_id: int | None) -> "_Plan":
         key = (grant_id, provider_id)
-        config = self._configs.get(key)
-        if config is None:
-            config = await self._store.run(load_config, grant_id, provider_id)
-            self._configs[key] = config
-        return config
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = _Plan(await self._store.run(load_config, grant_id, provider_id))
+            self._plans[key] = plan
+        return plan
 
     def price(self, config: LimitConfig, provider_id, kind: str, model: str) -> Price | None:
-        key = (provider_id, kind, model)
-        if key not in self._price_memo:
-            self._price_memo[key] = price_for(self._prices, kind, model, dict(config.connection_prices))
-        return self._price_memo[key]
+        return price_for(self._prices, kind, model, dict(config.connection_prices))
+
+    def _lease_for(self, rule: LimitRule, at: float) -> _Lease:
+        key = rule.key(at)
+        lease = self._leases.get(key)
+        if lease is None:
+            lease = self._leases[key] = _Lease(key, rule.cap)
+        if lease.cap != rule.cap:  # the user changed the cap: our lease must be re-checked
+            lease.cap, lease.recheck = rule.cap, True
+        return lease
 
     # -- reserve -----------------------------------------------------------------------------
     async def reserve(self, grant_id: int, provider_id: int | None, kind: str, model: str,
                       body: Mapping, body_size: int) -> Reservation | Refusal:
-        """Reserve an estimate of this call against every cap; `Refusal` if one cannot take it."""
-        config = self._configs.get((grant_id, provider_id))
-        if config is None:
-            config = await self.config(grant_id, provider_id)
-        if not config.rules:
+        """Reserve an estimate of this call against every cap; `Refusal` if one cannot take it.
+        Raises the store's error if the database cannot be reached for a refill (fail closed)."""
+        plan = self._plans.get((grant_id, provider_id))
+        if plan is None:
+            plan = await self._plan(grant_id, provider_id)
+        if not plan.slots:
             return UNLIMITED
-        price = self.price(config, provider_id, kind, model)
+        pkey = (kind, model)
+        price = plan.prices.get(pkey, _MISSING)
+        if price is _MISSING:
+            price = plan.prices[pkey] = self.price(plan.config, provider_id, kind, model)
         est = estimate(body, body_size, price)
+        amounts = {"requests": 1, "tokens": est.prompt_tokens + est.completion_tokens, "spend": est.spend}
         at = self._clock()
         parts, spend_unknown = [], False
-        for rule in config.rules:
-            amount = est.amount(rule.metric)
+        for slot in plan.slots:  # slot: [rule, lease of the current window or None]
+            rule, lease = slot
+            amount = amounts[rule.metric]
             if amount is None:
                 spend_unknown = True
                 continue
-            key = rule.key(at)
-            lease = self._leases.get(key)
-            if lease is None:
-                lease = self._leases[key] = _Lease(key, rule.cap)
-            if lease.cap != rule.cap:  # the user changed the cap: our lease must be re-checked
-                lease.cap, lease.recheck = rule.cap, True
+            if lease is None or not lease.start <= at < lease.end or lease.cap != rule.cap:
+                lease = slot[1] = self._lease_for(rule, at)
             lease.last_demand = at
             parts.append((rule, lease, amount))
         short = self._take(parts)
@@ -260,7 +280,7 @@ class LimitGate:
             short = self._take(parts)
             if short:
                 return self._refusal(short[0], at)
-        seen = tuple((rule, max(0, lease.free + lease.budget), lease.end) for rule, lease, _ in parts
+        seen = tuple((rule, lease.free + lease.budget, lease.end) for rule, lease, _ in parts
                      if rule.scope == "grant" and rule.metric != "spend")
         return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown, seen=seen)
 
