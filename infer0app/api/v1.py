@@ -32,7 +32,9 @@ log = logging.getLogger("infer0.error")
 
 CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
 CORS_EXPOSE = ("WWW-Authenticate, Retry-After, X-Request-Id, x-infer0-provider, x-infer0-model, "
-               "x-infer0-dropped-params")
+               "x-infer0-dropped-params, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, "
+               "x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, "
+               "x-ratelimit-reset-tokens")
 OPENAI_ERRORS = {
     400: ("invalid_request_error", None, "The request could not be understood."),
     401: ("invalid_request_error", "invalid_token", "Authentication required."),

@@ -219,6 +219,12 @@ class LimitGate:
         """Forget cached limits and prices (they changed somewhere); leases stay."""
         self._plans.clear()
 
+    def unlimited(self, grant_id: int, provider_id: int | None) -> bool:
+        """True when this grant (on this connection) is known to have no caps: the caller skips
+        `reserve` altogether, so grants without limits pay one dict lookup and no await."""
+        plan = self._plans.get((grant_id, provider_id))
+        return plan is not None and not plan.slots
+
     async def config(self, grant_id: int, provider_id: int | None) -> LimitConfig:
         return (await self._plan(grant_id, provider_id)).config
 
