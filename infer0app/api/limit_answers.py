@@ -23,7 +23,7 @@ MANAGE_PATH = "/connections"  # where the user sees and changes what each app ma
 
 # Text a stream carries in OpenAI chunks: message content, tool-call arguments, refusals and
 # reasoning. A stream cut before its usage chunk is charged by these characters (4 a token).
-_STREAMED_TEXT = re.compile(rb'"(?:content|arguments|refusal|reasoning_content)":"((?:[^"\\]|\\.)*)"')
+_STREAMED_TEXT = re.compile(rb'"(?:content|arguments|refusal|reasoning_content)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 def refusal_error(refusal: Refusal, issuer: str) -> GatewayError:
