@@ -27,10 +27,31 @@ OPENAI_ERRORS = {
     "400": _json("OpenAIError", "Malformed request or a parameter the user's provider cannot honour."),
     "401": _json("OpenAIError", "Missing, invalid, expired or revoked access token "
                                 "(WWW-Authenticate: Bearer error=\"invalid_token\")."),
-    "429": _json("OpenAIError", "Rate limited by the user's provider; Retry-After is passed on."),
+    "429": _json("OpenAIError", "Rate limited by the user's provider (provider_rate_limited; Retry-After passed "
+                                "on), or the grant's requests-per-minute limit is used up (grant_rate_limited, "
+                                "type rate_limit_error; Retry-After = seconds until the minute turns)."),
     "502": _json("OpenAIError", "The user's provider failed, or rejected the user's key (code provider_auth_failed)."),
     "504": _json("OpenAIError", "The user's provider did not answer in time."),
 }
+LIMIT_ERRORS = {
+    "402": _json("OpenAIError", "A token or spend limit the user set for this app (or for the provider connection) "
+                                "does not cover the request: code grant_budget_exceeded, type insufficient_quota; "
+                                "Retry-After = seconds until the limit's window resets. The message names the limit, "
+                                "its reset time and the page where the user can raise it."),
+    "503": _json("OpenAIError", "infer0 could not check the grant's limits (database busy): code limits_unavailable, "
+                                "Retry-After: 1."),
+}
+# /v1/me: one limit (null = not set). Spend in USD, requests and tokens as counts.
+LIMIT_USE = {"type": ["object", "null"],
+             "required": ["limit", "used", "reserved", "remaining", "unit", "resets_at"],
+             "properties": {"limit": {"type": "number"}, "used": {"type": "number"},
+                            "reserved": {"type": "number", "description": "Held by servers for calls in flight."},
+                            "remaining": {"type": ["number", "null"],
+                                          "description": "null for a spend limit while the model's price is "
+                                                         "unknown (not enforced)."},
+                            "unit": {"type": "string", "enum": ["requests", "tokens", "usd"]},
+                            "resets_at": {"type": "integer", "description": "Epoch seconds (UTC window end)."}}}
+GRANT_LIMIT_NAMES = ("requests_per_minute", "tokens_per_day", "spend_per_day", "spend_per_week", "spend_per_month")
 OAUTH_ERRORS = {
     "400": _json("OAuthError", "RFC 6749 §5.2 error."),
     "401": _json("OAuthError", "Client authentication failed (invalid_client)."),
@@ -99,7 +120,15 @@ SCHEMAS: dict = {
         "type": "object", "required": ["user_id", "client_id"],
         "properties": {"user_id": {"type": ["integer", "string"]}, "client_id": {"type": "string"},
                        "app": {}, "provider": {}, "model": {"type": ["string", "null"]},
-                       "scope": {"type": ["string", "null"]}},
+                       "scope": {"type": ["string", "null"]},
+                       "limits": {"type": "object", "description": "What the user lets this app use, and its use "
+                                                               "in each limit's current window.",
+                                  "properties": {n: LIMIT_USE for n in GRANT_LIMIT_NAMES}},
+                       "connection_limits": {"type": "object", "description": "Caps on the user's provider "
+                                                                          "connection across all apps.",
+                                             "properties": {n: LIMIT_USE for n in GRANT_LIMIT_NAMES[2:]}},
+                       "spend_enforced": {"type": "boolean", "description": "The model's price is known, so "
+                                                                            "spend limits apply."}},
     },
     "ChatMessage": {
         "type": "object", "required": ["role"],
@@ -201,9 +230,11 @@ PATHS: dict = {
         "summary": "Authorization server metadata (RFC 8414).", "tags": ["OAuth"],
         "responses": {"200": _json("ServerMetadata", "Metadata.")}}},
     "/v1/me": {"get": {
-        "summary": "Who this access token acts for: user, app, provider kind and model (never the key).",
+        "summary": "Who this access token acts for: user, app, provider kind and model (never the key), and "
+                   "the grant's limits with their use and what remains.",
         "tags": ["API"], "security": [{"bearerAuth": []}],
-        "responses": {"200": _json("Me", "The token's grant."), "401": OPENAI_ERRORS["401"]}}},
+        "responses": {"200": _json("Me", "The token's grant."), "401": OPENAI_ERRORS["401"],
+                      "503": LIMIT_ERRORS["503"]}}},
     "/v1/chat/completions": {"post": {
         "summary": "OpenAI-compatible chat completions, routed to the user's provider and model.",
         "tags": ["API"], "security": [{"bearerAuth": []}],
@@ -211,10 +242,12 @@ PATHS: dict = {
         "responses": {
             "200": {"description": "A chat completion, or with stream=true Server-Sent Events ending in "
                                    "`data: [DONE]`. Headers x-infer0-provider and x-infer0-model name who "
-                                   "answered; x-infer0-dropped-params lists advisory parameters dropped.",
+                                   "answered; x-infer0-dropped-params lists advisory parameters dropped. "
+                                   "When the grant has a requests-per-minute or tokens-per-day limit, "
+                                   "x-ratelimit-{limit,remaining,reset}-{requests,tokens} as OpenAI sends them.",
                     "content": {"application/json": {"schema": _ref("ChatCompletion")},
                                 "text/event-stream": {"schema": {"type": "string"}}}},
-            **OPENAI_ERRORS}}},
+            **OPENAI_ERRORS, **LIMIT_ERRORS}}},
     "/v1/models": {"get": {
         "summary": "The model(s) this token's grant uses, in OpenAI's list format.", "tags": ["API"],
         "security": [{"bearerAuth": []}],

@@ -10,11 +10,13 @@ import sqlite3
 import time
 from decimal import Decimal
 
+import jsonschema
 import openai
 import pytest
 from openai._models import FinalRequestOptions
 
 from infer0app import keys
+from infer0app.api.openapi import document
 from infer0app.services.grant_limits import GrantLimits, set_grant_limits
 from tests.support.limits import LONG_REPLY, TOKEN_CAP, away_from_minute_edge, counter, fifty_at_once
 
@@ -92,6 +94,8 @@ async def test_a_spend_cap_is_reached_mid_conversation_and_the_next_call_gets_40
     assert spend["limit"] == 0.004 and spend["unit"] == "usd" and 0 < spend["used"] <= 0.004
     assert spend["remaining"] == pytest.approx(max(0.0, 0.004 - spend["used"] - spend["reserved"]), abs=1e-6)
     assert spend["resets_at"] > time.time()
+    schema = document(api.app[keys.SETTINGS].issuer)  # /openapi.json describes what /v1/me answers
+    jsonschema.Draft202012Validator({**schema, "$ref": "#/components/schemas/Me"}).validate(me)
 
 
 
