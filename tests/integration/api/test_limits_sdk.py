@@ -169,3 +169,21 @@ async def test_me_reports_no_limits_as_nulls_and_plain_answers_carry_no_ratelimi
     assert set(me["limits"]) == {"requests_per_minute", "tokens_per_day", "spend_per_day", "spend_per_week",
                                  "spend_per_month"}
     assert all(v is None for v in me["limits"].values()) and all(v is None for v in me["connection_limits"].values())
+
+
+async def test_limits_changed_while_serving_apply_to_a_grant_seen_without_limits(api_for):
+    api = await api_for("openai")
+    client = api.client()
+    for _ in range(3):  # the server now knows this grant as one without limits
+        await client.chat.completions.create(model="x", messages=HELLO)
+    await away_from_minute_edge()
+    limit(api, requests_per_minute=1)  # as the Connected apps page will, from another request
+    for _ in range(100):  # the cache watch sees the epoch move within a poll
+        me = await client.get("/me", cast_to=object)
+        if me["limits"]["requests_per_minute"] is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert me["limits"]["requests_per_minute"]["limit"] == 1
+    await client.chat.completions.create(model="x", messages=HELLO)
+    with pytest.raises(openai.RateLimitError):
+        await client.chat.completions.create(model="x", messages=HELLO)
