@@ -122,8 +122,8 @@ class Run:
             launch.append("--")
         else:
             launch = [PY, "-m", "infer0app"]
-        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), "--log-level", "warning",
-                         *extra]
+        # default settings (the access log on): the figures are what an operator gets
+        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), *extra]
 
     def setup_infer0(self) -> None:
         """CLI set-up, `infer0 serve`, then access tokens through the real OAuth flow."""

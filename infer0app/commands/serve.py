@@ -88,6 +88,11 @@ def _serve_one(settings, *, reuse_port: bool) -> int:
 def _run(app, settings, *, reuse_port: bool) -> None:
     from aiohttp import web
 
+    from ..logs import flush_logs
+
     # run_app handles SIGINT/SIGTERM: stop accepting, let running requests finish within the timeout.
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
-                shutdown_timeout=settings.shutdown_timeout, handle_signals=True, reuse_port=reuse_port)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
+                    shutdown_timeout=settings.shutdown_timeout, handle_signals=True, reuse_port=reuse_port)
+    finally:  # the last access lines are queued; a --workers child leaves by os._exit, past atexit
+        flush_logs()
