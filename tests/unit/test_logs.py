@@ -13,8 +13,11 @@ from infer0app.logs import ACCESS_LOG, flush_logs, setup_logging, text_value
 
 @pytest.fixture
 def logged():
-    """setup_logging onto a StringIO; returns (stream, fmt-setter). Restores a silent setup."""
+    """setup_logging onto a StringIO; returns (stream, fmt-setter). Restores the logger as it was
+    (handlers, level, propagation), so later tests' caplog still sees infer0's records."""
     stream = io.StringIO()
+    logger = logging.getLogger("infer0")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
 
     def setup(fmt="text", level="info"):
         setup_logging(fmt, level, stream=stream)
@@ -23,6 +26,7 @@ def logged():
     yield setup
     flush_logs()
     setup_logging("text", "warning", stream=io.StringIO())
+    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 FORGED_PATH = "/x\nINFO    infer0.request: request rid=forged status=200\r\x1b[2J"
