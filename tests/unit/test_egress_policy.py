@@ -86,3 +86,14 @@ def test_bad_allow_entries_are_refused_with_the_entry_named(entry):
 
 def test_empty_allow_list_allows_nothing_extra():
     assert EgressPolicy.parse("").allow == () and EgressPolicy.parse(" , ").allow == ()
+
+
+def test_setting_reads_flag_or_environment_and_names_itself_when_bad():
+    from infer0app.config import SettingsError, load_settings
+
+    s = load_settings({}, environ={"INFER0_UPSTREAM_ALLOW": "127.0.0.1:11434,ollama.lan:11434"})
+    assert s.egress_policy.allows_address(ip_address("127.0.0.1"), 11434)
+    assert s.egress_policy.allows_name("ollama.lan", 11434)
+    assert load_settings({}, environ={}).egress_policy == EgressPolicy()
+    with pytest.raises(SettingsError, match="--upstream-allow.*127.0.0.1:0"):
+        load_settings({"upstream_allow": "127.0.0.1:0"}, environ={})
