@@ -3,7 +3,7 @@
 `add_v1_routes(app)` registers them on the main app (`create_app`). Not a sub-app: aiohttp
 wraps every sub-app route in its parents' middlewares plus two bookkeeping layers and a
 two-level config lookup, measurable on the hot path (bench/README.md). Instead the main
-app's front middleware (infer0app/routing.py) turns what a /v1 handler raises into
+app's front middleware (infer0app/front_middleware.py) turns what a /v1 handler raises into
 `v1_error_response`, so everything under /v1 answers JSON in its protocol's own language:
 
 - /v1/oauth/*: RFC 6749 §5.2 errors (`{"error", "error_description"}`);
@@ -145,5 +145,5 @@ def cors_preflight(request: web.Request) -> web.Response:
     })
 
 
-#: On every /v1 answer (routing.front_middleware adds them, unless the handler set its own).
+#: On every /v1 answer (the front middleware adds them, unless the handler set its own).
 CORS_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", CORS_EXPOSE))

@@ -2,7 +2,7 @@
 
 Resolved tokens are cached in memory, keyed by the token's SHA-256 (never the token itself),
 so the hot path rarely touches SQLite. The cache is dropped whenever the database's cache
-epoch moves (api/cache_watch.py, polled every 0.25 s; triggers bump it on any revocation or
+epoch moves (runtime/cache_watch.py, polled every 0.25 s; triggers bump it on any revocation or
 disable, from any process), so a revocation made by the CLI or the admin TUI still bites
 within a second; the TTL only bounds memory. Failures raise an
 aiohttp HTTP error whose body is OpenAI's error object and whose WWW-Authenticate header
@@ -21,7 +21,7 @@ from ..services import grants as grants_svc
 from ..services.grants import AccessContext
 from ..services.secrets_util import sha256_hex
 
-CACHE_TTL = 30.0  # api/cache_watch.py clears it within 0.25 s of any revocation
+CACHE_TTL = 30.0  # runtime/cache_watch.py clears it within 0.25 s of any revocation
 CACHE_MAX = 50_000
 REALM = "infer0"
 

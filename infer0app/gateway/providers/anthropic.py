@@ -51,6 +51,7 @@ from infer0app.gateway.providers.anthropic_stream import AnthropicTranslator, er
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
     GatewayError,
+    LocalUpstream,
     ParamSupport,
     ParsedResponse,
     Route,
@@ -322,7 +323,7 @@ def to_openai(route: Route, msg: Mapping[str, Any], *, created: int) -> dict[str
 
 class AnthropicAdapter:
     wire: ClassVar[str] = "anthropic"
-    local: ClassVar[bool] = False
+    local: ClassVar[LocalUpstream | None] = None
 
     def param_support(self, route: Route) -> ParamSupport:
         return _SUPPORT
