@@ -17,6 +17,11 @@ from collections.abc import Iterable, Mapping
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+#: The `--upstream-allow` every test server gets unless a test says otherwise: the provider
+#: fakes (tests/fakes) listen on 127.0.0.1, which infer0 refuses by default. Tests of the
+#: refusal itself pass `upstream_allow=""` (or a narrower entry) explicitly.
+FAKES_ALLOW = "127.0.0.1"
+
 
 class CountingListener:
     """A real TCP listener on `host` (port 0: any free port; pass one to share a port across
