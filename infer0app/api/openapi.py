@@ -27,6 +27,9 @@ OPENAI_ERRORS = {
     "400": _json("OpenAIError", "Malformed request or a parameter the user's provider cannot honour."),
     "401": _json("OpenAIError", "Missing, invalid, expired or revoked access token "
                                 "(WWW-Authenticate: Bearer error=\"invalid_token\")."),
+    "403": _json("OpenAIError", "The user's provider address is one infer0 may not connect to (loopback, "
+                                "private, link-local) and the operator did not allow it "
+                                "(code provider_destination_refused); nothing was sent."),
     "429": _json("OpenAIError", "Rate limited by the user's provider; Retry-After is passed on."),
     "502": _json("OpenAIError", "The user's provider failed, or rejected the user's key (code provider_auth_failed)."),
     "504": _json("OpenAIError", "The user's provider did not answer in time."),
