@@ -123,7 +123,11 @@ class Run:
         else:
             launch = [PY, "-m", "infer0app"]
         # default settings (the access log on): the figures are what an operator gets
-        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), *extra]
+        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), *self.upstream_allow(), *extra]
+
+    def upstream_allow(self) -> list[str]:
+        """The bench's fake upstream listens on loopback, which infer0 refuses unless allowed."""
+        return ["--upstream-allow", f"127.0.0.1:{self.up_port}"]
 
     def setup_infer0(self) -> None:
         """CLI set-up, `infer0 serve`, then access tokens through the real OAuth flow."""

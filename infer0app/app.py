@@ -18,6 +18,7 @@ from .api.openapi import openapi_json
 from .api.oauth_endpoints import metadata as oauth_metadata
 from .api.v1 import add_v1_routes
 from .config import Settings
+from .egress.connector import EgressConnector
 from .front_middleware import front_middleware
 from .oauth.bearer import TokenCache
 from .oauth.server import AuthorizationServer
@@ -78,8 +79,11 @@ async def _store_ctx(app: web.Application):
 
 
 async def _http_ctx(app: web.Application):
-    """The one upstream ClientSession, shared by every call (never one per request)."""
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
+    """The one upstream ClientSession, shared by every call (never one per request), and the
+    only door out to user-supplied provider URLs (DESIGN.md §3.12): its connector refuses
+    loopback, private, link-local and other non-public addresses at connect time unless
+    `--upstream-allow` names them. Callers pass `allow_redirects=False` (gateway/pipeline.py)."""
+    connector = EgressConnector(app[keys.SETTINGS].egress_policy, limit=0, limit_per_host=0, ttl_dns_cache=300)
     # No cookie jar: this one session carries every user's calls, so a cookie a provider sets
     # (Cloudflare's __cf_bm in front of OpenAI and Anthropic) would ride along on the next
     # call to that host, whoever's it is. (It also spares a jar lookup per call.)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from .egress.policy import EgressPolicy
+
 
 def _setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None,
              metavar: str | None = None) -> Any:
@@ -45,6 +47,12 @@ class Settings:
                               choices=("debug", "info", "warning", "error"))
     upstream_timeout: float = _setting(120.0, "Seconds to wait for an upstream provider before answering 504.",
                                        metavar="SECONDS")
+    upstream_allow: str = _setting("", "Comma-separated upstream destinations users' provider URLs may reach "
+                                       "although they are not public: loopback, private (RFC 1918, fc00::/7), "
+                                       "link-local (cloud metadata) and other special addresses are refused "
+                                       "otherwise. Each entry is a host, an address or a CIDR, with an optional "
+                                       "port: 127.0.0.1:11434 (a local Ollama), 10.0.0.0/8, [::1]:8080, "
+                                       "ollama.lan:11434.", metavar="HOSTS")
     shutdown_timeout: float = _setting(30.0, "Seconds running streams may take to finish on SIGTERM.",
                                        metavar="SECONDS")
     refresh_reuse_interval: int = _setting(
@@ -66,6 +74,11 @@ class Settings:
     @property
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+    @property
+    def egress_policy(self) -> EgressPolicy:
+        """The destination policy of the upstream connector (infer0app/egress)."""
+        return EgressPolicy.parse(self.upstream_allow)
 
     @property
     def secure_cookies(self) -> bool:
@@ -133,6 +146,10 @@ def validate(s: Settings) -> None:
         raise SettingsError(f"--workers: {s.workers} is not between 1 and 64")
     if not 0 <= s.refresh_reuse_interval <= 300:
         raise SettingsError(f"--refresh-reuse-interval: {s.refresh_reuse_interval} is not between 0 and 300")
+    try:
+        s.egress_policy
+    except ValueError as exc:
+        raise SettingsError(f"--upstream-allow: {exc}") from None
     for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{flag_name(name)} must be positive")

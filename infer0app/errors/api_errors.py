@@ -104,6 +104,13 @@ _ROWS = (
              (CHAT, DASHBOARD)),
     ApiError("provider_not_found", 424, PROVIDER_ERROR,
              "The provider has no model list at the configured address (the base URL is wrong).", (DASHBOARD,)),
+    ApiError("provider_redirected", 424, PROVIDER_ERROR,
+             "The user's provider answered with a redirect, which infer0 never follows (the base URL is "
+             "wrong). Send the user to their dashboard.", (CHAT, DASHBOARD)),
+    ApiError("provider_destination_refused", 403, INVALID_REQUEST,
+             "The user's provider address is on this machine or a private network (loopback, RFC 1918, "
+             "link-local), which infer0 only connects to when its operator allows it with --upstream-allow. "
+             "Nothing was sent. Send the user to their dashboard; retrying will not help.", (CHAT, DASHBOARD)),
     # -- the provider's answer --------------------------------------------------------------
     ApiError("provider_rejected_request", 400, INVALID_REQUEST,
              "The user's provider refused the request as invalid; the message carries its words.",

@@ -13,7 +13,9 @@ contract break, advisory params dropped and listed in `dropped_params`).
 
 Errors before any byte reached the app raise `GatewayError` (status, OpenAI error
 object, extra headers such as `retry-after`) - see `gateway/errors.py` for the status
-codes. Once a stream has started, failures become an OpenAI error chunk followed by
+codes. Redirects are never followed (`allow_redirects=False`: a 3xx is a provider
+failure), and a destination the session's egress connector refuses answers 403
+`provider_destination_refused` (DESIGN.md §3.12). Once a stream has started, failures become an OpenAI error chunk followed by
 `data: [DONE]`, so the app's SDK raises and the connection ends cleanly.
 
 Every wire format goes through the same adapter calls (`providers.base.Adapter`): build
@@ -39,7 +41,14 @@ from typing import Any
 import aiohttp
 import yarl
 
-from infer0app.gateway.errors import bad_response_error, timeout_error, unreachable_error, upstream_error
+from infer0app.egress.connector import DestinationRefused
+from infer0app.gateway.errors import (
+    bad_response_error,
+    destination_refused_error,
+    timeout_error,
+    unreachable_error,
+    upstream_error,
+)
 from infer0app.gateway.params import dropped_header, prepare
 from infer0app.gateway.providers.base import (
     GatewayError,
@@ -94,11 +103,13 @@ async def complete(
         try:
             # http.request directly, not through _send: one coroutine layer fewer on the hot path
             async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
-                                    timeout=timeout) as resp:
+                                    timeout=timeout, allow_redirects=False) as resp:
                 raw = await resp.read()
                 status, headers = resp.status, resp.headers
         except TimeoutError:
             raise timeout_error(route) from None
+        except DestinationRefused:  # a ClientError too: caught first
+            raise destination_refused_error() from None
         except aiohttp.ClientError:
             raise unreachable_error(route) from None
     else:
@@ -314,6 +325,8 @@ async def list_models(
                 status, headers = resp.status, resp.headers
         except TimeoutError:
             raise timeout_error(route) from None
+        except DestinationRefused:  # a ClientError too: caught first
+            raise destination_refused_error() from None
         except aiohttp.ClientError:
             raise unreachable_error(route) from None
     else:
@@ -338,10 +351,13 @@ async def _send(
 ) -> aiohttp.ClientResponse:
     try:
         return await http.request(
-            req.method, _url(req.url), headers=req.headers, data=req.body, timeout=timeout
+            req.method, _url(req.url), headers=req.headers, data=req.body, timeout=timeout,
+            allow_redirects=False,
         )
     except TimeoutError:
         raise
+    except DestinationRefused:  # a ClientError too: caught first
+        raise destination_refused_error() from None
     except aiohttp.ClientError:
         raise unreachable_error(route) from None
 

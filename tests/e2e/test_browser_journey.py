@@ -3,7 +3,8 @@ binary when it is fresh, else the source; see conftest.py):
 
 1. a developer signs up and registers an app at /dev/apps, copying its client id and secret;
 2. an end user signs up and connects two providers, an OpenAI-compatible fake on loopback and
-   the Sandbox, testing each;
+   the Sandbox, testing each (the server runs with `--upstream-allow 127.0.0.1:<fake's port>`,
+   as an operator allows a local Ollama: loopback is refused otherwise);
 3. a small client web app (client_app.py, on loopback) sends the user to /oauth/authorize; the
    user signs in, picks a provider connection and a model on the consent page and approves;
    the app exchanges the code and calls /v1/chat/completions with the openai SDK, plain and
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -56,7 +58,9 @@ async def sign_up(page: Page, base: str, email: str) -> None:
 async def test_developer_user_and_client_app_journey(tmp_path, data_dir, infer0_command, browser_session, artifacts):
     shots = browser_session.snap
     async with run_fake("openai") as fake:
-        server = await asyncio.to_thread(ServerProcess, data_dir, command=infer0_command)
+        allow = f"127.0.0.1:{urlsplit(fake.root_url).port}"  # this one port only, as an operator would
+        server = await asyncio.to_thread(ServerProcess, data_dir, "--upstream-allow", allow,
+                                         command=infer0_command)
         client = ClientApp(infer0_url=server.url)
         await client.start(free_port())
         try:

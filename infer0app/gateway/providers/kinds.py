@@ -22,6 +22,13 @@ class ProviderKind:
     needs_base_url: bool = False  # no usable preset: the user must give one
     default_model: str = ""
     key_hint: str = ""  # shown as the key field's placeholder
+    # Shown with the form: what to ask the operator when infer0 refuses the address
+    # (loopback and private addresses need `--upstream-allow`, see infer0app/egress).
+    note: str = ""
+
+
+_LOCAL_NOTE = ("{what} needs the operator to start infer0 with --upstream-allow {where}; until then infer0 "
+               "refuses to connect to it.")
 
 
 KINDS: dict[str, ProviderKind] = {
@@ -53,9 +60,13 @@ KINDS: dict[str, ProviderKind] = {
         ProviderKind("azure-openai", "Azure OpenAI", "azure", "", needs_base_url=True,
                      key_hint="Azure resource key"),
         ProviderKind("ollama", "Ollama", "openai", "http://127.0.0.1:11434/v1", needs_key=False,
-                     default_model="llama3.2"),
+                     default_model="llama3.2",
+                     note=_LOCAL_NOTE.format(what="A local Ollama at 127.0.0.1:11434",
+                                             where="127.0.0.1:11434 (or the address and port it runs at)")),
         ProviderKind("openai-compatible", "Other OpenAI-compatible", "openai", "", needs_base_url=True,
-                     needs_key=False),
+                     needs_key=False,
+                     note=_LOCAL_NOTE.format(what="A server on this machine or your own network (127.0.0.1, "
+                                                  "10.x, 192.168.x)", where="HOST:PORT")),
         ProviderKind("sandbox", "Sandbox (free, deterministic)", "sandbox", "", needs_key=False,
                      default_model="sandbox-echo-1"),
     )
