@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infer0app.gateway.profiles.model import Notes, Profile
+from infer0app.gateway.profiles.model import Notes, Profile, ToolCallIdRule
 from infer0app.gateway.profiles.reasoning import apply_reasoning, effort_of
 from infer0app.gateway.profiles.table import resolve
 from infer0app.gateway.providers.base import GatewayError
@@ -183,7 +183,7 @@ def _messages(profile: Profile, model: str, messages: list[Any], notes: Notes) -
     return new
 
 
-def fit_tool_call_id(raw: Any, rule: Any) -> str:
+def fit_tool_call_id(raw: Any, rule: ToolCallIdRule) -> str:
     """`raw` rewritten to match `rule` (a ToolCallIdRule); the same input always gives
     the same output, so an id and its `tool_call_id` still pair up."""
     text = str(raw or "")
@@ -203,6 +203,7 @@ def fit_tool_call_id(raw: Any, rule: Any) -> str:
 
 def _tool_ids(profile: Profile, m: dict[str, Any], notes: Notes) -> dict[str, Any]:
     rule = profile.tool_call_id
+    assert rule is not None
     calls = m.get("tool_calls")
     if m.get("role") == "assistant" and isinstance(calls, list):
         fixed = []

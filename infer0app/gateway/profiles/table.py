@@ -215,6 +215,7 @@ def resolve(kind: str, model: str, *, api_version: str | None = None) -> Profile
     """The rules for one call: kind `kind` (a provider_kinds slug), model `model` (Azure:
     the deployment name), Azure `api_version`. An unknown kind gets OpenAI-compatible rules."""
     if kind == "azure-openai":
+        # imported here: once the adapters apply profiles, a top-level import would be a cycle
         from infer0app.gateway.providers.azure import DEFAULT_API_VERSION
 
         profile = azure_profile(api_version or DEFAULT_API_VERSION)
