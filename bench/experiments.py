@@ -82,7 +82,7 @@ def count_sql() -> None:
 def no_usage() -> None:
     """Usage records dropped (never written): the upper bound of what cheaper usage
     accounting (aggregating rows in memory before the write, fewer indexes) could save."""
-    from infer0app.api.usage_recorder import UsageRecorder
+    from infer0app.runtime.usage_recorder import UsageRecorder
     UsageRecorder.record = lambda self, rec: None
 
 

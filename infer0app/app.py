@@ -1,4 +1,9 @@
-"""The application factory: everything the server needs, built from Settings."""
+"""The application factory: everything the server needs, built from Settings.
+
+The front middleware (front_middleware.py) serves both halves, pages (web/) and /v1 + OAuth
+(api/); the background work of a running server (caches, usage writer, housekeeping, keyring
+watch) comes from runtime/, each piece a cleanup context.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +13,23 @@ import jinja2
 from aiohttp import web
 
 from . import __version__, keys
-from .api.cache_watch import cache_watch_ctx
 from .api.health import healthz
 from .api.openapi import openapi_json
-from .api.target_cache import TargetCache
-from .api.usage_recorder import usage_recorder_ctx
 from .api.oauth_endpoints import metadata as oauth_metadata
-from .api.oauth_housekeeping import oauth_purge_ctx
 from .api.v1 import add_v1_routes
 from .config import Settings
+from .front_middleware import front_middleware
 from .oauth.bearer import TokenCache
 from .oauth.server import AuthorizationServer
 from .paths import templates_dir
-from .routing import front_middleware
+from .runtime.cache_watch import cache_watch_ctx
+from .runtime.keyring_watch import keyring_watch_ctx
+from .runtime.oauth_purge import oauth_purge_ctx
+from .runtime.target_cache import TargetCache
+from .runtime.usage_recorder import usage_recorder_ctx
 from .services.datadir import open_data_dir
 from .services.throttle import Throttle
 from .web.filters import FILTERS as PAGE_FILTERS
-from .web.keyring_watch import keyring_watch_ctx
 from .web.routes import setup_page_routes
 
 

@@ -9,8 +9,8 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .api.target_cache import TargetCache
-    from .api.usage_recorder import UsageRecorder
+    from .runtime.target_cache import TargetCache
+    from .runtime.usage_recorder import UsageRecorder
     from .store.database import Store
     from .vault.keyring import Vault
     from .services.throttle import Throttle
@@ -26,10 +26,10 @@ THROTTLE: web.AppKey["Throttle"] = web.AppKey("throttle")
 OAUTH_SERVER: web.AppKey["AuthorizationServer"] = web.AppKey("oauth_server")
 # Resolved bearer tokens, cached for at most a second (oauth/bearer.py).
 TOKEN_CACHE: web.AppKey["TokenCache"] = web.AppKey("token_cache")
-# The gateway's in-memory caches and the background usage writer (api/).
+# The gateway's in-memory target cache and the background usage writer (runtime/).
 TARGETS: web.AppKey["TargetCache"] = web.AppKey("targets")
 USAGE: web.AppKey["UsageRecorder"] = web.AppKey("usage_recorder")
-# The headers every /v1 answer carries (security + CORS), worked out once (routing.py).
+# The headers every /v1 answer carries (security + CORS), worked out once (front_middleware.py).
 V1_HEADERS: web.AppKey[tuple] = web.AppKey("v1_headers")
 # Filled by later subsystems (OAuth server, gateway caches, usage recorder).
 EXTRAS: web.AppKey[dict[str, Any]] = web.AppKey("extras")

@@ -16,11 +16,11 @@ from aiohttp import web
 from .. import keys
 from ..gateway import pipeline
 from ..gateway.params import parse_body
-from ..gateway.providers.base import GatewayError, Route
+from ..gateway.providers.base import GatewayError, Route, gateway_error
 from ..oauth.bearer import authenticate
 from ..services.usage_log import UsageRecord
-from ..web.middlewares import REQUEST_ID
-from ..web.security_headers import add_headers
+from ..http_common.request_id import REQUEST_ID
+from ..http_common.security_headers import add_headers
 
 JSON = "application/json"
 
@@ -37,10 +37,10 @@ def error_response(err: GatewayError) -> web.Response:
 
 def _not_configured(request: web.Request) -> GatewayError:
     issuer = request.app[keys.SETTINGS].issuer
-    return GatewayError(
-        409, "The user removed the provider connection this app was authorized to use. Ask them to choose "
-             f"one again at {issuer}/connections (or authorize the app again).",
-        type="invalid_request_error", code="provider_not_configured")
+    return gateway_error(
+        "provider_not_configured",
+        "The user removed the provider connection this app was authorized to use. Ask them to choose "
+        f"one again at {issuer}/connections (or authorize the app again).")
 
 
 async def _target_for(request: web.Request, ctx):
@@ -54,21 +54,16 @@ async def _target_for(request: web.Request, ctx):
 
 def _models_open_to_app(ctx, target) -> list[str]:
     """The grant's model, plus the connection's others when the user let the app choose."""
-    models = [target.model]
+    model = target.route.model
+    models = [model]
     if ctx.allow_model_choice:
-        models += [m for m in target.models if m != target.model]
+        models += [m for m in target.models if m != model]
     return models
 
 
 async def _route_for(request: web.Request, ctx, requested_model=None) -> Route:
     target = await _target_for(request, ctx)
-    model = target.model
-    # The app's `model` is ignored (the user's choice rules) unless the user allowed the app to
-    # pick among this connection's models and it named one of them.
-    if ctx.allow_model_choice and isinstance(requested_model, str) and requested_model in target.models:
-        model = requested_model
-    return Route(kind=target.kind, wire=target.wire, base_url=target.base_url, api_key=target.api_key,
-                 model=model, options=target.options)
+    return target.route_for(requested_model, allow_model_choice=ctx.allow_model_choice)
 
 
 def _answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str, str]:
@@ -118,7 +113,7 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float) 
     response = web.StreamResponse(status=200, headers=_answer_headers(route, route.model, result.headers))
     response.content_type = "text/event-stream"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
-    add_headers(response.headers, request.app[keys.V1_HEADERS])  # prepared here, so not by routing
+    add_headers(response.headers, request.app[keys.V1_HEADERS])  # prepared here, so not by the front middleware
     response.headers[REQUEST_ID] = request.get(keys.REQUEST_ID, "")
     started = time.perf_counter()
     try:
@@ -146,7 +141,8 @@ async def list_models(request: web.Request) -> web.Response:
     except GatewayError as err:
         return error_response(err)
     created = int(time.time())
-    data = [{"id": m, "object": "model", "created": created, "owned_by": target.kind}
+    route = target.route
+    data = [{"id": m, "object": "model", "created": created, "owned_by": route.kind}
             for m in _models_open_to_app(ctx, target)]
     return web.json_response({"object": "list", "data": data},
-                             headers={"x-infer0-provider": target.kind, "x-infer0-model": target.model})
+                             headers={"x-infer0-provider": route.kind, "x-infer0-model": route.model})

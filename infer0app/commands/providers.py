@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..gateway.providers.kinds import KINDS
 from ..services import accounts
 from ..services import providers as svc
-from ..services.provider_kinds import KINDS
 from .common import add_data_dir, emit, iso, opened, read_secret_stdin
 
 

@@ -16,6 +16,11 @@ object, extra headers such as `retry-after`) - see `gateway/errors.py` for the s
 codes. Once a stream has started, failures become an OpenAI error chunk followed by
 `data: [DONE]`, so the app's SDK raises and the connection ends cleanly.
 
+Every wire format goes through the same adapter calls (`providers.base.Adapter`): build
+the request, send it, read an error or parse the answer (a body, or a stream through
+the adapter's `StreamTranslator`). Only the transport differs: an adapter whose `local`
+upstream is set (the sandbox) is answered in-process instead of over HTTP.
+
 Cancellation: leaving the `async with` block, calling `aclose()`, or the handler task
 being cancelled while awaiting the next frame closes the upstream connection at once,
 so a client hanging up cancels the upstream request.
@@ -36,7 +41,15 @@ import yarl
 
 from infer0app.gateway.errors import bad_response_error, timeout_error, unreachable_error, upstream_error
 from infer0app.gateway.params import dropped_header, prepare
-from infer0app.gateway.providers.base import GatewayError, Route, UpstreamRequest, Usage
+from infer0app.gateway.providers.base import (
+    GatewayError,
+    LocalAnswer,
+    Route,
+    StreamTranslator,
+    UpstreamRequest,
+    Usage,
+    gateway_error,
+)
 from infer0app.gateway.providers.registry import get_adapter
 from infer0app.gateway.sse import SSEParser
 
@@ -75,27 +88,58 @@ async def complete(
     adapter = get_adapter(route.wire)
     prepared = prepare(route, body, adapter)
     created = int(clock())
-    if adapter.local:
-        parsed = adapter.respond(route, prepared.body, created=created)
-        return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.dropped)
     req = adapter.build_request(route, prepared.body, stream=False)
-    try:
-        # http.request directly, not through _send: one coroutine layer fewer on the hot path
-        async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
-                                timeout=timeout) as resp:
-            raw = await resp.read()
-            status = resp.status
-            if status >= 300:
-                raise upstream_error(route, status, adapter.read_error(status, raw), resp.headers)
-    except TimeoutError:
-        raise timeout_error(route) from None
-    except aiohttp.ClientError:
-        raise unreachable_error(route) from None
+    local = adapter.local
+    if local is None:
+        try:
+            # http.request directly, not through _send: one coroutine layer fewer on the hot path
+            async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
+                                    timeout=timeout) as resp:
+                raw = await resp.read()
+                status, headers = resp.status, resp.headers
+        except TimeoutError:
+            raise timeout_error(route) from None
+        except aiohttp.ClientError:
+            raise unreachable_error(route) from None
+    else:
+        answer = local.answer(req, created=created)
+        raw, status, headers = answer.body, answer.status, answer.headers
+    if status >= 300:
+        raise upstream_error(route, status, adapter.read_error(status, raw), headers)
     try:
         parsed = adapter.parse_response(route, raw, created=created)
     except (ValueError, TypeError, KeyError, AttributeError):
         raise bad_response_error(route) from None
     return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.dropped)
+
+
+class LocalResponse:
+    """A `LocalAnswer` read the way the pipeline reads an `aiohttp.ClientResponse`
+    (status, headers, `read()`, `content.readany()`, `release()`, `close()`)."""
+
+    __slots__ = ("status", "headers", "_body")
+
+    def __init__(self, answer: LocalAnswer) -> None:
+        self.status = answer.status
+        self.headers = answer.headers
+        self._body = answer.body
+
+    @property
+    def content(self) -> LocalResponse:
+        return self
+
+    async def read(self) -> bytes:
+        return self._body
+
+    async def readany(self) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+    def release(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 class StreamResult:
@@ -113,29 +157,25 @@ class StreamResult:
         self,
         route: Route,
         dropped: tuple[str, ...],
-        *,
-        translator: Any = None,
-        response: aiohttp.ClientResponse | None = None,
-        frames: list[bytes] | None = None,
-        usage: Usage | None = None,
+        translator: StreamTranslator,
+        response: aiohttp.ClientResponse | LocalResponse,
     ) -> None:
         self.route = route
         self.dropped_params = dropped
         self._translator = translator
         self._resp = response
         self._parser = SSEParser()
-        self._pending: deque[bytes] = deque(frames or ())
-        self._fixed_usage = usage
-        self._eof = response is None
+        self._pending: deque[bytes] = deque()
+        self._eof = False
         self._closed = False
 
     @property
     def usage(self) -> Usage | None:
-        return self._translator.usage if self._translator is not None else self._fixed_usage
+        return self._translator.usage
 
     @property
     def model(self) -> str:
-        return (self._translator.model if self._translator is not None else None) or self.route.model
+        return self._translator.model or self.route.model
 
     @property
     def headers(self) -> dict[str, str]:
@@ -144,10 +184,9 @@ class StreamResult:
     @property
     def error(self) -> GatewayError | None:
         """The error that ended the stream, if one did (it was sent as a chunk)."""
-        return self._translator.error if self._translator is not None else None
+        return self._translator.error
 
     async def _pump(self, *, raise_errors: bool) -> None:
-        assert self._resp is not None
         tr = self._translator
         try:
             chunk = await self._resp.content.readany()
@@ -168,7 +207,7 @@ class StreamResult:
                 self._eof = True
                 self._close(clean=False)
                 return
-            if not chunk or tr.error is not None or getattr(tr, "done", False):
+            if not chunk or tr.error is not None or tr.done:
                 frames.extend(tr.finish())
                 self._eof = True
                 self._close(clean=True)  # release(): pooled if the body ended, else dropped
@@ -211,11 +250,10 @@ class StreamResult:
         if self._closed:
             return
         self._closed = True
-        if self._resp is not None:
-            if clean:
-                self._resp.release()
-            else:
-                self._resp.close()  # drops the connection: the provider sees the hang-up
+        if clean:
+            self._resp.release()
+        else:
+            self._resp.close()  # drops the connection: the provider sees the hang-up
 
     async def aclose(self) -> None:
         self._close(clean=False)
@@ -238,15 +276,16 @@ async def stream(
     adapter = get_adapter(route.wire)
     prepared = prepare(route, body, adapter)
     created = int(clock())
-    if adapter.local:
-        frames, usage = adapter.stream_frames(route, prepared.body, include_usage=prepared.include_usage, created=created)
-        return StreamResult(route, prepared.dropped, frames=frames, usage=usage)
     req = adapter.build_request(route, prepared.body, stream=True)
     translator = adapter.stream_translator(route, prepared.body, include_usage=prepared.include_usage, created=created)
-    try:
-        resp = await _send(http, route, req, timeout)
-    except TimeoutError:
-        raise timeout_error(route) from None
+    local = adapter.local
+    if local is None:
+        try:
+            resp = await _send(http, route, req, timeout)
+        except TimeoutError:
+            raise timeout_error(route) from None
+    else:
+        resp = LocalResponse(local.answer(req, created=created))
     if resp.status >= 300:
         try:
             raw = await resp.read()
@@ -255,7 +294,7 @@ async def stream(
         finally:
             resp.release()
         raise upstream_error(route, resp.status, adapter.read_error(resp.status, raw), resp.headers)
-    result = StreamResult(route, prepared.dropped, translator=translator, response=resp)
+    result = StreamResult(route, prepared.dropped, translator, resp)
     await result._prime()
     return result
 
@@ -266,27 +305,28 @@ async def list_models(
     """The provider's model ids - what the dashboard's "Test connection" calls.
     Raises GatewayError carrying the provider's own words on failure."""
     adapter = get_adapter(route.wire)
-    if adapter.local:
-        return adapter.list_models(route)
     req = adapter.models_request(route)
-    try:
-        async with await _send(http, route, req, timeout) as resp:
-            raw = await resp.read()
-            status = resp.status
-            if status >= 300:
-                failure = adapter.read_error(status, raw)
-                if failure.category == "not_found":
-                    raise GatewayError(
-                        424,
-                        f"{route.provider_label} has no model list at this address (HTTP 404). Check the base URL.",
-                        type="provider_error",
-                        code="provider_not_found",
-                    )
-                raise upstream_error(route, status, failure, resp.headers, for_user=True)
-    except TimeoutError:
-        raise timeout_error(route) from None
-    except aiohttp.ClientError:
-        raise unreachable_error(route) from None
+    local = adapter.local
+    if local is None:
+        try:
+            async with await _send(http, route, req, timeout) as resp:
+                raw = await resp.read()
+                status, headers = resp.status, resp.headers
+        except TimeoutError:
+            raise timeout_error(route) from None
+        except aiohttp.ClientError:
+            raise unreachable_error(route) from None
+    else:
+        answer = local.answer(req, created=int(time.time()))
+        raw, status, headers = answer.body, answer.status, answer.headers
+    if status >= 300:
+        failure = adapter.read_error(status, raw)
+        if failure.category == "not_found":
+            raise gateway_error(
+                "provider_not_found",
+                f"{route.provider_label} has no model list at this address (HTTP 404). Check the base URL.",
+            )
+        raise upstream_error(route, status, failure, headers, for_user=True)
     try:
         return adapter.parse_models(raw)
     except (ValueError, TypeError, KeyError):

@@ -16,7 +16,7 @@ from multidict import CIMultiDict, MultiDict, MultiDictProxy
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 
-from ..web.client_address import client_ip
+from ..http_common.client_address import client_ip
 
 FORM_TYPES = ("application/x-www-form-urlencoded",)
 

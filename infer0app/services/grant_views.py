@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import peewee as pw
 
+from ..gateway.providers.kinds import KINDS
 from ..store.models import Grant, OAuthApp, ProviderConnection, User
 from .errors import NotFound
-from .provider_kinds import KINDS
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ..gateway.providers.kinds import KINDS
 from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
 from . import audit
 from .errors import ServiceError, ValidationError
 from .grant_views import GrantView, get_user_grant
-from .provider_kinds import KINDS
 from .secrets_util import new_token, sha256_hex
 
 ACCESS_PREFIX = "i0_at_"

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlsplit
 
+from ..gateway.providers.base import Route
+from ..gateway.providers.kinds import KINDS, ProviderKind
 from ..store.models import ProviderConnection, User
 from ..vault.envelope import Sealed, SealError, provider_aad
 from . import audit
 from .errors import NotFound, ValidationError
-from .provider_kinds import KINDS, ProviderKind
 
 MAX_NAME = 100
 MAX_KEY = 1000
@@ -196,16 +198,22 @@ def connection_models(conn: ProviderConnection) -> list[str]:
 # -- opening a connection for use -------------------------------------------------------
 @dataclass(frozen=True)
 class ProviderTarget:
-    """What the gateway needs to call a provider. Holds the plaintext key: keep it in memory only."""
+    """A connection opened for use: the gateway `Route` its calls take (kind, wire, base
+    URL, key, options, and the model chosen for the grant) and the models it offers.
+    The route holds the plaintext key: keep a target in memory only."""
 
     connection_id: int
-    kind: str
-    wire: str
-    base_url: str
-    api_key: str | None = field(repr=False)
-    model: str
-    options: dict
+    route: Route
     models: tuple[str, ...] = ()  # the connection's known models (its default first)
+
+    def route_for(self, requested_model: Any = None, *, allow_model_choice: bool = False) -> Route:
+        """The route of one call. The app's `requested_model` is ignored (the user's choice
+        rules) unless the user let the app choose among this connection's models and it
+        named one of them."""
+        if (allow_model_choice and isinstance(requested_model, str) and requested_model != self.route.model
+                and requested_model in self.models):
+            return replace(self.route, model=requested_model)
+        return self.route
 
 
 def sealed_of(conn: ProviderConnection) -> Sealed | None:
@@ -229,6 +237,7 @@ def target_for(vault, conn: ProviderConnection, model: str | None = None) -> Pro
         raise ValidationError("This connection's stored key cannot be decrypted; re-enter the API key.",
                               field="api_key") from None
     known = [m for m in [conn.default_model or k.default_model, *connection_models(conn)] if m]
-    return ProviderTarget(conn.id, conn.kind, k.wire, conn.base_url or k.base_url, key,
-                          model or conn.default_model or k.default_model, json.loads(conn.options or "{}"),
-                          tuple(dict.fromkeys(known)))
+    # the one place a Route is built from a stored connection; `route_for` varies only its model
+    route = Route(kind=conn.kind, wire=k.wire, base_url=conn.base_url or k.base_url, api_key=key,
+                  model=model or conn.default_model or k.default_model, options=json.loads(conn.options or "{}"))
+    return ProviderTarget(conn.id, route, tuple(dict.fromkeys(known)))

@@ -2,7 +2,7 @@
 
 The pick-up protocol between a KEK rotation (CLI or TUI process) and running servers:
 
-- every `infer0 serve` runs a `KeyringWatcher` (web/keyring_watch.py drives it): every
+- every `infer0 serve` runs a `KeyringWatcher` (runtime/keyring_watch.py drives it): every
   `TICK` seconds it re-reads the keyring file if it changed (content compared, not only its
   mtime) and upserts its row in `server_instance`: pid, host, heartbeat time, the KEK ids it
   can open with and the KEK it seals with. The row is rewritten at once when the loaded

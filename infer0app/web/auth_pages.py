@@ -7,7 +7,7 @@ from aiohttp import web
 from .. import keys
 from ..services import accounts
 from ..services.errors import ServiceError
-from .client_address import client_ip
+from ..http_common.client_address import client_ip
 from .forms import field, read_form
 from .render import render
 from .session import clear_session_cookie, safe_next, set_session_cookie

@@ -5,19 +5,14 @@ from __future__ import annotations
 import aiohttp
 
 from ..gateway.pipeline import list_models
-from ..gateway.providers.base import GatewayError, Route
+from ..gateway.providers.base import GatewayError
 from ..services.providers import ProviderTarget
-
-
-def route_of(target: ProviderTarget) -> Route:
-    return Route(kind=target.kind, wire=target.wire, base_url=target.base_url, api_key=target.api_key,
-                 model=target.model, options=target.options)
 
 
 async def check_connection(http: aiohttp.ClientSession, target: ProviderTarget) -> tuple[bool, str, list[str]]:
     """(ok, a sentence for the user, models found)."""
     try:
-        models = await list_models(http, route_of(target))
+        models = await list_models(http, target.route)
     except GatewayError as exc:
         return False, f"The provider answered: {exc.message}", []
     if not models:

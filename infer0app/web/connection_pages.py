@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import keys
+from ..gateway.providers.kinds import KINDS
 from ..services import grant_views
 from ..services import grants as grants_svc
 from ..services import providers as providers_svc
 from ..services import usage as usage_svc
 from ..services.errors import NotFound, ServiceError
-from ..services.provider_kinds import KINDS
 from .forms import field, read_form
 from .render import render
 from .session import require_user

@@ -13,13 +13,13 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 
 from .. import keys
+from ..gateway.providers.kinds import KINDS
 from ..oauth.models import EndUser
 from ..oauth.server import AuthorizationError, Consent, PendingAuthorization
 from ..services import grant_views
 from ..services import grants as grants_svc
 from ..services import providers as providers_svc
 from ..services.errors import ServiceError
-from ..services.provider_kinds import KINDS
 from .forms import field, read_form
 from .render import render
 from .session import login_redirect

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import keys
+from ..errors import api_errors, oauth_errors
 from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services import usage as usage_svc
@@ -113,7 +114,8 @@ async def delete(request: web.Request):
 
 
 async def docs(request: web.Request):
-    """The integration guide, with this server's real URLs (public: no sign-in needed)."""
+    """The integration guide, with this server's real URLs (public: no sign-in needed); its error
+    tables are the ones the server raises from (infer0app/errors/)."""
     issuer = request.config_dict[keys.SETTINGS].issuer
     return render(request, "dev/docs.html", {
         "base": issuer, "authorize_url": f"{issuer}/oauth/authorize", "token_url": f"{issuer}/v1/oauth/token",
@@ -123,4 +125,5 @@ async def docs(request: web.Request):
         "access_ttl": request.config_dict[keys.SETTINGS].access_token_ttl,
         "refresh_ttl": request.config_dict[keys.SETTINGS].refresh_token_ttl,
         "scopes": grants_svc.SCOPES,
+        "api_errors": api_errors.for_apps(), "oauth_errors": oauth_errors.for_apps(),
     })

@@ -1,11 +1,9 @@
-"""Request ids (routing.front_middleware logs one line per request with its id) and friendly
-HTML error pages."""
+"""Friendly HTML error pages for the pages' half of the server (the request id they quote
+comes from the front middleware, front_middleware.py)."""
 
 from __future__ import annotations
 
-import itertools
 import logging
-import secrets
 
 from aiohttp import web
 
@@ -13,17 +11,6 @@ from .. import keys
 from .render import render
 
 errlog = logging.getLogger("infer0.error")
-
-REQUEST_ID = "X-Request-Id"
-
-# Request ids: a random per-process prefix and a counter (unique in the logs, no syscall per request).
-_RID_PREFIX = secrets.token_hex(4)
-_rid_counter = itertools.count(1)
-
-
-def next_request_id() -> str:
-    return f"{_RID_PREFIX}{next(_rid_counter) & 0xFFFFFFFF:08x}"
-
 
 ERROR_TITLES = {
     400: ("Bad request", "The request could not be understood."),

@@ -7,9 +7,9 @@ import logging
 from aiohttp import web
 
 from .. import keys
+from ..gateway.providers.kinds import KINDS
 from ..services import providers as svc
 from ..services.errors import NotFound, ServiceError
-from ..services.provider_kinds import KINDS
 from .forms import field, read_form
 from .render import render
 from .session import require_user

@@ -48,11 +48,11 @@ async def test_an_error_while_answering_an_error_is_still_a_500_with_our_headers
     a 500 in its protocol's language, with the security (and on /v1 CORS) headers."""
     import aiohttp
 
-    from infer0app import routing
+    from infer0app import front_middleware
 
     def broken(request, exc):
         raise RuntimeError("the error handler itself failed")
-    monkeypatch.setattr(routing, "v1_error_response", broken)
+    monkeypatch.setattr(front_middleware, "v1_error_response", broken)
     srv = await server()
     async with aiohttp.ClientSession() as http:
         async with http.get(srv.make_url("/v1/models"), headers={"Authorization": "Bearer i0at_x"}) as resp:

@@ -51,6 +51,7 @@ from infer0app.gateway.providers.anthropic_stream import AnthropicTranslator, er
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
     GatewayError,
+    LocalUpstream,
     ParamSupport,
     ParsedResponse,
     Route,
@@ -58,6 +59,7 @@ from infer0app.gateway.providers.base import (
     UpstreamRequest,
     category_for_status,
     dump_json,
+    gateway_error,
     load_json,
 )
 
@@ -78,7 +80,7 @@ _BAD_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _bad(message: str, param: str) -> GatewayError:
-    return GatewayError(400, message, code="invalid_request", param=param)
+    return gateway_error("invalid_request", message, param=param)
 
 
 def tool_id(raw: Any, fallback: str) -> str:
@@ -322,7 +324,7 @@ def to_openai(route: Route, msg: Mapping[str, Any], *, created: int) -> dict[str
 
 class AnthropicAdapter:
     wire: ClassVar[str] = "anthropic"
-    local: ClassVar[bool] = False
+    local: ClassVar[LocalUpstream | None] = None
 
     def param_support(self, route: Route) -> ParamSupport:
         return _SUPPORT

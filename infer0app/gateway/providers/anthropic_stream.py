@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from infer0app.gateway.errors import stream_error
-from infer0app.gateway.providers.base import GatewayError, Route, Usage
-from infer0app.gateway.sse import DONE_FRAME, SSEEvent, encode_json
+from infer0app.gateway.providers.base import Route, StreamTranslator, Usage
+from infer0app.gateway.sse import SSEEvent, encode_json
 
 log = logging.getLogger(__name__)
 
@@ -86,45 +86,34 @@ def usage_of(raw: Any, previous: Usage | None = None) -> Usage | None:
     return Usage(prompt_tokens=fresh + read + write, completion_tokens=out, cached_tokens=read, cache_write_tokens=write)
 
 
-class AnthropicTranslator:
+class AnthropicTranslator(StreamTranslator):
     def __init__(self, route: Route, *, include_usage: bool, created: int, json_tool: str) -> None:
-        self.route = route
-        self.include_usage = include_usage
-        self.created = created
+        super().__init__(route, include_usage=include_usage, created=created)
         self.json_tool = json_tool
-        self.usage: Usage | None = None
-        self.model: str | None = None
-        self.error: GatewayError | None = None
-        self.error_before_output = False
         self._id = "chatcmpl-anthropic"
-        self._out = 0
-        self._stopped = False
         self._blocks: dict[int, dict[str, Any]] = {}  # anthropic block index -> state
         self._tool_count = 0
         self._json_answer = False
 
-    @property
-    def started(self) -> bool:
-        """True once a frame with content went out (the role-only first chunk does not count)."""
-        return self._out > 0
-
-    @property
-    def done(self) -> bool:
-        return self._stopped
-
-    def _chunk(self, delta: dict[str, Any], finish: str | None = None, *, count: bool = True) -> bytes:
-        if count:
-            self._out += 1
-        return encode_json({
+    def _frame(self, choices: list[dict[str, Any]], usage: Usage | None = None) -> bytes:
+        obj = {
             "id": self._id,
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model or self.route.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        })
+            "choices": choices,
+        }
+        if usage is not None:
+            obj["usage"] = usage.to_openai()
+        return encode_json(obj)
+
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None, *, count: bool = True) -> bytes:
+        if count:  # the role-only first chunk is not content: an error after it is still an HTTP error
+            self._out += 1
+        return self._frame([{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}])
 
     def feed(self, event: SSEEvent) -> list[bytes]:
-        if self.error is not None or self._stopped:
+        if self.error is not None or self._done:
             return []
         try:
             data = json.loads(event.data)
@@ -199,36 +188,15 @@ class AnthropicTranslator:
         return [self._chunk({}, finish)]
 
     def _on_message_stop(self, data: dict[str, Any]) -> list[bytes]:
-        self._stopped = True
+        self._done = True
         return []
 
     def _on_error(self, data: dict[str, Any]) -> list[bytes]:
         err = data.get("error") or {}
         category = error_category(err.get("type")) or "server"
-        return self.abort(stream_error(self.route, category, str(err.get("message") or "")), only_error=True)
+        return self.fail(stream_error(self.route, category, str(err.get("message") or "")))
 
-    def finish(self) -> list[bytes]:
-        if self.error is not None:
-            return [DONE_FRAME]
-        if not self._stopped:
-            return self.abort(GatewayError(502, f"{self.route.provider_label} ended the stream early.",
-                                           type="api_error", code="provider_stream_ended"))
-        frames = []
-        if self.include_usage and self.usage is not None:
-            frames.append(encode_json({
-                "id": self._id,
-                "object": "chat.completion.chunk",
-                "created": self.created,
-                "model": self.model or self.route.model,
-                "choices": [],
-                "usage": self.usage.to_openai(),
-            }))
-        frames.append(DONE_FRAME)
-        return frames
-
-    def abort(self, err: GatewayError, *, only_error: bool = False) -> list[bytes]:
-        if self.error is not None:
-            return [] if only_error else [DONE_FRAME]
-        self.error = err
-        self.error_before_output = self._out == 0
-        return [err.to_sse()] if only_error else [err.to_sse(), DONE_FRAME]
+    def closing_frames(self) -> list[bytes]:
+        if not (self.include_usage and self.usage is not None):
+            return []
+        return [self._frame([], self.usage)]

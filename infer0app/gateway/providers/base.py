@@ -3,7 +3,9 @@
 An adapter is a small stateless object with pure methods (DESIGN.md §3.6): it turns an
 OpenAI-shaped request body plus a `Route` into an `UpstreamRequest`, and the provider's
 answer (a JSON body, or SSE events one at a time through a `StreamTranslator`) back into
-OpenAI's chat-completion format. Credentials arrive in the `Route` on every call; the
+OpenAI's chat-completion format. `Adapter` below names every method the pipeline calls;
+every adapter, the in-process sandbox included, answers the same calls, so adding a
+provider never touches the pipeline. Credentials arrive in the `Route` on every call; the
 shared HTTP session lives in `gateway.pipeline`, the only module doing I/O.
 
 Nothing here may put an API key into a repr, a log line or an exception's text.
@@ -16,8 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from infer0app.gateway.sse import SSEEvent, encode_json
-from infer0app.services.provider_kinds import get_kind
+from infer0app.errors.api_errors import api_error
+from infer0app.gateway.providers.kinds import get_kind
+from infer0app.gateway.sse import DONE_FRAME, SSEEvent, encode_json
 
 # ---------------------------------------------------------------- capabilities (data)
 
@@ -58,7 +61,10 @@ class ParamSupport:
 class Route:
     """Where one call goes: the user's chosen provider kind, wire format, model and key.
 
-    `kind` is a slug of `services.provider_kinds.KINDS`; `wire` names the adapter.
+    Built in one place for the running server, `services.providers.target_for` (the
+    connection's route) and `ProviderTarget.route_for` (another of its models).
+
+    `kind` is a slug of `kinds.KINDS`; `wire` names the adapter.
     `options` carries wire-specific settings, e.g. Azure `{"api_version": "2024-10-21"}`,
     Anthropic `{"default_max_tokens": 4096}`, or `{"capabilities": [...]}` to narrow what
     the chosen model can do (a model without vision or tools).
@@ -175,6 +181,15 @@ class GatewayError(Exception):
         return f"GatewayError(status={self.status}, code={self.code!r}, message={self.message!r})"
 
 
+def gateway_error(code: str, message: str, *, param: str | None = None,
+                  headers: Mapping[str, str] | None = None) -> GatewayError:
+    """A GatewayError for `code`, with the status and OpenAI `type` the one error table gives it
+    (infer0app/errors/api_errors.py). KeyError for a code missing from the table; the unit tests
+    walk every call site."""
+    row = api_error(code)
+    return GatewayError(row.status, message, type=row.type, code=code, param=param, headers=headers)
+
+
 def redact(text: str, secret: str | None) -> str:
     """Remove a secret (and any echo of its tail) from provider-supplied text."""
     if secret and len(secret) >= 4:
@@ -202,40 +217,104 @@ class UpstreamFailure:
     message: str  # the provider's own words (before redaction)
 
 
-class StreamTranslator(Protocol):
+class StreamTranslator:
     """Maps one upstream SSE stream to OpenAI chunk frames, event by event.
 
-    `feed` and `finish` return complete SSE frames (bytes) for the app. After an upstream
-    error event, `error` is set and `error_before_output` tells whether any content frame
-    went out before it (if not, the pipeline answers a proper HTTP error instead).
+    The pipeline calls `feed` for each event, then `finish` at the end of the body (or
+    when `done` or `error` says to stop reading), or `abort` when the connection fails.
+    Each returns complete SSE frames (bytes) for the app. After an error, `error` is set
+    and `error_before_output` tells whether any content frame went out before it (if not,
+    the pipeline answers a proper HTTP error instead of a 200 stream).
+
+    A wire's translator implements `feed` and counts the content frames it emits in
+    `_out`; it sets `_done` when the provider says the stream is complete. Starting,
+    finishing and aborting are shared here: a stream whose provider never said it was
+    complete (`ended_properly`) ends in an error chunk, and every stream ends in
+    `data: [DONE]`.
     """
 
-    usage: Usage | None
-    model: str | None
-    error: GatewayError | None
-    error_before_output: bool
+    def __init__(self, route: Route, *, include_usage: bool, created: int) -> None:
+        self.route = route
+        self.include_usage = include_usage  # the app asked for stream_options.include_usage
+        self.created = created  # unix seconds, for the chunks a translator builds itself
+        self.usage: Usage | None = None
+        self.model: str | None = None
+        self.error: GatewayError | None = None
+        self.error_before_output = False
+        self._out = 0  # content frames sent to the app
+        self._done = False  # the provider said the stream is complete
 
     @property
     def started(self) -> bool:
         """A content frame went out: from here on errors become chunks, not statuses."""
-        ...
+        return self._out > 0
 
     @property
     def done(self) -> bool:
         """The provider said the stream is complete (no need to read further)."""
-        ...
+        return self._done
 
-    def feed(self, event: SSEEvent) -> list[bytes]: ...
+    def feed(self, event: SSEEvent) -> list[bytes]:
+        raise NotImplementedError
 
-    def finish(self) -> list[bytes]: ...
+    def ended_properly(self) -> bool:
+        """Hook: whether the provider finished its answer before the body ended."""
+        return self._done
 
-    def abort(self, err: GatewayError) -> list[bytes]: ...
+    def closing_frames(self) -> list[bytes]:
+        """Hook: frames a complete stream sends before `[DONE]` (e.g. a usage chunk)."""
+        return []
+
+    def finish(self) -> list[bytes]:
+        if self.error is not None:
+            return [DONE_FRAME]
+        if not self.ended_properly():
+            return self.abort(gateway_error("provider_stream_ended",
+                                            f"{self.route.provider_label} ended the stream early."))
+        return [*self.closing_frames(), DONE_FRAME]
+
+    def fail(self, err: GatewayError, frame: bytes | None = None) -> list[bytes]:
+        """Record `err` as what ended the stream and return its error chunk (`frame`, when
+        the provider's own chunk is forwarded instead). [] once an error is recorded."""
+        if self.error is not None:
+            return []
+        self.error = err
+        self.error_before_output = self._out == 0
+        return [err.to_sse() if frame is None else frame]
+
+    def abort(self, err: GatewayError) -> list[bytes]:
+        """End the stream now: the error chunk (unless one went out already), then `[DONE]`."""
+        return [*self.fail(err), DONE_FRAME]
+
+
+@dataclass(frozen=True)
+class LocalAnswer:
+    """An in-process upstream's answer, exactly as a provider would send it over HTTP."""
+
+    status: int
+    body: bytes  # a JSON body, or the whole SSE stream of a streamed request
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class LocalUpstream(Protocol):
+    """A provider that lives inside infer0 (the sandbox): answers an `UpstreamRequest`
+    the adapter built, in place of the HTTP round trip. `created` is the pipeline's
+    clock (unix seconds), so answers are reproducible under a test clock."""
+
+    def answer(self, req: UpstreamRequest, *, created: int) -> LocalAnswer: ...
 
 
 @runtime_checkable
 class Adapter(Protocol):
+    """Everything the pipeline calls on a wire format's adapter, and nothing else.
+
+    `local` is None for a provider reached over HTTP through the shared session, or the
+    `LocalUpstream` that answers in-process; either way the same request is built and the
+    same answer parsed, so the pipeline has no per-adapter branch.
+    """
+
     wire: ClassVar[str]
-    local: ClassVar[bool]
+    local: ClassVar[LocalUpstream | None]
 
     def param_support(self, route: Route) -> ParamSupport: ...
 

@@ -27,10 +27,11 @@ from typing import Any, ClassVar
 from infer0app.gateway.errors import stream_error
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
-    GatewayError,
+    LocalUpstream,
     ParamSupport,
     ParsedResponse,
     Route,
+    StreamTranslator,
     UpstreamFailure,
     UpstreamRequest,
     Usage,
@@ -38,7 +39,7 @@ from infer0app.gateway.providers.base import (
     dump_json,
     load_json,
 )
-from infer0app.gateway.sse import DONE_FRAME, SSEEvent, encode_data
+from infer0app.gateway.sse import SSEEvent, encode_data
 
 _FULL = ParamSupport(capabilities=CAPABILITIES)
 _KIND_SUPPORT: Mapping[str, ParamSupport] = {
@@ -121,31 +122,20 @@ def parse_openai_models(raw: bytes) -> list[str]:
     return [str(m["id"]) for m in data if isinstance(m, Mapping) and m.get("id")]
 
 
-class PassthroughTranslator:
+class PassthroughTranslator(StreamTranslator):
     """Forwards OpenAI chunks unchanged; reads usage, model, finish and error chunks."""
 
     def __init__(self, route: Route, *, include_usage: bool, created: int) -> None:
-        self.route = route
-        self.include_usage = include_usage
-        self.usage: Usage | None = None
-        self.model: str | None = None
-        self.error: GatewayError | None = None
-        self.error_before_output = False
-        self._out = 0
-        self._done = False
-        self._finished = False
-
-    @property
-    def started(self) -> bool:
-        return self._out > 0
-
-    @property
-    def done(self) -> bool:
-        return self._done
+        super().__init__(route, include_usage=include_usage, created=created)
+        self._finished = False  # a chunk carried a finish_reason
 
     def rewrite(self, data: str) -> str:
         """Hook for providers whose chunks need a fix (see gemini.py)."""
         return data
+
+    def ended_properly(self) -> bool:
+        # some servers close after the finish chunk without sending [DONE]: that is complete
+        return self._done or self._finished
 
     def feed(self, event: SSEEvent) -> list[bytes]:
         data = event.data
@@ -156,9 +146,7 @@ class PassthroughTranslator:
             return []
         if _ERROR_RE.match(data):
             message, _code = openai_error_message(load_json(data.encode()))
-            self.error = stream_error(self.route, "server", message)
-            self.error_before_output = self._out == 0
-            return [encode_data(data)]
+            return self.fail(stream_error(self.route, "server", message), encode_data(data))
         usage_only = False
         if self.model is None or _USAGE_RE.search(data):
             obj = load_json(data.encode())
@@ -179,23 +167,10 @@ class PassthroughTranslator:
         self._out += 1
         return [encode_data(self.rewrite(data))]
 
-    def finish(self) -> list[bytes]:
-        if self.error is None and not self._done and not self._finished:
-            return self.abort(GatewayError(502, f"{self.route.provider_label} ended the stream early.",
-                                           type="api_error", code="provider_stream_ended"))
-        return [DONE_FRAME]
-
-    def abort(self, err: GatewayError) -> list[bytes]:
-        if self.error is not None:
-            return [DONE_FRAME]
-        self.error = err
-        self.error_before_output = self._out == 0
-        return [err.to_sse(), DONE_FRAME]
-
 
 class OpenAICompatAdapter:
     wire: ClassVar[str] = "openai"
-    local: ClassVar[bool] = False
+    local: ClassVar[LocalUpstream | None] = None
     translator_class: ClassVar[type[PassthroughTranslator]] = PassthroughTranslator
 
     def param_support(self, route: Route) -> ParamSupport:

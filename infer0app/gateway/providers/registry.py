@@ -5,18 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Union
 
 from infer0app.gateway.providers.anthropic import AnthropicAdapter
 from infer0app.gateway.providers.azure import AzureAdapter
-from infer0app.gateway.providers.base import GatewayError
+from infer0app.gateway.providers.base import Adapter, gateway_error
 from infer0app.gateway.providers.gemini import GeminiAdapter
 from infer0app.gateway.providers.openai_compat import OpenAICompatAdapter
 from infer0app.gateway.providers.sandbox import SandboxAdapter
 
-AnyAdapter = Union[OpenAICompatAdapter, AnthropicAdapter, GeminiAdapter, AzureAdapter, SandboxAdapter]
-
-ADAPTERS: Mapping[str, AnyAdapter] = MappingProxyType(
+ADAPTERS: Mapping[str, Adapter] = MappingProxyType(
     {
         "openai": OpenAICompatAdapter(),
         "anthropic": AnthropicAdapter(),
@@ -27,10 +24,8 @@ ADAPTERS: Mapping[str, AnyAdapter] = MappingProxyType(
 )
 
 
-def get_adapter(wire: str) -> AnyAdapter:
+def get_adapter(wire: str) -> Adapter:
     try:
         return ADAPTERS[wire]
     except KeyError:
-        raise GatewayError(
-            502, f"infer0 has no adapter for wire format {wire!r}.", type="api_error", code="provider_misconfigured"
-        ) from None
+        raise gateway_error("provider_misconfigured", f"infer0 has no adapter for wire format {wire!r}.") from None

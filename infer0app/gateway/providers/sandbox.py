@@ -16,6 +16,12 @@ For app developers (and tests) who need the whole contract without a paid key:
   chunk when asked, then `[DONE]`.
 
 Tokens are counted as whitespace-separated words, plus 4 per input message.
+
+The sandbox is an OpenAI-wire provider that lives in-process: `SandboxAdapter` builds
+the same request as `openai_compat`, and `SandboxUpstream` answers it (a JSON body, the
+whole SSE stream, or the model list) where an HTTP server would; the pipeline then
+parses that answer like any other. So the sandbox exercises the same adapter calls,
+stream translator and usage accounting as a paid provider.
 """
 
 from __future__ import annotations
@@ -27,7 +33,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from infer0app.gateway.providers.base import CAPABILITIES, ParamSupport, ParsedResponse, Route, Usage, dump_json
+from infer0app.gateway.providers.base import (
+    CAPABILITIES,
+    LocalAnswer,
+    LocalUpstream,
+    ParamSupport,
+    Route,
+    UpstreamRequest,
+    Usage,
+    dump_json,
+)
+from infer0app.gateway.providers.openai_compat import OpenAICompatAdapter
 from infer0app.gateway.sse import DONE_FRAME, encode_json
 
 MODELS = ("sandbox-echo-1",)
@@ -39,6 +55,8 @@ _ACCEPTED = frozenset(
 )
 _SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"logprobs"}, accepted=_ACCEPTED)
 _WORD = re.compile(r"\S+")
+_JSON = {"content-type": "application/json"}
+_SSE = {"content-type": "text/event-stream"}
 
 
 @dataclass(frozen=True)
@@ -160,66 +178,73 @@ def completion_tokens(p: Plan) -> int:
     return words(p.content or "")
 
 
-class SandboxAdapter:
+def answer(body: Mapping[str, Any]) -> tuple[Plan, Usage]:
+    p = _limit(plan(body), body)
+    return p, Usage(prompt_tokens=prompt_tokens(body), completion_tokens=completion_tokens(p))
+
+
+def _completion(body: Mapping[str, Any], created: int) -> bytes:
+    p, usage = answer(body)
+    message: dict[str, Any] = {"role": "assistant", "content": p.content, "refusal": None}
+    if p.tool_calls:
+        message["tool_calls"] = p.tool_calls
+    n = body.get("n") or 1
+    return dump_json({
+        "id": "chatcmpl-sandbox-" + _digest(body["messages"])[:20],
+        "object": "chat.completion",
+        "created": created,
+        "model": body.get("model") or MODELS[0],
+        "choices": [{"index": i, "message": message, "logprobs": None, "finish_reason": p.finish} for i in range(n)],
+        "usage": usage.to_openai(),
+    })
+
+
+def _stream(body: Mapping[str, Any], created: int) -> bytes:
+    p, usage = answer(body)
+    head = {"id": "chatcmpl-sandbox-" + _digest(body["messages"])[:20], "object": "chat.completion.chunk",
+            "created": created, "model": body.get("model") or MODELS[0]}
+    n = body.get("n") or 1
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return encode_json({**head, "choices": [
+            {"index": i, "delta": delta, "logprobs": None, "finish_reason": finish} for i in range(n)]})
+
+    frames = [chunk({"role": "assistant", "content": ""})]
+    if p.content:
+        pieces = re.findall(r"\S+\s*", p.content)
+        for i in range(0, len(pieces), 3):
+            frames.append(chunk({"content": "".join(pieces[i:i + 3])}))
+    for index, call in enumerate(p.tool_calls):
+        args = call["function"]["arguments"]
+        half = len(args) // 2
+        frames.append(chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
+                                             "function": {"name": call["function"]["name"], "arguments": ""}}]}))
+        for part in (args[:half], args[half:]):
+            if part:
+                frames.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]}))
+    frames.append(chunk({}, p.finish))
+    if (body.get("stream_options") or {}).get("include_usage"):
+        frames.append(encode_json({**head, "choices": [], "usage": usage.to_openai()}))
+    frames.append(DONE_FRAME)
+    return b"".join(frames)
+
+
+class SandboxUpstream:
+    """Answers the sandbox adapter's requests in-process, as an OpenAI server would."""
+
+    def answer(self, req: UpstreamRequest, *, created: int) -> LocalAnswer:
+        if req.method == "GET":  # the model list
+            models = [{"id": m, "object": "model", "created": 0, "owned_by": "infer0"} for m in MODELS]
+            return LocalAnswer(200, dump_json({"object": "list", "data": models}), _JSON)
+        body = json.loads(req.body or b"{}")
+        if body.get("stream"):
+            return LocalAnswer(200, _stream(body, created), _SSE)
+        return LocalAnswer(200, _completion(body, created), _JSON)
+
+
+class SandboxAdapter(OpenAICompatAdapter):
     wire: ClassVar[str] = "sandbox"
-    local: ClassVar[bool] = True
+    local: ClassVar[LocalUpstream | None] = SandboxUpstream()
 
     def param_support(self, route: Route) -> ParamSupport:
         return _SUPPORT
-
-    def _model(self, route: Route) -> str:
-        return route.model or MODELS[0]
-
-    def answer(self, body: Mapping[str, Any]) -> tuple[Plan, Usage]:
-        p = _limit(plan(body), body)
-        return p, Usage(prompt_tokens=prompt_tokens(body), completion_tokens=completion_tokens(p))
-
-    def respond(self, route: Route, body: Mapping[str, Any], *, created: int) -> ParsedResponse:
-        p, usage = self.answer(body)
-        message: dict[str, Any] = {"role": "assistant", "content": p.content, "refusal": None}
-        if p.tool_calls:
-            message["tool_calls"] = p.tool_calls
-        n = body.get("n") or 1
-        out = {
-            "id": "chatcmpl-sandbox-" + _digest(body["messages"])[:20],
-            "object": "chat.completion",
-            "created": created,
-            "model": self._model(route),
-            "choices": [{"index": i, "message": message, "logprobs": None, "finish_reason": p.finish} for i in range(n)],
-            "usage": usage.to_openai(),
-        }
-        return ParsedResponse(body=dump_json(out), usage=usage, model=out["model"])
-
-    def stream_frames(
-        self, route: Route, body: Mapping[str, Any], *, include_usage: bool, created: int
-    ) -> tuple[list[bytes], Usage]:
-        p, usage = self.answer(body)
-        head = {"id": "chatcmpl-sandbox-" + _digest(body["messages"])[:20], "object": "chat.completion.chunk",
-                "created": created, "model": self._model(route)}
-        n = body.get("n") or 1
-
-        def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-            return encode_json({**head, "choices": [
-                {"index": i, "delta": delta, "logprobs": None, "finish_reason": finish} for i in range(n)]})
-
-        frames = [chunk({"role": "assistant", "content": ""})]
-        if p.content:
-            pieces = re.findall(r"\S+\s*", p.content)
-            for i in range(0, len(pieces), 3):
-                frames.append(chunk({"content": "".join(pieces[i:i + 3])}))
-        for index, call in enumerate(p.tool_calls):
-            args = call["function"]["arguments"]
-            half = len(args) // 2
-            frames.append(chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
-                                                 "function": {"name": call["function"]["name"], "arguments": ""}}]}))
-            for part in (args[:half], args[half:]):
-                if part:
-                    frames.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]}))
-        frames.append(chunk({}, p.finish))
-        if include_usage:
-            frames.append(encode_json({**head, "choices": [], "usage": usage.to_openai()}))
-        frames.append(DONE_FRAME)
-        return frames, usage
-
-    def list_models(self, route: Route) -> list[str]:
-        return list(MODELS)

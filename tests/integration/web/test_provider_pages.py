@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from infer0app.services.provider_kinds import KINDS
+from infer0app.gateway.providers.kinds import KINDS
 
 KEYS = {slug: f"sk-test-{slug}-0123456789abcdefWXYZ" for slug in KINDS}
 

@@ -1,16 +1,12 @@
-"""Pipeline failure mapping, with the network edge mocked by aioresponses."""
+"""Pipeline failure mapping, with the network edge mocked by aioresponses (see conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from types import SimpleNamespace
 
 import aiohttp
 import pytest
-from aioresponses import aioresponses
-from aioresponses import core as aioresponses_core
 
 from infer0app.gateway import pipeline
 from infer0app.gateway.providers.base import GatewayError, Route
@@ -24,27 +20,6 @@ ANTHROPIC = Route(kind="anthropic", wire="anthropic", base_url="https://api.anth
 CHAT_URL = "https://api.openai.test/v1/chat/completions"
 MSG_URL = "https://api.anthropic.test/v1/messages"
 BODY = {"messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-class _Response(aiohttp.ClientResponse):
-    """aioresponses 0.7.9 predates the `stream_writer` argument aiohttp 3.14 requires."""
-
-    def __init__(self, method, url, **kwargs) -> None:
-        kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
-        super().__init__(method, url, **kwargs)
-
-
-@pytest.fixture
-def mocked(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[aioresponses]:
-    monkeypatch.setattr(aioresponses_core, "ClientResponse", _Response)
-    with aioresponses() as m:
-        yield m
 
 
 def no_key_leak(err: GatewayError) -> None:

@@ -25,8 +25,9 @@ from aiohttp import web
 from . import keys
 from .api.v1 import CORS_HEADERS, cors_preflight, is_v1_path, last_resort_error, v1_error_response
 from .web.csrf import csrf_middleware
-from .web.middlewares import REQUEST_ID, html_error_middleware, next_request_id
-from .web.security_headers import add_headers, security_headers
+from .http_common.request_id import REQUEST_ID, next_request_id
+from .http_common.security_headers import add_headers, security_headers
+from .web.middlewares import html_error_middleware
 from .web.session import session_middleware
 
 log = logging.getLogger("infer0.request")

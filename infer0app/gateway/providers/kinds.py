@@ -1,8 +1,10 @@
 """The provider kinds infer0 offers: data, not code.
 
-Each kind names its wire format (which gateway adapter speaks to it), the base URL
-preset written the way that provider's own SDK takes it, and whether it needs a key.
-Services, pages, the CLI and the gateway all read this one table.
+Each kind names its wire format (the adapter in `registry.ADAPTERS` that speaks to it),
+the base URL preset written the way that provider's own SDK takes it, and whether it
+needs a key. The table lives with the adapters because it is their catalogue: adding a
+provider is a row here (plus an adapter module if its wire format is new). Services,
+pages and the CLI import it from here; it imports nothing, so they stay free of aiohttp.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from .. import keys
 from ..services.usage_log import UsageRecord, insert_batch
+from .periodic import every
 
 log = logging.getLogger("infer0.usage")
 
@@ -24,8 +25,7 @@ class UsageRecorder:
     def __init__(self, store):
         self._store = store
         self._buffer: list[UsageRecord] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self.wake = asyncio.Event()  # set when a batch of FLUSH_AT is waiting: flush before the interval
 
     def record(self, rec: UsageRecord) -> None:
         """Never blocks, never raises: the request has already been answered."""
@@ -34,9 +34,10 @@ class UsageRecorder:
             del self._buffer[: len(self._buffer) - MAX_BUFFER]
             log.warning("usage buffer full; dropped oldest events")
         if len(self._buffer) >= FLUSH_AT:
-            self._wake.set()
+            self.wake.set()
 
     async def flush(self) -> None:
+        """Writes what is buffered in one batch; on failure logs and keeps it for the next flush."""
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
@@ -46,31 +47,12 @@ class UsageRecorder:
             log.exception("could not write usage events; will retry")
             self._buffer[:0] = batch
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-            await self.flush()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        await self.flush()
-
 
 async def usage_recorder_ctx(app: web.Application):
+    """cleanup_ctx: flushes every FLUSH_INTERVAL seconds (sooner at FLUSH_AT events), and once
+    more on the way out; registered after the store's, so this runs before the store closes."""
     recorder = UsageRecorder(app[keys.STORE])
     app[keys.USAGE] = recorder
-    recorder.start()
-    yield
-    await recorder.stop()
+    async with every(FLUSH_INTERVAL, recorder.flush, what="usage flush", logger=log, wake=recorder.wake):
+        yield
+    await recorder.flush()

@@ -1,6 +1,6 @@
 """A short-lived in-memory cache of opened provider targets (decrypted keys stay in memory only).
 
-Keyed by (provider connection, model). api/cache_watch.py clears it as soon as any process
+Keyed by (provider connection, model). runtime/cache_watch.py clears it as soon as any process
 changes a provider connection (the database's cache epoch moves), so a replaced key or a
 deleted connection is seen within a fraction of a second; TTL only bounds how long an
 opened key stays in memory.

@@ -1,5 +1,5 @@
 """Headers every response from the main app carries (pages, errors, OAuth endpoints, /v1);
-routing.front_middleware adds them."""
+front_middleware.py adds them."""
 
 from __future__ import annotations
 

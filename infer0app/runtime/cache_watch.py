@@ -6,13 +6,13 @@ written by any process still bites within POLL seconds plus one request.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from aiohttp import web
 
 from .. import keys
 from ..services.cache_epoch import read_epoch
+from .periodic import every
 
 POLL = 0.25
 log = logging.getLogger("infer0.cache")
@@ -24,27 +24,21 @@ def clear_caches(app: web.Application) -> None:
 
 
 async def cache_watch_ctx(app: web.Application):
+    """cleanup_ctx: every POLL seconds, clears the caches if the cache epoch moved."""
     store = app[keys.STORE]
     seen = await store.run(read_epoch)
 
-    async def watch():
+    async def check() -> None:
         nonlocal seen
-        while True:
-            await asyncio.sleep(POLL)
-            try:
-                epoch = await store.run(read_epoch)
-            except Exception:  # the database is busy or gone: be safe, forget everything
-                log.warning("could not read the cache epoch; clearing caches", exc_info=True)
-                clear_caches(app)
-                continue
-            if epoch != seen:
-                seen = epoch
-                clear_caches(app)
+        try:
+            epoch = await store.run(read_epoch)
+        except Exception:  # the database is busy or gone: be safe, forget everything
+            log.warning("could not read the cache epoch; clearing caches", exc_info=True)
+            clear_caches(app)
+            return
+        if epoch != seen:
+            seen = epoch
+            clear_caches(app)
 
-    task = asyncio.create_task(watch())
-    yield
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
+    async with every(POLL, check, what="cache watch", logger=log):
+        yield
