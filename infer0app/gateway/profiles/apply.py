@@ -21,7 +21,7 @@ from typing import Any
 from infer0app.gateway.profiles.model import Notes, Profile, ToolCallIdRule
 from infer0app.gateway.profiles.reasoning import apply_reasoning, effort_of
 from infer0app.gateway.profiles.table import resolve
-from infer0app.gateway.providers.base import GatewayError
+from infer0app.gateway.providers.base import GatewayError, gateway_error
 
 #: Fields infer0 itself handles; never dropped for not being in `accepted`.
 _ALWAYS = frozenset({"messages", "model", "stream", "stream_options", "thinking"})
@@ -53,10 +53,9 @@ class Changes:
 
 
 def unsupported(profile: Profile, model: str, param: str, why: str = "") -> GatewayError:
-    return GatewayError(
-        400,
+    return gateway_error(
+        "unsupported_parameter",
         f"`{param}` is not supported by the user's provider ({profile.kind}, model {model!r}){why}.",
-        code="unsupported_parameter",
         param=param,
     )
 
@@ -148,7 +147,7 @@ def _stop(profile: Profile, model: str, out: dict[str, Any], notes: Notes) -> No
     rule = profile.stop
     seqs = [stop] if isinstance(stop, str) else stop
     if not isinstance(seqs, list) or not all(isinstance(s, str) for s in seqs):
-        raise GatewayError(400, "`stop` must be a string or an array of strings.", code="invalid_request", param="stop")
+        raise gateway_error("invalid_request", "`stop` must be a string or an array of strings.", param="stop")
     kept = [s for s in seqs if s and not (rule.non_whitespace and not s.strip())]
     if rule.max_count is not None and len(kept) > rule.max_count:
         raise unsupported(profile, model, "stop", f" with more than {rule.max_count} sequences")

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infer0app.gateway.profiles.model import Notes, Profile
-from infer0app.gateway.providers.base import GatewayError
+from infer0app.gateway.providers.base import GatewayError, gateway_error
 
 EFFORTS = frozenset({"none", "minimal", "low", "medium", "high", "xhigh"})
 ANTHROPIC_BUDGETS: Mapping[str, int] = {"minimal": 1024, "low": 1024, "medium": 8192, "high": 24576, "xhigh": 32000}
@@ -49,9 +49,9 @@ def effort_of(body: Mapping[str, Any]) -> str | None:
 
 
 def _bad_effort(value: Any) -> GatewayError:
-    return GatewayError(
-        400, f"`reasoning_effort` must be one of: {', '.join(sorted(EFFORTS))} (got {value!r}).",
-        code="invalid_request", param="reasoning_effort",
+    return gateway_error(
+        "invalid_request", f"`reasoning_effort` must be one of: {', '.join(sorted(EFFORTS))} (got {value!r}).",
+        param="reasoning_effort",
     )
 
 

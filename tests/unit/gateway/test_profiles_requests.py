@@ -14,7 +14,7 @@ import pytest
 from infer0app.gateway.profiles.apply import apply_request_rules
 from infer0app.gateway.profiles.table import PROFILES, azure_has
 from infer0app.gateway.providers.base import GatewayError
-from infer0app.services.provider_kinds import KINDS
+from infer0app.gateway.providers.kinds import KINDS
 
 FIXTURE = Path(__file__).parents[2] / "fixtures" / "profiles" / "requests.json"
 CASES: list[dict[str, Any]] = json.loads(FIXTURE.read_text())["cases"]
