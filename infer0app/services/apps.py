@@ -17,6 +17,7 @@ from ..store.models import Grant, OAuthApp, Token, User
 from . import audit
 from .errors import NotFound, ValidationError
 from .secrets_util import new_token, same_hash, sha256_hex
+from .uri_syntax import URISyntaxError, parse_absolute_uri
 
 CLIENT_ID_PREFIX = "i0_ci_"
 CLIENT_SECRET_PREFIX = "i0_cs_"
@@ -57,38 +58,30 @@ def _view(row: dict) -> AppView:
 
 # -- validation ---------------------------------------------------------------------------
 def validate_redirect_uri(uri: str) -> str:
-    """A redirect URI we are willing to send codes to, or ValidationError saying why not."""
+    """A redirect URI we are willing to send codes to, or ValidationError saying why not.
+
+    Only RFC 3986 URIs (services/uri_syntax.py: no fragment, no userinfo, port 1-65535), https,
+    or http on a loopback host (RFC 8252 §7.3); no wildcards, no dot-segments, no dangerous
+    schemes. Surrounding whitespace is dropped, as from a pasted line."""
     uri = (uri or "").strip()
     err = lambda msg: ValidationError(f"Redirect URI {uri[:80]!r}: {msg}", field="redirect_uris")  # noqa: E731
     if not uri:
         raise ValidationError("Enter at least one redirect URI.", field="redirect_uris")
     if len(uri) > MAX_URL:
         raise err(f"too long (at most {MAX_URL} characters).")
-    if any(ord(c) <= 32 or ord(c) == 127 for c in uri):
-        raise err("contains spaces or control characters.")
-    if "*" in uri:
-        raise err("wildcards are not allowed; register each URI exactly.")
-    if "#" in uri:
-        raise err("fragments (#…) are not allowed.")
     scheme = uri.split(":", 1)[0].lower() if ":" in uri else ""
     if scheme in ("javascript", "data", "file", "vbscript", "blob", "about"):
         raise err(f"the {scheme}: scheme is not allowed.")
+    if "*" in uri:
+        raise err("wildcards are not allowed; register each URI exactly.")
     try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError:
-        raise err("is not a valid URL.") from None
-    if parts.scheme not in ("https", "http") or not parts.netloc:
+        parts = parse_absolute_uri(uri)
+    except URISyntaxError as exc:
+        raise err(str(exc)) from None
+    if parts.scheme not in ("https", "http"):
         raise err("must be an https:// URL (http:// only for 127.0.0.1, [::1] or localhost).")
-    if "@" in parts.netloc or parts.username or parts.password:
-        raise err("must not contain user information (user@host).")
-    if not parts.hostname:
-        raise err("has no host.")
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    if parts.scheme == "http" and host.lower() not in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and parts.host.lower() not in LOOPBACK_HOSTS:
         raise err("http:// is only allowed for loopback addresses (127.0.0.1, [::1], localhost); use https://.")
-    if port == 0:
-        raise err("has an invalid port.")
     if _DOT_SEGMENT_RE.search(parts.path):
         raise err("must not contain . or .. path segments.")
     return uri
@@ -143,8 +136,8 @@ def redirect_uri_matches(registered: tuple[str, ...] | list[str], requested: str
     if not is_public:
         return False
     want = _LOOPBACK_RE.match(requested)
-    if want is None:
-        return False
+    if want is None or (want.group(2) and not (want.group(2)[0] != "0" and int(want.group(2)) <= 65535)):
+        return False  # ports are 1-65535, written without leading zeros
     for uri in registered:
         have = _LOOPBACK_RE.match(uri)
         if have and have.group(1) == want.group(1) and have.group(3) == want.group(3):
@@ -161,10 +154,11 @@ def _query():
 
 
 def get_app(store, client_id: str) -> AppView:
-    row = _query().where(OAuthApp.client_id == (client_id or "")).first()
-    if row is None:
-        raise NotFound(f"No app with client id {client_id!r}.")
-    return _view(row)
+    with store.read():
+        row = _query().where(OAuthApp.client_id == (client_id or "")).first()
+        if row is None:
+            raise NotFound(f"No app with client id {client_id!r}.")
+        return _view(row)
 
 
 def find_app(store, client_id: str) -> AppView | None:
@@ -198,27 +192,30 @@ def get_owned_app(store, owner_id: int, client_id: str) -> AppView:
 
 
 def list_apps(store, owner_id: int | None = None) -> list[AppView]:
-    query = _query().order_by(OAuthApp.id)
-    if owner_id is not None:
-        query = query.where(OAuthApp.owner == owner_id)
-    return [_view(row) for row in query]
+    with store.read():
+        query = _query().order_by(OAuthApp.id)
+        if owner_id is not None:
+            query = query.where(OAuthApp.owner == owner_id)
+        return [_view(row) for row in query]
 
 
 def check_client_secret(store, client_id: str, secret: str) -> bool:
-    row = OAuthApp.get_or_none(OAuthApp.client_id == client_id)
-    if row is None or row.is_public:
-        return False
-    return same_hash(secret or "", row.client_secret_hash)
+    with store.read():
+        row = OAuthApp.get_or_none(OAuthApp.client_id == client_id)
+        if row is None or row.is_public:
+            return False
+        return same_hash(secret or "", row.client_secret_hash)
 
 
 def connected_users(store, app_id: int) -> int:
-    return (Grant.select(Grant.user).where((Grant.app == app_id) & Grant.revoked_at.is_null())
-            .distinct().count())
+    with store.read():
+        return (Grant.select(Grant.user).where((Grant.app == app_id) & Grant.revoked_at.is_null())
+                .distinct().count())
 
 
 # -- writing ------------------------------------------------------------------------------
 def create_app(store, owner_id: int, *, name: str, redirect_uris, homepage_url: str = "",
-               public: bool = False, actor: str = "cli") -> tuple[AppView, str | None]:
+               public: bool = False, actor: str) -> tuple[AppView, str | None]:
     """A new app and its client secret (None for public apps). The secret is never shown again."""
     name = _clean_name(name)
     homepage_url = _clean_homepage(homepage_url)
@@ -243,11 +240,11 @@ def update_app(store, owner_id: int, client_id: str, *, name: str, homepage_url:
                "redirect_uris": json.dumps(validate_redirect_uris(redirect_uris))}
     with store.write():
         OAuthApp.update(**changes).where(OAuthApp.id == app.id).execute()
-    audit.record(store, actor or f"user:{owner_id}", "app.update", client_id)
+    audit.record(store, actor or audit.user_actor(owner_id), "app.update", client_id)
     return get_app(store, client_id)
 
 
-def rotate_secret(store, client_id: str, *, actor: str = "cli") -> str:
+def rotate_secret(store, client_id: str, *, actor: str) -> str:
     """A new secret; the old one stops working at once. Public apps have none to rotate."""
     app = get_app(store, client_id)
     if app.is_public:
@@ -259,7 +256,7 @@ def rotate_secret(store, client_id: str, *, actor: str = "cli") -> str:
     return secret
 
 
-def delete_app(store, client_id: str, *, actor: str = "cli") -> None:
+def delete_app(store, client_id: str, *, actor: str) -> None:
     """Deletes the app with its grants, codes and tokens (foreign keys cascade)."""
     app = get_app(store, client_id)
     with store.write():
@@ -270,7 +267,7 @@ def delete_app(store, client_id: str, *, actor: str = "cli") -> None:
     audit.record(store, actor, "app.delete", client_id, name=app.name)
 
 
-def set_disabled(store, client_id: str, disabled: bool, actor: str = "cli") -> AppView:
+def set_disabled(store, client_id: str, disabled: bool, *, actor: str) -> AppView:
     """A disabled app cannot start authorizations, obtain tokens, or use the ones it has."""
     app = get_app(store, client_id)
     with store.write():

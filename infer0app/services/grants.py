@@ -161,7 +161,7 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
                                  redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
                                  code_challenge_method=code_challenge_method, created_at=now,
                                  expires_at=now + CODE_TTL)
-    audit.record(store, actor or f"user:{user_id}", "grant.approve", f"grant:{grant.id}", app_id=app_id,
+    audit.record(store, actor or audit.user_actor(user_id), "grant.approve", f"grant:{grant.id}", app_id=app_id,
                  provider_id=conn.id, model=model)
     return code
 
@@ -292,24 +292,46 @@ def find_refresh_token(store, token: str) -> TokenRecord | None:
 _SPEND_REFRESH = ('UPDATE "token" SET refresh_used_at = ?, revoked_at = ? '
                   'WHERE id = ? AND refresh_used_at IS NULL AND revoked_at IS NULL RETURNING grant_id, code_hash')
 _REFRESH_USED = 'SELECT grant_id, refresh_used_at IS NOT NULL FROM "token" WHERE id = ?'
+# A token spent at most `interval` seconds ago whose family is still alive: none of its successors
+# spent yet (it is the one just rotated), some token of its family unrevoked, grant, user and app live.
+_JUST_ROTATED = (
+    'SELECT t.grant_id, t.code_hash FROM "token" t JOIN "grant" g ON g.id = t.grant_id '
+    'JOIN "user" u ON u.id = g.user_id JOIN "oauth_app" a ON a.id = g.app_id '
+    'WHERE t.id = ? AND t.refresh_used_at >= ? AND t.refresh_expires_at > ? AND g.revoked_at IS NULL '
+    'AND NOT u.disabled AND NOT a.disabled '
+    'AND NOT EXISTS (SELECT 1 FROM "token" c WHERE c.parent_id = t.id AND c.refresh_used_at IS NOT NULL) '
+    'AND EXISTS (SELECT 1 FROM "token" f WHERE f.code_hash = t.code_hash AND f.revoked_at IS NULL)')
 
 
 def rotate_refresh(store, token_id: int, *, access_token: str, refresh_token: str, scope: str,
-                   access_ttl: int, refresh_ttl: int, actor: str = "oauth") -> int:
+                   access_ttl: int, refresh_ttl: int, actor: str = "oauth", reuse_interval: float = 0) -> int:
     """Spend a refresh token and store its successor, atomically; the old access token dies too.
 
-    Raises RefreshTokenReused (after revoking the grant) when the token was spent already.
+    `reuse_interval` (seconds, the --refresh-reuse-interval setting): a token rotated at most
+    that long ago, whose family is alive and whose successors are unspent, may be presented
+    again; it then gets another successor in the same family (we keep only hashes, so the first
+    pair cannot be handed out again) and the family stays alive. Otherwise, a spent token
+    raises RefreshTokenReused after revoking the grant (reuse detection, RFC 9700 §4.14.2).
     """
     now = time.time()
+    reissued = None
     with store.write():
         claimed = store.db.execute_sql(_SPEND_REFRESH, (now, now, token_id)).fetchall()
+        if not claimed and reuse_interval > 0:
+            claimed = store.db.execute_sql(_JUST_ROTATED, (token_id, now - reuse_interval, now)).fetchall()
+            reissued = bool(claimed)
         if claimed:
             grant_id, code_hash = claimed[0]
             _touch_live_grant(store, grant_id, now)
-            return _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
-                                 scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
-                                 code_hash=code_hash, parent=token_id, now=now)
-        old = store.db.execute_sql(_REFRESH_USED, (token_id,)).fetchone()
+            new_id = _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
+                                   scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
+                                   code_hash=code_hash, parent=token_id, now=now)
+        else:
+            old = store.db.execute_sql(_REFRESH_USED, (token_id,)).fetchone()
+    if claimed:
+        if reissued:
+            audit.record(store, actor, "refresh.reuse_within_interval", f"grant:{grant_id}", token=token_id)
+        return new_id
     if old is None:
         raise GrantGone("This authorization was revoked.")
     grant_id, reused = old
@@ -381,7 +403,7 @@ def update_grant_choice(store, user_id: int, grant_id: int, *, provider_id, mode
         if allow_model_choice is not None:
             changes["allow_model_choice"] = allow_model_choice
         Grant.update(**changes).where(Grant.id == grant_id).execute()
-    audit.record(store, actor or f"user:{user_id}", "grant.update", f"grant:{grant_id}", provider_id=conn.id,
+    audit.record(store, actor or audit.user_actor(user_id), "grant.update", f"grant:{grant_id}", provider_id=conn.id,
                  model=model, allow_model_choice=allow_model_choice)
     return get_user_grant(store, user_id, grant_id)
 
@@ -394,7 +416,7 @@ def _revoke_grants(where, now: float) -> list[int]:
     return ids
 
 
-def revoke_grant(store, grant_id: int, actor: str = "oauth", *, reason: str = "") -> bool:
+def revoke_grant(store, grant_id: int, actor: str, *, reason: str = "") -> bool:
     """End one authorization: its tokens stop working at once (within the bearer cache's second)."""
     with store.write():
         ids = _revoke_grants(Grant.id == grant_id, time.time())
@@ -403,7 +425,7 @@ def revoke_grant(store, grant_id: int, actor: str = "oauth", *, reason: str = ""
     return bool(ids)
 
 
-def revoke_user_grants(store, user_id: int, actor: str = "cli") -> int:
+def revoke_user_grants(store, user_id: int, actor: str) -> int:
     with store.write():
         ids = _revoke_grants(Grant.user == user_id, time.time())
     if ids:
@@ -411,7 +433,7 @@ def revoke_user_grants(store, user_id: int, actor: str = "cli") -> int:
     return len(ids)
 
 
-def revoke_app_grants(store, app_id: int, actor: str = "cli") -> int:
+def revoke_app_grants(store, app_id: int, actor: str) -> int:
     with store.write():
         ids = _revoke_grants(Grant.app == app_id, time.time())
     if ids:
@@ -422,7 +444,7 @@ def revoke_app_grants(store, app_id: int, actor: str = "cli") -> int:
 def revoke_user_grant(store, user_id: int, grant_id: int, *, actor: str = "") -> None:
     """The dashboard's Revoke: only the user's own grant."""
     get_user_grant(store, user_id, grant_id)
-    revoke_grant(store, grant_id, actor or f"user:{user_id}", reason="user")
+    revoke_grant(store, grant_id, actor or audit.user_actor(user_id), reason="user")
 
 
 def purge_expired(store, now: float | None = None) -> int:
