@@ -171,6 +171,8 @@ def _messages(profile: Profile, model: str, messages: list[Any], notes: Notes) -
             m = {**m, "role": profile.role_map[role]}
             notes.renamed.append(f"messages[].role:{role}->{profile.role_map[role]}")
         extra = profile.message_fields_dropped & m.keys()
+        if role == "function":
+            extra = extra - {"name"}  # a legacy `function` message needs its name: not advisory
         if extra:
             m = {k: v for k, v in m.items() if k not in extra}
             notes.dropped.extend(f"messages[].{k}" for k in sorted(extra))

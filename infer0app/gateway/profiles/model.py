@@ -60,7 +60,8 @@ class Profile:
     * `roles` / `role_map`: roles the provider knows; an unknown role is mapped
       (`developer` -> `system`) and reported as renamed.
     * `message_fields_dropped`: per-message fields the provider refuses (DeepSeek and
-      Mistral reject `reasoning_content` echoed back in assistant messages).
+      Mistral reject `reasoning_content` echoed back in assistant messages; Groq
+      `name`, kept on legacy `function` messages, which need it).
     * `ranges`: numeric fields clamped to the provider's range (Anthropic temperature 0..1).
     * `stream_options`: whether the provider accepts `stream_options` at all.
     * `image_media_types` / `media_type_aliases`: base64 image types the provider takes,

@@ -15,7 +15,8 @@ Sources, per kind (each rule has a golden test in tests/unit/gateway/test_profil
   `stream_options` (usage comes on the last chunk anyway), `max_completion_tokens`
   (it takes `max_tokens`), `seed` (it takes `random_seed`), `logit_bias`, `user`, `store`,
   and `reasoning_content` in messages; tool-call ids exactly 9 chars of [a-zA-Z0-9].
-* Groq: `logprobs`, `top_logprobs`, `logit_bias`, `messages[].name` and `n` != 1 are 400s.
+* Groq: `logprobs`, `top_logprobs`, `logit_bias`, `messages[].name` and `n` != 1 are 400s
+  (`n` and the logprobs are contract capabilities, refused in `gateway.params`).
 * DeepSeek: takes `max_tokens` (not `max_completion_tokens`), up to 16 stop sequences,
   400 when `reasoning_content` is sent back in messages; `deepseek-reasoner` ignores
   sampling parameters and answers 400 to `logprobs` / `top_logprobs`.
@@ -36,6 +37,7 @@ Sources, per kind (each rule has a golden test in tests/unit/gateway/test_profil
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 
@@ -54,6 +56,7 @@ _LOGPROBS = frozenset({"logprobs", "top_logprobs"})
 _PENALTIES = frozenset({"presence_penalty", "frequency_penalty"})
 _TO_MAX_TOKENS = {"max_completion_tokens": "max_tokens"}
 _JPEG_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+_NAME = frozenset({"name"})  # messages[].name (the speaker's name): advisory, dropped and reported
 
 #: OpenAI's reasoning families (also matched on Azure deployment names).
 OPENAI_FAMILIES: tuple[Family, ...] = (
@@ -90,6 +93,11 @@ _GEMINI_ACCEPTED = frozenset({
     "audio", "reasoning_effort", "seed", "presence_penalty", "frequency_penalty", "extra_body",
     "service_tier",
 })
+#: The sandbox answers from these fields; anything else is reported as dropped.
+_SANDBOX_ACCEPTED = frozenset({
+    "messages", "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "stop", "n",
+    "temperature", "top_p", "seed", "user", "tools", "tool_choice", "parallel_tool_calls", "response_format",
+})
 
 PROFILES: dict[str, Profile] = {p.kind: p for p in (
     Profile("openai", families=OPENAI_FAMILIES, stop=StopRule(max_count=4)),
@@ -103,6 +111,7 @@ PROFILES: dict[str, Profile] = {p.kind: p for p in (
         tool_call_id=ToolCallIdRule(r"[A-Za-z0-9_-]+", bad_chars=r"[^A-Za-z0-9_-]"),
         reasoning="anthropic",
         rejected=_LOGPROBS,
+        message_fields_dropped=_NAME,
     ),
     Profile(
         "mistral",
@@ -119,6 +128,7 @@ PROFILES: dict[str, Profile] = {p.kind: p for p in (
         "groq",
         roles=CLASSIC_ROLES,
         dropped=frozenset({"logit_bias"}),
+        message_fields_dropped=_NAME,
         rejected=_LOGPROBS,
         stop=StopRule(max_count=4),
     ),
@@ -161,6 +171,7 @@ PROFILES: dict[str, Profile] = {p.kind: p for p in (
         stop=StopRule(max_count=5),
         reasoning="gemini",
         media_type_aliases=_JPEG_ALIASES,
+        message_fields_dropped=_NAME,
     ),
     Profile(
         "ollama",
@@ -169,7 +180,7 @@ PROFILES: dict[str, Profile] = {p.kind: p for p in (
         dropped=frozenset({"logit_bias", "user"}),
     ),
     Profile("openai-compatible", roles=CLASSIC_ROLES),
-    Profile("sandbox", role_map={}),
+    Profile("sandbox", accepted=_SANDBOX_ACCEPTED, role_map={}),
 )}
 
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
@@ -211,9 +222,11 @@ def azure_profile(api_version: str) -> Profile:
     )
 
 
+@functools.lru_cache(maxsize=1024)  # few (kind, model, version) triples per server: resolve each once
 def resolve(kind: str, model: str, *, api_version: str | None = None) -> Profile:
     """The rules for one call: kind `kind` (a provider_kinds slug), model `model` (Azure:
-    the deployment name), Azure `api_version`. An unknown kind gets OpenAI-compatible rules."""
+    the deployment name), Azure `api_version`. An unknown kind gets OpenAI-compatible rules.
+    The Profile returned is shared between calls: read it, never change it."""
     if kind == "azure-openai":
         # imported here: once the adapters apply profiles, a top-level import would be a cycle
         from infer0app.gateway.providers.azure import DEFAULT_API_VERSION

@@ -133,3 +133,17 @@ def test_anthropic_streamed_thinking_never_reaches_content_deltas() -> None:
     text = "".join(v["choices"][0]["delta"].get("content") or "" for v in values if v != "[DONE]" and v["choices"])
     assert text == "42"
     assert "secret plan" not in json.dumps(values)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.get("complete", True)], ids=lambda c: c["name"])
+def test_openai_wire_translator_gives_the_golden_stream(case: dict[str, Any]) -> None:
+    """The OpenAI-wire stream translator (with its byte-for-byte fast path for chunks that
+    need nothing) sends what the golden normaliser output says, for every case."""
+    from infer0app.gateway.providers.registry import get_adapter
+    from infer0app.gateway.sse import SSEEvent
+
+    route = Route(kind="openai-compatible", wire="openai", base_url="https://x.test", model="m")
+    tr = get_adapter("openai").stream_translator(route, {}, include_usage=case["include_usage"], created=1)
+    frames = [f for data in case["in"] for f in tr.feed(SSEEvent(data))] + tr.finish()
+    assert frames_to_values(frames) == case["out"]
+    assert tr.error is None
