@@ -5,8 +5,8 @@ Pass-through by design (DESIGN.md §5): the request body is the app's, with `mod
 replaced by the user's model and the params policy and the provider's profile applied
 (`gateway.profiles`). Replies are put in OpenAI's shape by `profiles.replies`: a body is
 re-serialised only when `normalise_body` changed it; a stream chunk that a cheap byte
-check shows to be in OpenAI's shape already (one choice with its `index`, no usage, no
-tool calls, no finish reason) is forwarded byte for byte, every other chunk goes through
+check shows to be in OpenAI's shape already (`plain_open_chunk`: one open choice, no
+usage, no tool calls) is forwarded byte for byte, every other chunk goes through
 `StreamNormaliser` (Azure's choice-less filter chunk dropped, tool-call deltas numbered,
 usage moved to one final usage chunk, a missing finish reason or `[DONE]` supplied).
 
@@ -55,10 +55,18 @@ _KIND_SUPPORT: Mapping[str, ParamSupport] = {
 }
 
 _ERROR_RE = re.compile(r'^\s*\{\s*"error"\s*:')
-#: A chunk that may need the normaliser: a usage object, tool calls, a finish reason, no choices.
-_NEEDS_LOOK = re.compile(r'"(?:usage|x_groq|tool_calls|finish_reason)"\s*:\s*[\[{"]|"choices"\s*:\s*\[\s*\]')
-#: The index of a chunk's (first) choice, when it comes first in the choice as OpenAI sends it.
-_CHOICE_INDEX = re.compile(r'"choices"\s*:\s*\[\s*\{\s*"index"\s*:\s*(\d+)')
+
+
+def plain_open_chunk(data: str) -> bool:
+    """Whether a chunk is in OpenAI's shape with nothing to fix: one choice, index 0, still
+    open (finish_reason null), no tool calls, no usage object. Substring checks only (a
+    regex or a JSON parse costs several times more on the hot path; bench/replies_micro.py);
+    whatever they cannot vouch for goes through the normaliser, which is always right."""
+    return ('"tool_calls"' not in data and '"x_groq"' not in data and 'chat.completion.chunk"' in data
+            and ('"finish_reason":null' in data or '"finish_reason": null' in data)
+            and ('"index":0' in data or '"index": 0' in data)
+            and data.count('"finish_reason"') == 1
+            and ('"usage"' not in data or '"usage":null' in data or '"usage": null' in data))
 
 
 def join_url(base: str, path: str) -> str:
@@ -157,12 +165,10 @@ class PassthroughTranslator(StreamTranslator):
         if _ERROR_RE.match(data):
             message, _code = openai_error_message(load_json(data.encode()))
             return self.fail(stream_error(self.route, "server", message), encode_data(data))
-        if self._seen and data.count('"index"') == 1 and not _NEEDS_LOOK.search(data):
-            match = _CHOICE_INDEX.search(data)
-            if match is not None:  # one open choice, nothing to fix: the hot path
-                self._norm.note_open(int(match[1]))
-                self._out += 1
-                return [encode_data(data)]
+        if self._seen and plain_open_chunk(data):  # the hot path: forwarded as it came
+            self._norm.note_open(0)
+            self._out += 1
+            return [encode_data(data)]
         frames = self._norm.feed(data)
         self._seen = True
         self.model = self._norm.model
