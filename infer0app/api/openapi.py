@@ -264,7 +264,9 @@ PATHS: dict = {
         "responses": {
             "200": {"description": "A chat completion, or with stream=true Server-Sent Events ending in "
                                    "`data: [DONE]`. Headers x-infer0-provider and x-infer0-model name who "
-                                   "answered; x-infer0-dropped-params lists advisory parameters dropped. "
+                                   "answered; x-infer0-dropped-params, x-infer0-renamed-params and "
+                                   "x-infer0-adjusted-params list what infer0 dropped, renamed (old->new) or "
+                                   "fitted to the user's provider. "
                                    "When the grant has a requests-per-minute or tokens-per-day limit, "
                                    "x-ratelimit-{limit,remaining,reset}-{requests,tokens} as OpenAI sends them.",
                     "content": {"application/json": {"schema": _ref("ChatCompletion")},

@@ -3,16 +3,16 @@
 The app does not choose the provider - the user does - so a request is fitted to the
 route instead of failing on differences that do not matter:
 
-* **advisory** parameters the provider lacks (penalties, `logit_bias`, `seed` on
-  Anthropic, `user` on Gemini, `messages[].name` on Groq, ...) are removed and their names
-  returned; the handler lists them in the `x-infer0-dropped-params` response header;
 * parameters whose loss would silently break the app's contract - `n` > 1, `logprobs` /
   `top_logprobs`, `tools`, image inputs, JSON mode / JSON schema - are rejected with an
-  OpenAI-style 400 naming the parameter and the user's provider;
+  OpenAI-style 400 naming the parameter and the user's provider, when the route lacks
+  the capability (data on the adapter, `ParamSupport`; a route may narrow it with
+  `route.options["capabilities"]`, e.g. a model without vision);
+* then the provider's input rules (`gateway.profiles`: accepted fields, renames, roles,
+  ranges, stop sequences, tool-call ids, model families) fit what is left, and report
+  what they dropped, renamed or adjusted (`Prepared.changes`, the `x-infer0-*-params`
+  response headers);
 * the request's `model` is ignored (the user's configured model is used), silently.
-
-Which parameters a route takes is data on the adapter (`ParamSupport`); a route may
-narrow its capabilities with `route.options["capabilities"]` (a model without vision).
 """
 
 from __future__ import annotations
@@ -22,20 +22,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infer0app.gateway.profiles.apply import Changes, apply_request_rules
 from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route, gateway_error
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-
-#: Never reported as dropped: handled by infer0 itself or meaningless upstream.
-_SILENT = frozenset({"model", "stream", "stream_options"})
 
 
 @dataclass(frozen=True)
 class Prepared:
     body: dict[str, Any]  # what the adapter builds the upstream request from
-    dropped: tuple[str, ...]  # advisory params removed, for x-infer0-dropped-params
+    changes: Changes  # what was dropped, renamed or adjusted, for the x-infer0-*-params headers
     stream: bool  # the app asked for stream: true
     include_usage: bool  # the app asked for stream_options.include_usage
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.changes.dropped
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -70,16 +72,14 @@ def effective_support(route: Route, adapter: Adapter) -> ParamSupport:
     support = adapter.param_support(route)
     narrowed = route.options.get("capabilities") if isinstance(route.options, Mapping) else None
     if narrowed is not None:
-        return ParamSupport(
-            capabilities=support.capabilities & frozenset(narrowed),
-            accepted=support.accepted,
-            unsupported=support.unsupported,
-        )
+        return ParamSupport(capabilities=support.capabilities & frozenset(narrowed))
     return support
 
 
 def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
-    """Validate `body` and fit it to `route`. Raises GatewayError(400) on a contract break."""
+    """Validate `body` and fit it to `route`: capabilities first, then the provider's
+    profile (`profiles.apply_request_rules`, the one place its input rules apply).
+    Raises GatewayError(400) on a contract break or a field the provider cannot keep."""
     validate(body)
     support = effective_support(route, adapter)
     caps = support.capabilities
@@ -131,26 +131,14 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
     if fmt_type == "text" and "json" not in caps:
         out.pop("response_format", None)
 
-    for key in list(out):
-        if key == "messages" or key in _SILENT:
-            continue
-        if key in support.unsupported or (support.accepted is not None and key not in support.accepted):
-            out.pop(key)
-            dropped.add(key)
-
-    if "message_names" not in caps and any(_named(m) for m in out["messages"]):
-        out["messages"] = [{k: v for k, v in m.items() if k != "name"} if _named(m) else m for m in out["messages"]]
-        dropped.add("messages[].name")
-
     out.pop("model", None)
+    api_version = route.options.get("api_version") if isinstance(route.options, Mapping) else None
+    out, changes = apply_request_rules(route.kind, route.model, out, api_version=api_version)
+    if dropped:
+        changes = Changes(tuple(sorted(dropped | set(changes.dropped))), changes.renamed, changes.adjusted)
     so = body.get("stream_options")
     include_usage = bool(isinstance(so, dict) and so.get("include_usage"))
-    return Prepared(body=out, dropped=tuple(sorted(dropped)), stream=bool(body.get("stream")), include_usage=include_usage)
-
-
-def _named(msg: Any) -> bool:
-    # a legacy `function` message needs its name: that one is not advisory
-    return isinstance(msg, dict) and "name" in msg and msg.get("role") != "function"
+    return Prepared(body=out, changes=changes, stream=bool(body.get("stream")), include_usage=include_usage)
 
 
 def _has_images(messages: list[Any]) -> bool:
@@ -165,4 +153,4 @@ def _has_images(messages: list[Any]) -> bool:
 
 def dropped_header(dropped: tuple[str, ...] | list[str]) -> dict[str, str]:
     """The response header naming dropped params ({} when none were dropped)."""
-    return {"x-infer0-dropped-params": ", ".join(dropped)} if dropped else {}
+    return Changes(dropped=tuple(dropped)).headers()

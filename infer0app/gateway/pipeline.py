@@ -8,8 +8,9 @@
 
 `http` is the app's one shared `aiohttp.ClientSession`; `route` says where the call
 goes (provider, model, key); `body` is the app's decoded JSON request (use
-`params.parse_body` for raw bytes). Both calls apply the params policy first (400 on a
-contract break, advisory params dropped and listed in `dropped_params`).
+`params.parse_body` for raw bytes). Both calls apply the params policy and the
+provider's profile first (`params.prepare`: 400 on a contract break; what was dropped,
+renamed or adjusted is in `changes`, sent to the app as the `x-infer0-*-params` headers).
 
 Errors before any byte reached the app raise `GatewayError` (status, OpenAI error
 object, extra headers such as `retry-after`) - see `gateway/errors.py` for the status
@@ -49,7 +50,8 @@ from infer0app.gateway.errors import (
     unreachable_error,
     upstream_error,
 )
-from infer0app.gateway.params import dropped_header, prepare
+from infer0app.gateway.params import prepare
+from infer0app.gateway.profiles.apply import Changes
 from infer0app.gateway.providers.base import (
     GatewayError,
     LocalAnswer,
@@ -78,12 +80,16 @@ class ChatResult:
     body: bytes
     usage: Usage | None
     model: str
-    dropped_params: tuple[str, ...]
+    changes: Changes
     content_type: str = "application/json"
 
     @property
+    def dropped_params(self) -> tuple[str, ...]:
+        return self.changes.dropped
+
+    @property
     def headers(self) -> dict[str, str]:
-        return dropped_header(self.dropped_params)
+        return self.changes.headers()
 
 
 async def complete(
@@ -121,7 +127,7 @@ async def complete(
         parsed = adapter.parse_response(route, raw, created=created)
     except (ValueError, TypeError, KeyError, AttributeError):
         raise bad_response_error(route) from None
-    return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.dropped)
+    return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.changes)
 
 
 class LocalResponse:
@@ -167,12 +173,13 @@ class StreamResult:
     def __init__(
         self,
         route: Route,
-        dropped: tuple[str, ...],
+        changes: Changes,
         translator: StreamTranslator,
         response: aiohttp.ClientResponse | LocalResponse,
     ) -> None:
         self.route = route
-        self.dropped_params = dropped
+        self.changes = changes
+        self.dropped_params = changes.dropped
         self._translator = translator
         self._resp = response
         self._parser = SSEParser()
@@ -190,7 +197,7 @@ class StreamResult:
 
     @property
     def headers(self) -> dict[str, str]:
-        return dropped_header(self.dropped_params)
+        return self.changes.headers()
 
     @property
     def error(self) -> GatewayError | None:
@@ -305,7 +312,7 @@ async def stream(
         finally:
             resp.release()
         raise upstream_error(route, resp.status, adapter.read_error(resp.status, raw), resp.headers)
-    result = StreamResult(route, prepared.dropped, translator, resp)
+    result = StreamResult(route, prepared.changes, translator, resp)
     await result._prime()
     return result
 

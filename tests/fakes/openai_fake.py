@@ -13,7 +13,18 @@
   model ids are `models/<id>`.
 * `azure`: `/openai/deployments/{deployment}/chat/completions?api-version=...` with an
   `api-key` header; missing api-version -> 404; unknown deployment -> 404
-  `DeploymentNotFound`; streams start with a `prompt_filter_results` chunk.
+  `DeploymentNotFound`; streams start with a `prompt_filter_results` chunk (no choices).
+
+Model and provider rules real servers enforce (issue 14):
+
+* OpenAI reasoning models (`o1`, `o3-mini`, `o4-mini`, ...; openai and azure flavours):
+  `max_tokens` -> 400 `unsupported_parameter` (use `max_completion_tokens`), a
+  `temperature` other than 1 -> 400 `unsupported_value`.
+* `Knobs.mistral`: Mistral's schema: unknown top-level fields (`stream_options`,
+  `max_completion_tokens`, `user`, ...) and role `developer` -> 422 with pydantic's
+  `extra_forbidden` / `literal_error` detail; usage on the finish chunk, always.
+* `Knobs.usage_on_finish`, `tool_delta_no_index`, `no_finish_reason`: stream shapes other
+  OpenAI-compatible servers send (see brain.Knobs).
 """
 
 from __future__ import annotations
@@ -33,6 +44,13 @@ GEMINI_FIELDS = {
     "max_completion_tokens", "max_tokens", "temperature", "top_p", "response_format", "audio",
     "reasoning_effort", "seed", "presence_penalty", "frequency_penalty", "extra_body", "service_tier",
 }
+#: Mistral's chat-completions request schema (docs.mistral.ai API reference); anything else is a 422.
+MISTRAL_FIELDS = {
+    "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed", "response_format",
+    "tools", "tool_choice", "presence_penalty", "frequency_penalty", "n", "prediction", "parallel_tool_calls",
+    "safe_prompt", "prompt_mode",
+}
+_REASONING_MODEL = re.compile(r"o\d")
 FLAVOR: web.AppKey[str] = web.AppKey("flavor", str)
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 _IMAGE_URL = re.compile(r"^(https?://\S+|data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+)$")
@@ -87,6 +105,33 @@ def check_knobs(flavor: str, state: FakeState) -> web.Response | None:
     message = {429: "Rate limit reached for requests", 500: "The server had an error while processing your request.",
                503: "The model is overloaded."}.get(status, f"failure {status}")
     return error_response(flavor, Reject(status, message, code="rate_limit_exceeded" if status == 429 else None), headers)
+
+
+def mistral_422(kind: str, loc: list[Any], msg: str, value: Any) -> web.Response:
+    detail = [{"type": kind, "loc": ["body", *loc], "msg": msg, "input": value}]
+    return web.json_response({"object": "error", "message": {"detail": detail}, "type": "invalid_request_error",
+                              "param": None, "code": None}, status=422)
+
+
+def check_provider_rules(flavor: str, body: dict[str, Any], model: str, mistral: bool) -> web.Response | None:
+    """What a real provider refuses before it reads the conversation (see the module doc)."""
+    if mistral:
+        extra = sorted(set(body) - MISTRAL_FIELDS)
+        if extra:
+            return mistral_422("extra_forbidden", [extra[0]], "Extra inputs are not permitted", body[extra[0]])
+        for i, msg in enumerate(body.get("messages") or []):
+            if isinstance(msg, dict) and msg.get("role") not in ("system", "user", "assistant", "tool"):
+                return mistral_422("literal_error", ["messages", i, "role"],
+                                   "Input should be 'system', 'user', 'assistant' or 'tool'", msg.get("role"))
+    if flavor in ("openai", "azure") and _REASONING_MODEL.match(model):
+        if "max_tokens" in body:
+            raise Reject(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                              "'max_completion_tokens' instead.", param="max_tokens", code="unsupported_parameter")
+        temperature = body.get("temperature")
+        if temperature is not None and temperature != 1:
+            raise Reject(400, f"Unsupported value: 'temperature' does not support {temperature} with this model. "
+                              "Only the default (1) value is supported.", param="temperature", code="unsupported_value")
+    return None
 
 
 def parse_ask(flavor: str, body: Any, model: str | None) -> Ask:
@@ -215,6 +260,9 @@ async def chat(request: web.Request) -> web.StreamResponse:
         except ValueError:
             raise Reject(400, "We could not parse the JSON body of your request.") from None
         model = body.get("model") if flavor != "azure" else request.match_info["deployment"]
+        refused = check_provider_rules(flavor, body, str(model), state.knobs.mistral) if isinstance(body, dict) else None
+        if refused is not None:
+            return refused
         ask = parse_ask(flavor, body, model)
     except Reject as err:
         return error_response(flavor, err)
@@ -236,18 +284,22 @@ async def chat(request: web.Request) -> web.StreamResponse:
             {"index": i, "message": message, "logprobs": None, "finish_reason": finish} for i in range(n)],
             "usage": usage, "system_fingerprint": "fp_fake"})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    return await stream(request, flavor, head, reply.text, calls, finish, usage if include_usage else None)
+    knobs = state.knobs
+    on_finish = knobs.mistral or knobs.usage_on_finish
+    return await stream(request, flavor, head, reply.text, calls, finish,
+                        usage if include_usage or knobs.mistral else None, usage_on_finish=on_finish)
 
 
 async def stream(request: web.Request, flavor: str, head: dict[str, Any], text: str | None, calls: list,
-                 finish: str, usage: dict[str, Any] | None) -> web.StreamResponse:
+                 finish: str, usage: dict[str, Any] | None, *, usage_on_finish: bool = False) -> web.StreamResponse:
     knobs = request.app[STATE].knobs
 
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> bytes:
         obj: dict[str, Any] = {**head, "object": "chat.completion.chunk",
                                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]}
-        if usage is not None and flavor == "openai":
+        if usage is not None and flavor == "openai" and not usage_on_finish:
             obj["usage"] = None
+        obj.update(extra)
         return b"data: " + json.dumps(obj).encode() + b"\n\n"
 
     frames: list[bytes] = []
@@ -267,14 +319,24 @@ async def stream(request: web.Request, flavor: str, head: dict[str, Any], text: 
         if flavor == "gemini":  # whole call in one delta, no index
             frames.append(chunk({"tool_calls": [call]}))
             continue
+        if knobs.tool_delta_no_index:  # id and name first, then id-less fragments, never an index
+            frames.append(chunk({"tool_calls": [{"id": call["id"], "type": "function",
+                                                 "function": {"name": call["function"]["name"], "arguments": ""}}]}))
+            half = len(args) // 2
+            for part in (args[:half], args[half:]):
+                frames.append(chunk({"tool_calls": [{"function": {"arguments": part}}]}))
+            continue
         first = {"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}
         frames.append(chunk({"tool_calls": [first]}))
         half = len(args) // 2
         for part in (args[:half], args[half:]):
             frames.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]}))
     if not knobs.error_mid_stream:
-        frames.append(chunk({}, finish))
-        if usage is not None:
+        if usage_on_finish and usage is not None:
+            frames.append(chunk({}, None if knobs.no_finish_reason else finish, usage=usage))
+        else:
+            frames.append(chunk({}, None if knobs.no_finish_reason else finish))
+        if usage is not None and not usage_on_finish:
             frames.append(b"data: " + json.dumps({**head, "object": "chat.completion.chunk", "choices": [],
                                                   "usage": usage}).encode() + b"\n\n")
     if not knobs.no_done:

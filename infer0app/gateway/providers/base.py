@@ -35,23 +35,17 @@ CAPABILITIES: frozenset[str] = frozenset(
         "json_schema",  # response_format {"type": "json_schema"}
         "n",  # n > 1
         "logprobs",  # logprobs / top_logprobs
-        "message_names",  # messages[].name (advisory: stripped, not rejected)
     }
 )
 
 
 @dataclass(frozen=True)
 class ParamSupport:
-    """What a route accepts, as data; checked once, centrally, by `gateway.params`.
-
-    `accepted` lists the top-level request keys the provider takes (None: pass everything
-    through, the provider judges). `unsupported` names keys known to be refused even when
-    `accepted` is None (e.g. Groq's `logit_bias`).
-    """
+    """The contract capabilities a route offers, as data; checked once, centrally, by
+    `gateway.params`. Which request fields a provider takes, renames or refuses is not
+    here but in its profile (`gateway.profiles.table`), applied in the same place."""
 
     capabilities: frozenset[str]
-    accepted: frozenset[str] | None = None
-    unsupported: frozenset[str] = frozenset()
 
 
 # ---------------------------------------------------------------- routes and requests

@@ -47,13 +47,7 @@ from infer0app.gateway.providers.openai_compat import OpenAICompatAdapter
 from infer0app.gateway.sse import DONE_FRAME, encode_json
 
 MODELS = ("sandbox-echo-1",)
-_ACCEPTED = frozenset(
-    {
-        "messages", "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "stop", "n",
-        "temperature", "top_p", "seed", "user", "tools", "tool_choice", "parallel_tool_calls", "response_format",
-    }
-)
-_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"logprobs"}, accepted=_ACCEPTED)
+_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"logprobs"})  # fields it takes: profiles/table.py
 _WORD = re.compile(r"\S+")
 _JSON = {"content-type": "application/json"}
 _SSE = {"content-type": "text/event-stream"}
