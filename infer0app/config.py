@@ -47,6 +47,12 @@ class Settings:
                                        metavar="SECONDS")
     shutdown_timeout: float = _setting(30.0, "Seconds running streams may take to finish on SIGTERM.",
                                        metavar="SECONDS")
+    body_read_timeout: float = _setting(30.0, "Seconds a client may take to send a request body once its "
+                                              "headers arrived; a slower body is answered 408 and the "
+                                              "connection closed.", metavar="SECONDS")
+    keepalive_timeout: float = _setting(75.0, "Seconds a connection may wait for its next complete request "
+                                              "head (an idle keep-alive connection, or headers trickling in) "
+                                              "before it is closed.", metavar="SECONDS")
 
     @property
     def issuer(self) -> str:
@@ -125,6 +131,7 @@ def validate(s: Settings) -> None:
             raise SettingsError(f"--public-url: {s.public_url!r} must be an http(s) URL with no query or fragment")
     if not 1 <= s.workers <= 64:
         raise SettingsError(f"--workers: {s.workers} is not between 1 and 64")
-    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
+    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl", "body_read_timeout",
+                 "keepalive_timeout"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{flag_name(name)} must be positive")

@@ -81,7 +81,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                       latency_ms=0.0, streamed=False)
     try:
         body = parse_body(await request.read())
-        route = await _route_for(request, ctx, body.get("model"))
+        model = body.get("model")  # a non-string is refused by the pipeline's validation
+        route = await _route_for(request, ctx, model if isinstance(model, str) else None)
         rec.provider_kind, rec.model = route.kind, route.model
         http = request.app[keys.HTTP]
         timeout = request.app[keys.SETTINGS].upstream_timeout
