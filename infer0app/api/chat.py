@@ -15,7 +15,7 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway import pipeline
-from ..gateway.params import parse_body
+from ..gateway.params import header_text, parse_body
 from ..gateway.providers.base import GatewayError, Route, gateway_error
 from ..oauth.bearer import authenticate
 from ..services.usage_log import UsageRecord
@@ -67,7 +67,8 @@ async def _route_for(request: web.Request, ctx, requested_model=None) -> Route:
 
 
 def _answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str, str]:
-    headers = {"x-infer0-provider": route.kind, "x-infer0-model": model, "Cache-Control": "no-store"}
+    headers = {"x-infer0-provider": route.kind, "x-infer0-model": header_text(model),
+               "Cache-Control": "no-store"}
     headers.update(extra)
     return headers
 
@@ -146,4 +147,4 @@ async def list_models(request: web.Request) -> web.Response:
     data = [{"id": m, "object": "model", "created": created, "owned_by": route.kind}
             for m in _models_open_to_app(ctx, target)]
     return web.json_response({"object": "list", "data": data},
-                             headers={"x-infer0-provider": route.kind, "x-infer0-model": route.model})
+                             headers={"x-infer0-provider": route.kind, "x-infer0-model": header_text(route.model)})

@@ -140,6 +140,18 @@ def _has_images(messages: list[Any]) -> bool:
     return False
 
 
+def header_text(value: str) -> str:
+    """`value` fit for a response header (RFC 9110 §5.5: no control characters): printable
+    ASCII is kept, anything else becomes a `\\uXXXX` escape. The app names its params, and
+    providers name their models; either may hold a CR, LF or DEL, which aiohttp refuses to
+    send (it drops the connection without an answer)."""
+    if value.isascii() and value.isprintable():
+        return value
+    return "".join(c if " " <= c <= "~" else f"\\u{ord(c):04x}" for c in value)
+
+
 def dropped_header(dropped: tuple[str, ...] | list[str]) -> dict[str, str]:
     """The response header naming dropped params ({} when none were dropped)."""
-    return {"x-infer0-dropped-params": ", ".join(dropped)} if dropped else {}
+    if not dropped:
+        return {}
+    return {"x-infer0-dropped-params": ", ".join(map(header_text, dropped))}

@@ -271,6 +271,21 @@ async def test_valid_edge_values_still_pass(api_for):
         assert status == 200, answer
 
 
+async def test_dropped_param_names_cannot_break_the_answer_headers(api_for):
+    """Unknown params are dropped and named in x-infer0-dropped-params; a name holding CR/LF (or
+    any non-printable character) is escaped there, not sent raw (aiohttp refused to, and
+    dropped the connection without an answer: found by schemathesis)."""
+    api = await api_for("sandbox")
+    body = chat(**{"bad\r\nX-Injected: 1": 1, "caf\u00e9\x7f": 2})
+    async with aiohttp.ClientSession() as http:
+        async with http.post(api.url + "/v1/chat/completions", data=body,
+                             headers={"Authorization": f"Bearer {api.seeded.access_token}"}) as resp:
+            assert resp.status == 200, await resp.text()
+            assert "X-Injected" not in resp.headers
+            dropped = resp.headers["x-infer0-dropped-params"]
+    assert dropped == "bad\\u000d\\u000aX-Injected: 1, caf\\u00e9\\u007f"
+
+
 # -- bad Authorization headers on the GET operations ------------------------------------------
 async def _raw_get(url: str, path: str, authorization: bytes | None) -> tuple[int, object]:
     """A GET written byte for byte (HTTP clients refuse non-ASCII header values)."""
