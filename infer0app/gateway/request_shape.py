@@ -310,18 +310,25 @@ class _Unsendable(Exception):
         self.path: list[str | int] = []
 
 
-def _walk(value: Any, depth: int) -> None:
-    if isinstance(value, str):
-        if not value.isascii() and _SURROGATE.search(value):
-            raise _Unsendable(deep=False)
-        return
+def _unsendable(text: str) -> bool:
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def _walk(value: dict | list, depth: int) -> None:
+    """Raise _Unsendable at a lone surrogate or past MAX_DEPTH. Type checks are `type(x) is`
+    and strings are checked in place: this runs on every request (about 1 µs per 5 values)."""
     if depth >= MAX_DEPTH:
         raise _Unsendable(deep=True)
-    items = value.items() if isinstance(value, dict) else enumerate(value)
-    for key, item in items:
-        if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+    for key, item in value.items() if type(value) is dict else enumerate(value):
+        if type(key) is str and _unsendable(key):
             raise _Unsendable(deep=False)  # reported at the object holding the key
-        if isinstance(item, (str, dict, list)):
+        kind = type(item)
+        if kind is str:
+            if _unsendable(item):
+                exc = _Unsendable(deep=False)
+                exc.path.append(key)
+                raise exc
+        elif kind is dict or kind is list:
             try:
                 _walk(item, depth + 1)
             except _Unsendable as exc:
