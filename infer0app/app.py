@@ -37,10 +37,20 @@ from .web.filters import FILTERS as PAGE_FILTERS
 from .web.routes import setup_page_routes
 
 
+MAX_BODY = 8 * 1024 * 1024  # bytes; larger bodies get 413 request_too_large
+#: bytes in one header line: a 10 KB Authorization or Cookie still reaches the handlers (and gets
+#: an answer in the protocol's language); aiohttp's own 8190 answered a plain-text 400.
+MAX_HEADER_FIELD = 16 * 1024
+
+
 def create_app(settings: Settings) -> web.Application:
     """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
     store, vault = open_data_dir(settings.data_dir)
-    app = web.Application(client_max_size=1024 * 1024 * 8)
+    # handler_args reach aiohttp's connection handler under `infer0 serve` and test servers alike
+    app = web.Application(client_max_size=MAX_BODY, handler_args={
+        "keepalive_timeout": settings.keepalive_timeout,  # also bounds headers trickling in
+        "max_field_size": MAX_HEADER_FIELD,
+    })
     app.middlewares.append(front_middleware(app, settings))
     app[keys.SETTINGS] = settings
     app[keys.STORE] = store

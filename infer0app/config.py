@@ -61,6 +61,12 @@ class Settings:
            "instead of having the whole authorization revoked as a stolen-token replay. 0 (default): any "
            "reuse revokes. Trade-off: within the interval a thief holding the spent token gets tokens too, "
            "and the theft is not detected; keep it a few seconds at most (max 300).", metavar="SECONDS")
+    body_read_timeout: float = _setting(30.0, "Seconds a client may take to send a request body once its "
+                                              "headers arrived; a slower body is answered 408 and the "
+                                              "connection closed.", metavar="SECONDS")
+    keepalive_timeout: float = _setting(75.0, "Seconds a connection may wait for its next complete request "
+                                              "head (an idle keep-alive connection, or headers trickling in) "
+                                              "before it is closed.", metavar="SECONDS")
 
     @property
     def issuer(self) -> str:
@@ -150,6 +156,7 @@ def validate(s: Settings) -> None:
         s.egress_policy
     except ValueError as exc:
         raise SettingsError(f"--upstream-allow: {exc}") from None
-    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
+    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl", "body_read_timeout",
+                 "keepalive_timeout"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{flag_name(name)} must be positive")

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway import pipeline
-from ..gateway.params import parse_body
+from ..gateway.params import header_text, parse_body
 from ..gateway.providers.base import GatewayError, Route, gateway_error
 from ..oauth.bearer import authenticate
 from ..services.limits import UNLIMITED, LimitGate, Refusal, Reservation
@@ -74,7 +74,8 @@ async def _route_for(request: web.Request, ctx, requested_model=None) -> Route:
 
 
 def _answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str, str]:
-    headers = {"x-infer0-provider": route.kind, "x-infer0-model": model, "Cache-Control": "no-store"}
+    headers = {"x-infer0-provider": route.kind, "x-infer0-model": header_text(model),
+               "Cache-Control": "no-store"}
     headers.update(extra)
     return headers
 
@@ -111,7 +112,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     try:
         raw = await request.read()
         body = parse_body(raw)
-        route = await _route_for(request, ctx, body.get("model"))
+        model = body.get("model")  # a non-string is refused by the pipeline's validation
+        route = await _route_for(request, ctx, model if isinstance(model, str) else None)
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
             res = await _reserve(request, gate, ctx, route, body, len(raw))
@@ -195,4 +197,4 @@ async def list_models(request: web.Request) -> web.Response:
     data = [{"id": m, "object": "model", "created": created, "owned_by": route.kind}
             for m in _models_open_to_app(ctx, target)]
     return web.json_response({"object": "list", "data": data},
-                             headers={"x-infer0-provider": route.kind, "x-infer0-model": route.model})
+                             headers={"x-infer0-provider": route.kind, "x-infer0-model": header_text(route.model)})

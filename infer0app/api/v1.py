@@ -47,6 +47,7 @@ GENERIC_MESSAGES = {
     "not_found": "Unknown API path {path}.",
     "method_not_allowed": "{method} is not allowed on {path}.",
     "request_too_large": "The request body is too large.",
+    "request_timeout": "The request body did not arrive in time; the connection is closed.",
     "internal_error": "infer0 hit an unexpected error; it has been logged.",
 }
 

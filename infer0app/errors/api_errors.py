@@ -73,6 +73,9 @@ _ROWS = (
              BEARER),
     ApiError("request_too_large", 413, INVALID_REQUEST, "The request body is larger than infer0 accepts (8 MiB).",
              (CHAT,)),
+    ApiError("request_timeout", 408, INVALID_REQUEST,
+             "The request body did not arrive within the server's body-read timeout (30 s unless the operator "
+             "changed it); the connection is closed. Send the body at once.", (CHAT,)),
     ApiError("not_found", 404, INVALID_REQUEST, "No API operation at this path.", (UNROUTED,)),
     ApiError("method_not_allowed", 405, INVALID_REQUEST, "The path exists but not with this method (see Allow).",
              (UNROUTED,)),
@@ -137,7 +140,8 @@ assert len(API_ERRORS) == len(_ROWS), "a code appears twice"
 
 #: The code answered for a bare HTTP error of this status (aiohttp's 404, 405, 413, ...).
 BY_STATUS: dict[int, str] = {400: "invalid_request", 401: "invalid_token", 404: "not_found",
-                             405: "method_not_allowed", 413: "request_too_large", 500: "internal_error"}
+                             405: "method_not_allowed", 408: "request_timeout", 413: "request_too_large",
+                             500: "internal_error"}
 
 
 def api_error(code: str) -> ApiError:

@@ -17,15 +17,14 @@ route instead of failing on differences that do not matter:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infer0app.gateway.profiles.apply import Changes, apply_request_rules
 from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route, gateway_error
-
-ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+from infer0app.gateway.header_text import header_text  # noqa: F401  (re-exported for api/chat.py)
+from infer0app.gateway.request_shape import check_chat_request, decode_json
 
 
 @dataclass(frozen=True)
@@ -41,31 +40,13 @@ class Prepared:
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """Decode a request body; malformed JSON or a non-object -> 400."""
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise gateway_error("invalid_json", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise gateway_error("invalid_request", "The request body must be a JSON object.")
-    return body
+    """Decode a request body: a JSON object, or a 400 (see request_shape.decode_json)."""
+    return decode_json(raw)
 
 
 def validate(body: Any) -> None:
-    if not isinstance(body, dict):
-        raise gateway_error("invalid_request", "The request body must be a JSON object.")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise gateway_error(
-            "invalid_request", "`messages` must be a non-empty array of message objects.", param="messages"
-        )
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict) or msg.get("role") not in ROLES:
-            raise gateway_error(
-                "invalid_request",
-                f"messages[{i}] must be an object whose `role` is one of: " + ", ".join(sorted(ROLES)) + ".",
-                param=f"messages[{i}].role",
-            )
+    """The whole request's shape, or a 400 naming `param` (see request_shape.check_chat_request)."""
+    check_chat_request(body)
 
 
 def effective_support(route: Route, adapter: Adapter) -> ParamSupport:
@@ -94,11 +75,8 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
         )
 
     n = out.get("n")
-    if n is not None and n != 1:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise gateway_error("invalid_request", "`n` must be a positive integer.", param="n")
-        if "n" not in caps:
-            raise reject("n", "`n` > 1 (several choices)")
+    if n is not None and n != 1 and "n" not in caps:  # validate() made it an integer in 1..128
+        raise reject("n", "`n` > 1 (several choices)")
     if out.get("logprobs") and "logprobs" not in caps:
         raise reject("logprobs", "`logprobs`")
     if out.get("top_logprobs") and "logprobs" not in caps:

@@ -14,6 +14,7 @@ OpenAI SDKs) handle it as is.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from aiohttp import web
@@ -30,6 +31,8 @@ CACHE_TTL = 30.0  # runtime/cache_watch.py clears it within 0.25 s of any revoca
 CACHE_MAX = 50_000  # live tokens remembered (least recently used dropped first)
 NEGATIVE_MAX = 5_000  # unknown tokens remembered, in their own cache
 REALM = "infer0"
+#: RFC 6750 §2.1 b64token: anything else (non-ASCII, controls, spaces) is no token of ours.
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class TokenCache:
@@ -102,13 +105,15 @@ def bearer_token(request: web.Request) -> str:
     token = value.strip()
     if scheme.lower() != "bearer" or not token:
         raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.")
+    if len(token) > 200 or not B64TOKEN.fullmatch(token):
+        raise InvalidTokenError("The access token is invalid, expired or revoked.")
     return token
 
 
 async def authenticate(request: web.Request) -> AccessContext:
     """The live token's context, or InvalidTokenError / TokenInURLError."""
     token = bearer_token(request)
-    if not token.startswith(grants_svc.ACCESS_PREFIX) or len(token) > 200:
+    if not token.startswith(grants_svc.ACCESS_PREFIX):
         raise InvalidTokenError("The access token is invalid, expired or revoked.")
     token_hash = sha256_hex(token)
     cache = request.app[keys.TOKEN_CACHE]

@@ -21,6 +21,7 @@ from typing import Any
 from infer0app.gateway.profiles.model import Notes, Profile, ToolCallIdRule
 from infer0app.gateway.profiles.reasoning import apply_reasoning, effort_of
 from infer0app.gateway.profiles.table import resolve
+from infer0app.gateway.header_text import header_text
 from infer0app.gateway.providers.base import GatewayError, gateway_error
 
 #: Fields infer0 itself handles; never dropped for not being in `accepted`.
@@ -48,7 +49,7 @@ class Changes:
         for name, values in ((DROPPED_HEADER, self.dropped), (RENAMED_HEADER, self.renamed),
                              (ADJUSTED_HEADER, self.adjusted)):
             if values:
-                out[name] = ", ".join(values)
+                out[name] = ", ".join(map(header_text, values))  # an app may name a param with CR/LF
         return out
 
 
