@@ -36,10 +36,14 @@ def _clean(value: Any) -> Any:
     return "" if isinstance(value, str) and value.strip().lower() in NONE_WORDS else value
 
 
-def form_limits(form: Mapping[str, Any]) -> GrantLimits:
+def form_limits(form: Mapping[str, Any], fallback: GrantLimits | None = None) -> GrantLimits:
     """GrantLimits from a page form whose inputs are named like GrantLimits' fields; an empty
-    value or "none" = no limit. ValidationError names the bad field."""
-    return grant_limits_from({f.name: _clean(form.get(f.name, "")) for f in fields(GrantLimits)})
+    value or "none" = no limit; a field absent from the form takes `fallback`'s value (e.g. the
+    operator's defaults for a client that posts no limits). ValidationError names the bad field."""
+    chosen = grant_limits_from({f.name: _clean(form.get(f.name, "")) for f in fields(GrantLimits)})
+    if fallback is None:
+        return chosen
+    return replace(chosen, **{f.name: getattr(fallback, f.name) for f in fields(GrantLimits) if f.name not in form})
 
 
 def parse_spec(spec: str, setting: str = "limits") -> GrantLimits:

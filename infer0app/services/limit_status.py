@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Iterable
 
+import peewee as pw
+
 from ..store.models import UsageEvent
 from .limit_ledger import LimitRule, current_usage, load_config
 from .usage_report import REFUSAL_STATUSES
@@ -63,7 +65,7 @@ def grant_statuses(store, grants: Iterable[tuple[int, int | None]], now: float |
     grants = list(grants)
     out = {}
     with store.read():
-        refused = dict(UsageEvent.select(UsageEvent.grant_id, UsageEvent.id.count())
+        refused = dict(UsageEvent.select(UsageEvent.grant_id, pw.fn.COUNT(UsageEvent.id))
                        .where(UsageEvent.grant_id.in_([g for g, _ in grants] or [0])
                               & UsageEvent.status.in_(REFUSAL_STATUSES)
                               & (UsageEvent.created_at >= now - RECENT_SECONDS))

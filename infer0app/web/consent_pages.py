@@ -52,8 +52,9 @@ async def authorize(request: web.Request):
     chosen = {"provider": field(form, "provider", 20), "model": field(form, "model", 300),
               "limits": posted(form)}
     try:
-        limits = limit_choice.form_limits(form)
-        limit_choice.check_within(limits, defaults_and_maximum(request)[1])
+        defaults, maximum = defaults_and_maximum(request)
+        limits = limit_choice.form_limits(form, fallback=limit_choice.clamp(defaults, maximum)[0])
+        limit_choice.check_within(limits, maximum)
         consent = Consent(provider_id=chosen["provider"], model=chosen["model"],
                           allow_model_choice=field(form, "allow_model_choice", 5) == "1", limits=limits)
         return await server.authorization_response(pending, user, consent)
