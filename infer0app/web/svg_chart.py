@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-WIDTH, HEIGHT = 720, 200
-LEFT, BOTTOM, TOP = 8, 22, 18  # room for the axis labels and the peak figure
+WIDTH, HEIGHT = 300, 120
+LEFT, BOTTOM, TOP = 4, 1, 4  # labels are HTML around the SVG
 
 
 @dataclass(frozen=True)
