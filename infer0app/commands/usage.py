@@ -12,6 +12,7 @@ import csv
 import sys
 
 from ..services import accounts, apps, usage_report
+from ..services.errors import ValidationError
 from ..services.pricing import PriceTable
 from .common import CommandError, add_data_dir, emit, opened, settings_from
 
@@ -40,7 +41,7 @@ def run(args) -> int:
         try:
             since = usage_report.parse_day(args.since, "--since")
             until = usage_report.parse_day(args.until, "--until")
-        except usage_report.ValidationError as exc:
+        except ValidationError as exc:
             raise CommandError(exc.message, 2) from None
         user_id = accounts.get_user_by_email(store, args.user).id if args.user else None
         app_id = apps.get_app(store, args.app).id if args.app else None

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Callable, Iterable
 
 from ..store.models import ConnectionPrice, Grant, OAuthApp, User
-from .errors import ValidationError  # noqa: F401 (re-exported for the CLI)
+from .errors import ValidationError
 from .pricing import Price, PriceTable, price_for
 
 DEFAULT_DAYS = 30
