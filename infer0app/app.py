@@ -29,6 +29,7 @@ from .runtime.limit_gate import limit_gate_ctx
 from .runtime.oauth_purge import oauth_purge_ctx
 from .runtime.target_cache import TargetCache
 from .runtime.usage_recorder import usage_recorder_ctx
+from .runtime.usage_rollup import usage_rollup_ctx
 from .services.datadir import open_data_dir
 from .services.limits import LimitGate
 from .services.pricing import PriceTable
@@ -60,7 +61,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()
     # Prices load now, so a malformed prices.json in the data dir stops the start, named.
-    app[keys.LIMITS] = LimitGate(store, PriceTable.load(settings.data_dir))
+    app[keys.PRICES] = PriceTable.load(settings.data_dir)
+    app[keys.LIMITS] = LimitGate(store, app[keys.PRICES])
 
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(templates_dir())),
                                autoescape=jinja2.select_autoescape(default=True))
@@ -78,6 +80,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/.well-known/oauth-authorization-server", oauth_metadata)
     app.cleanup_ctx.append(oauth_purge_ctx)
+    app.cleanup_ctx.append(usage_rollup_ctx)  # raw usage rows past --usage-raw-days become daily rows
     add_v1_routes(app)
     setup_page_routes(app)
     return app

@@ -67,6 +67,18 @@ class Settings:
     keepalive_timeout: float = _setting(75.0, "Seconds a connection may wait for its next complete request "
                                               "head (an idle keep-alive connection, or headers trickling in) "
                                               "before it is closed.", metavar="SECONDS")
+    default_grant_limits: str = _setting(
+        "", "Limits a new authorization starts with on the consent page (the user may change them), as "
+            "name=value pairs: spend_per_day, spend_per_week, spend_per_month (US dollars), tokens_per_day, "
+            "requests_per_minute, e.g. 'spend_per_month=5,requests_per_minute=60'. Empty: no limits.",
+        metavar="LIMITS")
+    max_grant_limits: str = _setting(
+        "", "The most a user may allow any app, same form as --default-grant-limits; a limit named here "
+            "cannot be 'none', and apps' suggested limits above it are lowered to it. Empty: no maximum.",
+        metavar="LIMITS")
+    usage_raw_days: int = _setting(
+        30, "Days raw usage rows (one per request) are kept; older ones are rolled up hourly into one row "
+            "per app, model, status and day, kept indefinitely. Totals do not change.", metavar="DAYS")
 
     @property
     def issuer(self) -> str:
@@ -76,6 +88,17 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def grant_limit_defaults(self):
+        """--default-grant-limits as services.grant_limits.GrantLimits (validated at load)."""
+        from .services.limit_choice import parse_spec
+        return parse_spec(self.default_grant_limits, "--default-grant-limits")
+
+    @property
+    def grant_limit_maximum(self):
+        from .services.limit_choice import parse_spec
+        return parse_spec(self.max_grant_limits, "--max-grant-limits")
 
     @property
     def trusted_proxy_set(self) -> frozenset[str]:
@@ -156,6 +179,14 @@ def validate(s: Settings) -> None:
         s.egress_policy
     except ValueError as exc:
         raise SettingsError(f"--upstream-allow: {exc}") from None
+    if not 1 <= s.usage_raw_days <= 3660:
+        raise SettingsError(f"--usage-raw-days: {s.usage_raw_days} is not between 1 and 3660")
+    from .services.limit_choice import parse_spec  # services import no settings: no cycle
+    for name in ("default_grant_limits", "max_grant_limits"):
+        try:
+            parse_spec(getattr(s, name), flag_name(name))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
     for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl", "body_read_timeout",
                  "keepalive_timeout"):
         if getattr(s, name) <= 0:

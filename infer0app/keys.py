@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .vault.keyring import Vault
     from .services.throttle import Throttle
     from .services.limits import LimitGate
+    from .services.pricing import PriceTable
     from .oauth.bearer import TokenCache
     from .oauth.server import AuthorizationServer
 
@@ -32,6 +33,8 @@ TARGETS: web.AppKey["TargetCache"] = web.AppKey("targets")
 USAGE: web.AppKey["UsageRecorder"] = web.AppKey("usage_recorder")
 # Grants' and connections' limits: reserve before a provider call, settle after (services/limits.py).
 LIMITS: web.AppKey["LimitGate"] = web.AppKey("limits")
+# The price table (shipped + the data dir's prices.json) for spend estimates (services/pricing.py).
+PRICES: web.AppKey["PriceTable"] = web.AppKey("prices")
 # The headers every /v1 answer carries (security + CORS), worked out once (front_middleware.py).
 V1_HEADERS: web.AppKey[tuple] = web.AppKey("v1_headers")
 # Filled by later subsystems (OAuth server, gateway caches, usage recorder).

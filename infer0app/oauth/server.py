@@ -51,6 +51,7 @@ class Consent:
     provider_id: int | str | None
     model: str = ""
     allow_model_choice: bool = False
+    limits: object | None = None  # services.grant_limits.GrantLimits chosen on the consent page
 
 
 @dataclass

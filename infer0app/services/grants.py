@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..gateway.providers.kinds import KINDS
 from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
-from . import audit
+from . import audit, grant_limits
 from .errors import ServiceError, ValidationError
 from .grant_views import GrantView, get_user_grant
 from .secrets_util import new_token, sha256_hex
@@ -143,8 +143,10 @@ def _own_connection(user_id: int, provider_id) -> ProviderConnection:
 # -- consent and codes ----------------------------------------------------------------------
 def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope: str, redirect_uri: str,
             code_challenge: str | None, code_challenge_method: str | None, actor: str = "",
-            allow_model_choice: bool = False) -> str:
-    """Record the user's approval (creating or updating their grant) and return a fresh code."""
+            allow_model_choice: bool = False, limits=None) -> str:
+    """Record the user's approval (creating or updating their grant) and return a fresh code.
+    `limits` (services.grant_limits.GrantLimits, or None to keep the grant's) are saved in the
+    same transaction as the grant, so an approved grant never runs without the caps chosen."""
     model = _clean_model(model)
     code = new_token(nbytes=32)
     now = time.time()
@@ -157,6 +159,8 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
         else:
             Grant.update(provider=conn.id, model=model, scope=scope,
                          allow_model_choice=allow_model_choice).where(Grant.id == grant.id).execute()
+        if limits is not None:
+            grant_limits.set_grant_limits(store, grant.id, limits, actor=actor or audit.user_actor(user_id))
         AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant.id, app=app_id,
                                  redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
                                  code_challenge_method=code_challenge_method, created_at=now,

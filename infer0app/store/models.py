@@ -133,6 +133,22 @@ class UsageEvent(BaseModel):
     streamed = pw.BooleanField(default=False)
 
 
+class UsageDaily(BaseModel):
+    """Raw usage_event rows of one UTC day rolled up (m0009, services/usage_rollup.py); ids 0 = none."""
+
+    day = pw.CharField(max_length=10)  # YYYY-MM-DD (UTC)
+    user_id = pw.IntegerField()
+    app_id = pw.IntegerField()
+    grant_id = pw.IntegerField()
+    provider_kind = pw.CharField(max_length=40)
+    model = pw.CharField(max_length=200)
+    status = pw.IntegerField()
+    requests = pw.IntegerField()
+    prompt_tokens = pw.IntegerField()
+    completion_tokens = pw.IntegerField()
+    cached_tokens = pw.IntegerField()
+
+
 class AuditEvent(BaseModel):
     created_at = pw.FloatField(default=now, index=True)
     actor = pw.CharField(max_length=300)  # "user:alice@example.com", "cli", "admin-tui"
@@ -215,5 +231,5 @@ class LimitLease(BaseModel):
 
 
 ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, AuthorizationCode, Token,
-              UsageEvent, AuditEvent, SchemaMigration, ServerInstance,
+              UsageEvent, UsageDaily, AuditEvent, SchemaMigration, ServerInstance,
               GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease]

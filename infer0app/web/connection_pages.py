@@ -13,6 +13,8 @@ from ..services import usage as usage_svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
 from .forms import field, read_form
+from .grant_limit_pages import limits_context
+from .limit_forms import defaults_and_maximum
 from .render import render, url_for
 from .session import require_user
 
@@ -24,14 +26,18 @@ def _grant_id(request: web.Request) -> int:
 async def _page(request: web.Request, *, status: int = 200, **extra):
     session = request[keys.SESSION]
 
+    prices, maximum = request.config_dict[keys.PRICES], defaults_and_maximum(request)[1]
+
     def load(s):
         grants = grant_views.list_grants(s, user_id=session.user_id)
-        return (grants, usage_svc.by_grant(s, [g.id for g in grants]),
-                providers_svc.list_connections(s, session.user_id))
+        connections = providers_svc.list_connections(s, session.user_id)
+        return (grants, usage_svc.by_grant(s, [g.id for g in grants]), connections,
+                limits_context(s, prices, session.user_id, grants, connections, maximum))
 
-    grants, usage, connections = await request.config_dict[keys.STORE].run(load)
+    grants, usage, connections, limits_ctx = await request.config_dict[keys.STORE].run(load)
     ctx = {"grants": grants, "usage": usage, "connections": connections, "kinds": KINDS,
-           "empty_usage": usage_svc.UsageTotals(), "notice": None, "error": None, "error_id": None}
+           "empty_usage": usage_svc.UsageTotals(), "notice": None, "error": None, "error_id": None,
+           "limits_error_id": None, "posted_limits": None, **limits_ctx}
     ctx.update(extra)
     return render(request, "dashboard/connections.html", ctx, status=status)
 
@@ -41,6 +47,8 @@ async def list_page(request: web.Request):
     notice = None
     if request.query.get("revoked"):
         notice = "Access revoked. The app's tokens no longer work."
+    elif request.query.get("limits_saved"):
+        notice = "Limits saved. They apply to the app's next request."
     elif request.query.get("saved"):
         notice = "Saved. The app's next request uses your new choice."
     return await _page(request, notice=notice)

@@ -9,11 +9,13 @@ from ..errors import api_errors, oauth_errors
 from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services import usage as usage_svc
+from ..services import usage_report
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
 from .forms import field, read_form
 from .render import render, url_for
 from .session import require_user
+from .svg_chart import bar_chart
 
 
 def _actor(request: web.Request) -> str:
@@ -58,14 +60,26 @@ async def _owned(request: web.Request) -> apps_svc.AppView:
                                                      request.match_info["client_id"])
 
 
+def app_charts(report: usage_report.UsageReport) -> list:
+    """The developer's view of an app's last days: tokens, distinct active users, errors."""
+    days = report.days
+    return [bar_chart("Tokens per day", [(d.key, d.tokens) for d in days], lambda v: f"{int(v):,} tokens"),
+            bar_chart("Active users per day", [(d.key, d.users if d.requests else 0) for d in days],
+                      lambda v: f"{int(v):,} users"),
+            bar_chart("Errors per day", [(d.key, d.errors) for d in days], lambda v: f"{int(v):,} errors")]
+
+
 async def _app_page(request: web.Request, app: apps_svc.AppView, *, status: int = 200, **extra):
+    prices = request.config_dict[keys.PRICES]
+
     def load(s):
         return (apps_svc.connected_users(s, app.id), usage_svc.for_app(s, app.id),
-                usage_svc.daily_for_app(s, app.id))
+                usage_svc.daily_for_app(s, app.id), usage_report.report(s, prices, app_id=app.id, days=14))
 
-    users, totals, daily = await request.config_dict[keys.STORE].run(load)
+    users, totals, daily, report = await request.config_dict[keys.STORE].run(load)
     peak = max([n for _, n, _ in daily] + [1])
     ctx = {"app": app, "users": users, "totals": totals, "daily": daily, "peak": peak,
+           "app_report": report, "app_charts": app_charts(report),
            "form": {"name": app.name, "homepage_url": app.homepage_url,
                     "redirect_uris": "\n".join(app.redirect_uris)}, "notice": None}
     ctx.update(extra)

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ..paths import static_dir
 from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, provider_pages
+from . import connection_limit_pages, grant_limit_pages, usage_pages  # issue 13: limits and usage
 
 ID = r"{id:\d+}"  # a row id: digits only (no sign, no spaces)
 
@@ -38,6 +39,12 @@ def setup_page_routes(app: web.Application) -> None:
     page("/connections", "connections", get=connection_pages.list_page)
     page(f"/connections/{ID}", "connection", post=connection_pages.update)
     page(f"/connections/{ID}/revoke", "connection_revoke", post=connection_pages.revoke)
+    page(f"/connections/{ID}/limits", "connection_limits", post=grant_limit_pages.update_limits)
+    page(f"/providers/{ID}/limits", "provider_limits", get=connection_limit_pages.page,
+         post=connection_limit_pages.update_caps)
+    page(f"/providers/{ID}/prices", "provider_prices", post=connection_limit_pages.update_price)
+    page("/usage", "usage", get=usage_pages.usage_page)
+    page("/usage/export", "usage_export", get=usage_pages.export)
     page("/dev/apps", "dev_apps", get=dev_pages.apps_page, post=dev_pages.create)
     page("/dev/apps/{client_id}", "dev_app", get=dev_pages.app_page, post=dev_pages.update)
     page("/dev/apps/{client_id}/rotate", "dev_app_rotate", post=dev_pages.rotate)
