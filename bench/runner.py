@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from . import clients, loadgen, report
 from .compare import phase_compare
 from .limits_phase import phase_limits
+from .embeddings_phase import phase_embeddings
 from .experiments import EXPERIMENTS
 from .procs import PY, ROOT, Proc, RssSampler, cpu_sets, free_port, http_get
 from .setup_infer0 import OAuthBrowser, prepare
@@ -394,6 +395,8 @@ class Run:
             self.phase("many_streams", self.phase_many_streams)
             if self.i0_port:
                 self.phase("limits", lambda: phase_limits(self, CHAT, _body()))
+            if self.i0_port:
+                self.phase("embeddings", lambda: phase_embeddings(self))
             if self.i0_port:
                 self.phase("token_endpoint", self.phase_token_endpoint)
             self.phase("startup", self.phase_startup)

@@ -19,11 +19,14 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway import pipeline
+from ..gateway.failover import first_answer
 from ..gateway.params import header_text, parse_body
 from ..gateway.providers.base import GatewayError, Route, gateway_error
+from ..gateway.providers.kinds import get_kind
 from ..oauth.bearer import authenticate
 from ..services.limits import UNLIMITED, LimitGate, Refusal, Reservation
 from ..services.usage_log import UsageRecord
+from .routing import fallback_loader
 from .limit_answers import limits_unavailable_error, refusal_error, streamed_text_chars
 from ..http_common.request_id import REQUEST_ID
 from ..http_common.security_headers import add_headers
@@ -60,11 +63,15 @@ async def _target_for(request: web.Request, ctx):
 
 
 def _models_open_to_app(ctx, target) -> list[str]:
-    """The grant's model, plus the connection's others when the user let the app choose."""
+    """The grant's model, plus the connection's others when the user let the app choose, plus
+    its embedding model (/v1/embeddings) when the connection has embeddings."""
     model = target.route.model
     models = [model]
     if ctx.allow_model_choice:
         models += [m for m in target.models if m != model]
+    kind = get_kind(target.route.kind)
+    if kind is not None and kind.embeddings and ctx.embedding_model and ctx.embedding_model not in models:
+        models.append(ctx.embedding_model)
     return models
 
 
@@ -119,10 +126,13 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             res = await _reserve(request, gate, ctx, route, body, len(raw))
         http = app[keys.HTTP]
         timeout = app[keys.SETTINGS].upstream_timeout
+        fallbacks = fallback_loader(request, ctx)
         if body.get("stream") is True:
             rec.streamed = True
-            return await _stream(request, http, route, body, rec, timeout, res)
-        result = await pipeline.complete(http, route, body, timeout=_timeout(timeout))
+            return await _stream(request, http, route, body, rec, timeout, res, fallbacks)
+        route, result = await first_answer(route, fallbacks,
+                                           lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout)))
+        rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:
             _settle(gate, res, result.usage, len(result.body))
     except GatewayError as err:
@@ -148,8 +158,11 @@ def _count(rec: UsageRecord, usage) -> None:
         rec.cached_tokens = usage.cached_tokens
 
 
-async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, res: Reservation) -> web.StreamResponse:
-    result = await pipeline.stream(http, route, body, timeout=_timeout(timeout))
+async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, res: Reservation,
+                  fallbacks) -> web.StreamResponse:
+    route, result = await first_answer(route, fallbacks,
+                                       lambda r: pipeline.stream(http, r, body, timeout=_timeout(timeout)))
+    rec.provider_kind = route.kind
     headers = _answer_headers(route, route.model, result.headers)
     if res.seen:
         headers.update(res.headers())

@@ -209,6 +209,35 @@ SCHEMAS: dict = {
                                                        "total_tokens": {"type": "integer"}}},
         },
     },
+    "EmbeddingsRequest": {
+        "type": "object", "required": ["input"],
+        "properties": {
+            "input": {"description": "A string, an array of strings, an array of token ids, or an array of "
+                                     "token-id arrays (at most 2048 items).",
+                      "anyOf": [{"type": "string", "minLength": 1},
+                                {"type": "array", "minItems": 1, "maxItems": 2048, "items": {"type": "string"}},
+                                {"type": "array", "minItems": 1, "items": {"type": "integer"}},
+                                {"type": "array", "minItems": 1, "maxItems": 2048,
+                                 "items": {"type": "array", "items": {"type": "integer"}}}]},
+            "model": {"type": "string", "description": "Ignored: the grant's embedding model answers."},
+            "encoding_format": {"enum": ["float", "base64"], "description": "base64: little-endian float32."},
+            "dimensions": {"type": "integer", "minimum": 1},
+            "user": {"type": "string"},
+        },
+    },
+    "EmbeddingList": {
+        "type": "object", "required": ["object", "data", "model"],
+        "properties": {
+            "object": {"const": "list"}, "model": {"type": "string"},
+            "data": {"type": "array", "items": {
+                "type": "object", "required": ["object", "index", "embedding"],
+                "properties": {"object": {"const": "embedding"}, "index": {"type": "integer"},
+                               "embedding": {"anyOf": [{"type": "array", "items": {"type": "number"}},
+                                                       {"type": "string"}]}}}},
+            "usage": {"type": "object", "properties": {"prompt_tokens": {"type": "integer"},
+                                                       "total_tokens": {"type": "integer"}}},
+        },
+    },
     "ModelList": {
         "type": "object", "required": ["object", "data"],
         "properties": {"object": {"const": "list"}, "data": {"type": "array", "items": {
@@ -284,16 +313,30 @@ PATHS: dict = {
         "responses": {
             "200": {"description": "A chat completion, or with stream=true Server-Sent Events ending in "
                                    "`data: [DONE]`. Headers x-infer0-provider and x-infer0-model name who "
-                                   "answered; x-infer0-dropped-params, x-infer0-renamed-params and "
-                                   "x-infer0-adjusted-params list what infer0 dropped, renamed (old->new) or "
-                                   "fitted to the user's provider. "
+                                   "answered (a fallback connection the user chose, when the grant's own "
+                                   "failed before any byte was sent); x-infer0-dropped-params, "
+                                   "x-infer0-renamed-params and x-infer0-adjusted-params list what infer0 "
+                                   "dropped, renamed (old->new) or fitted to the user's provider. "
                                    "When the grant has a requests-per-minute or tokens-per-day limit, "
                                    "x-ratelimit-{limit,remaining,reset}-{requests,tokens} as OpenAI sends them.",
                     "content": {"application/json": {"schema": _ref("ChatCompletion")},
                                 "text/event-stream": {"schema": {"type": "string"}}}},
             **openai_error_responses(api_errors.CHAT)}}},
+    "/v1/embeddings": {"post": {
+        "summary": "OpenAI-compatible embeddings, routed to the user's provider and the grant's embedding model "
+                   "(the user's choice, else the provider's default embedding model).",
+        "tags": ["API"], "security": [{"bearerAuth": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("EmbeddingsRequest")}}},
+        "responses": {
+            "200": {"description": "The embeddings. Headers x-infer0-provider and x-infer0-model name the "
+                                   "connection kind and model that answered (a fallback connection when the "
+                                   "grant's own failed first); x-infer0-dropped-params lists optional fields "
+                                   "the provider does not take; x-ratelimit-* as for chat.",
+                    "content": {"application/json": {"schema": _ref("EmbeddingList")}}},
+            **openai_error_responses(api_errors.EMBEDDINGS)}}},
     "/v1/models": {"get": {
-        "summary": "The model(s) this token's grant uses, in OpenAI's list format.", "tags": ["API"],
+        "summary": "The models this token's grant may use: its chat model(s) and its embedding model, in "
+                   "OpenAI's list format.", "tags": ["API"],
         "security": [{"bearerAuth": []}],
         "responses": {"200": _json("ModelList", "Models."), **openai_error_responses(api_errors.MODELS)}}},
     "/healthz": {"get": {

@@ -31,7 +31,7 @@ from aiohttp import web
 from .. import keys
 from ..errors.api_errors import api_error, for_status
 from ..errors.oauth_errors import oauth_error_name
-from . import chat, me, oauth_endpoints
+from . import chat, embeddings, me, oauth_endpoints
 
 log = logging.getLogger("infer0.error")
 
@@ -78,6 +78,7 @@ def add_api_routes(app: web.Application) -> None:
     r.add_get("/v1/me", me.me)
     r.add_post("/v1/chat/completions", chat.chat_completions)
     r.add_get("/v1/models", chat.list_models)
+    r.add_post("/v1/embeddings", embeddings.embeddings)
 
 
 # -- errors -------------------------------------------------------------------------------

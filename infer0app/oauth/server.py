@@ -49,9 +49,11 @@ BASIC_CHALLENGE = ("WWW-Authenticate", 'Basic realm="infer0", error="invalid_cli
 @dataclass(frozen=True)
 class Consent:
     provider_id: int | str | None
-    model: str = ""
+    model: str = ""  # picked from the list ('' = the connection's default)
     allow_model_choice: bool = False
     limits: object | None = None  # services.grant_limits.GrantLimits chosen on the consent page
+    model_other: str = ""  # typed for a custom endpoint (wins over `model`)
+    embedding_model: str = ""
 
 
 @dataclass

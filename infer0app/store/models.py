@@ -89,6 +89,17 @@ class Grant(BaseModel):
     revoked_at = pw.FloatField(null=True, index=True)
     # The app may name another of the connection's models in `model` (else it is ignored).
     allow_model_choice = pw.BooleanField(default=False)
+    # POST /v1/embeddings uses this model ('' = the kind's default embedding model; m0010).
+    embedding_model = pw.CharField(max_length=200, default="")
+
+
+class GrantFallback(BaseModel):
+    """A connection a grant's calls move on to, in `position` order, when the ones before failed
+    before any byte reached the app (m0010)."""
+
+    grant = pw.ForeignKeyField(Grant, on_delete="CASCADE", backref="fallbacks", index=False)
+    provider = pw.ForeignKeyField(ProviderConnection, on_delete="CASCADE", backref="fallback_of")
+    position = pw.IntegerField()
 
 
 class AuthorizationCode(BaseModel):
@@ -232,4 +243,4 @@ class LimitLease(BaseModel):
 
 ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, AuthorizationCode, Token,
               UsageEvent, UsageDaily, AuditEvent, SchemaMigration, ServerInstance,
-              GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease]
+              GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease, GrantFallback]

@@ -45,6 +45,7 @@ def setup_page_routes(app: web.Application) -> None:
     page(f"/providers/{ID}/prices", "provider_prices", post=connection_limit_pages.update_price)
     page("/usage", "usage", get=usage_pages.usage_page)
     page("/usage/export", "usage_export", get=usage_pages.export)
+    page(f"/connections/{ID}/fallbacks", "connection_fallbacks", post=connection_pages.save_fallbacks)
     page("/dev/apps", "dev_apps", get=dev_pages.apps_page, post=dev_pages.create)
     page("/dev/apps/{client_id}", "dev_app", get=dev_pages.app_page, post=dev_pages.update)
     page("/dev/apps/{client_id}/rotate", "dev_app_rotate", post=dev_pages.rotate)

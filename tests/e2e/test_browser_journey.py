@@ -162,7 +162,7 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     await expect(user.locator("h1")).to_contain_text("Acme Notes")
     await expect(user.locator(".consent")).to_contain_text(DEV_EMAIL)
     await user.locator("label.choice", has_text="Local fake").locator("input[type=radio]").check()
-    await user.fill("#model", "gpt-4o")
+    await user.select_option("#model", "gpt-4o")
     # limits for this app (issue 13): the user caps spend and rate before approving
     await expect(user.locator("#limits legend")).to_have_text("Limits for this app")
     await expect(user.locator("#limits .enforce")).to_contain_text("Local fake")
@@ -233,7 +233,7 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     await grant.locator("summary", has_text="Change provider or model").click()
     sandbox_id = await user.locator(f"#provider-{grant_id} option", has_text="Sandbox").get_attribute("value")
     await user.select_option(f"#provider-{grant_id}", sandbox_id)
-    await user.fill(f"#model-{grant_id}", "")
+    await user.select_option(f"#model-{grant_id}", "")
     await shot(user, "connections-change-provider")
     async with navigation(user):
         await grant.get_by_role("button", name="Save", exact=True).click()

@@ -11,6 +11,11 @@
   tool-call deltas have no `index` and tool-calling turns end with finish_reason "stop";
   gemini-3 models require `extra_content.google.thought_signature` on replayed tool calls;
   model ids are `models/<id>`.
+* every flavour serves `POST .../embeddings` (Azure: `/openai/deployments/{deployment}/embeddings`):
+  `input` a string, strings, token ids or token-id arrays; `dimensions` (default 8); vectors
+  derived from the input (equal inputs, equal vectors); `encoding_format: base64` answered as
+  little-endian float32 by `openai` and `azure`, refused by `gemini` (floats only);
+  usage `{prompt_tokens, total_tokens}` (words, or token ids).
 * `azure`: `/openai/deployments/{deployment}/chat/completions?api-version=...` with an
   `api-key` header; missing api-version -> 404; unknown deployment -> 404
   `DeploymentNotFound`; streams start with a `prompt_filter_results` chunk (no choices).
@@ -30,8 +35,10 @@ Model and provider rules real servers enforce (issue 14):
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
+import struct
 from typing import Any
 
 from aiohttp import web
@@ -363,12 +370,62 @@ async def models(request: web.Request) -> web.Response:
         {"id": prefix + m, "object": "model", "created": 1700000000, "owned_by": "fake"} for m in state.models]})
 
 
+def fake_vector(item: Any, dims: int) -> list[float]:
+    digest = json.dumps(item).encode()
+    return [((b * (i + 7)) % 200) / 100.0 - 1.0 for i, b in enumerate((digest * (dims // len(digest) + 1))[:dims])]
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    flavor = request.app[FLAVOR]
+    state = request.app[STATE]
+    try:
+        if flavor == "azure":
+            if "api-version" not in request.query:
+                raise Reject(404, "Resource not found")
+            check_auth(flavor, request, state)
+            if request.match_info["deployment"] not in state.deployments:
+                raise Reject(404, "The API deployment for this resource does not exist.", code="DeploymentNotFound")
+        else:
+            check_auth(flavor, request, state)
+        failed = check_knobs(flavor, state)
+        if failed is not None:
+            return failed
+        body = json.loads(await request.read())
+        model = request.match_info["deployment"] if flavor == "azure" else body.get("model")
+        if not model:
+            raise Reject(400, "you must provide a model parameter", param="model")
+        items = body.get("input")
+        if isinstance(items, str) or (isinstance(items, list) and items and isinstance(items[0], int)):
+            items = [items]
+        if not isinstance(items, list) or not items or any(i in ("", []) for i in items):
+            raise Reject(400, "'input' : input must be a string or an array", param="input")
+        fmt = body.get("encoding_format", "float")
+        if flavor == "gemini" and fmt != "float":
+            raise Reject(400, "encoding_format must be float")
+        dims = body.get("dimensions") or 8
+    except Reject as err:
+        return error_response(flavor, err)
+    data = []
+    tokens = 0
+    for i, item in enumerate(items):
+        vector = fake_vector(item, dims)
+        tokens += len(item.split()) if isinstance(item, str) else len(item)
+        encoded: Any = vector
+        if fmt == "base64":
+            encoded = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
+        data.append({"object": "embedding", "index": i, "embedding": encoded})
+    return web.json_response({"object": "list", "data": data, "model": answer_model(flavor, str(model)),
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
 def add_routes(app: web.Application, flavor: str) -> None:
     app[FLAVOR] = flavor
     if flavor == "azure":
         app.router.add_post("/openai/deployments/{deployment}/chat/completions", chat)
         app.router.add_get("/openai/models", models)
+        app.router.add_post("/openai/deployments/{deployment}/embeddings", embeddings)
     else:
         root = "/v1beta/openai" if flavor == "gemini" else "/v1"
         app.router.add_post(root + "/chat/completions", chat)
         app.router.add_get(root + "/models", models)
+        app.router.add_post(root + "/embeddings", embeddings)

@@ -52,6 +52,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from infer0app.gateway.providers.anthropic_stream import AnthropicTranslator, error_category, finish_reason, usage_of
+from infer0app.gateway.providers.embeddings_wire import not_supported as embeddings_not_supported
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
     GatewayError,
@@ -342,6 +343,12 @@ class AnthropicAdapter:
     def models_request(self, route: Route) -> UpstreamRequest:
         hdrs = {k: v for k, v in headers(route).items() if k != "content-type"}
         return UpstreamRequest("GET", api_base(route) + "/v1/models?limit=1000", hdrs)
+
+    def build_embeddings_request(self, route: Route, req: Any) -> tuple[UpstreamRequest, tuple[str, ...]]:
+        raise embeddings_not_supported(route.provider_label)  # Anthropic has no embeddings API
+
+    def parse_embeddings(self, route: Route, raw: bytes, *, encoding_format: str) -> ParsedResponse:
+        raise embeddings_not_supported(route.provider_label)
 
     def parse_models(self, raw: bytes) -> list[str]:
         obj = load_json(raw)

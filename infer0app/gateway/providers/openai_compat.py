@@ -46,6 +46,7 @@ from infer0app.gateway.providers.base import (
     dump_json,
     load_json,
 )
+from infer0app.gateway.providers import embeddings_wire
 from infer0app.gateway.sse import SSEEvent, encode_data
 
 _FULL = ParamSupport(capabilities=CAPABILITIES)
@@ -232,3 +233,20 @@ class OpenAICompatAdapter:
 
     def parse_models(self, raw: bytes) -> list[str]:
         return parse_openai_models(raw)
+
+    # -- embeddings (every OpenAI-wire kind whose kinds.py row says `embeddings`) --------------
+    def embeddings_url(self, route: Route) -> str:
+        return join_url(route.base_url, "/embeddings")
+
+    def embeddings_model(self, route: Route) -> str | None:
+        """The `model` field of the upstream body (None: the URL names it, as Azure's does)."""
+        return route.model
+
+    def build_embeddings_request(self, route: Route, req: embeddings_wire.EmbeddingsRequest
+                                 ) -> tuple[UpstreamRequest, tuple[str, ...]]:
+        payload, dropped = embeddings_wire.upstream_payload(route.kind, req, self.embeddings_model(route))
+        return UpstreamRequest("POST", self.embeddings_url(route), self.headers(route), dump_json(payload)), dropped
+
+    def parse_embeddings(self, route: Route, raw: bytes, *, encoding_format: str) -> ParsedResponse:
+        body, usage, model = embeddings_wire.parse_response(raw, model=route.model, encoding_format=encoding_format)
+        return ParsedResponse(body=body, usage=usage, model=model)

@@ -206,3 +206,29 @@ async def test_the_test_button_does_not_follow_a_redirect_to_metadata(server):
         assert "redirect" in said and "169.254" not in said
         assert provider.accepted == 1
         assert not [a for a in attempts.addresses if a[0] == "169.254.169.254"]
+
+
+# -- every upstream call site, not only chat: embeddings (issue 14) goes through the same door --
+async def _embed(client: openai.AsyncOpenAI):
+    return await client.embeddings.create(model="text-embedding-3-small", input="hello")
+
+
+async def test_sdk_embeddings_to_loopback_are_refused_and_nothing_connects(server):
+    async with CountingListener("127.0.0.1") as target:
+        _, client = await _app_with_connection(server, target.url("/v1"), kind="openai")
+        with pytest.raises(openai.PermissionDeniedError) as err:
+            await _embed(client)
+        assert err.value.body["code"] == "provider_destination_refused"
+        assert err.value.body["message"] == REFUSED_MESSAGE
+        assert target.accepted == 0
+
+
+async def test_embeddings_do_not_follow_a_provider_redirect(server):
+    async with CountingListener("127.0.0.1") as target, CountingListener("127.0.0.1") as provider:
+        provider.response = http_response(302, b"", {"Location": target.url("/v1/embeddings")})
+        _, client = await _app_with_connection(server, provider.url("/v1"), kind="openai",
+                                               allow=f"127.0.0.1:{provider.port},127.0.0.1:{target.port}")
+        with pytest.raises(openai.APIStatusError) as err:
+            await _embed(client)
+        assert err.value.status_code == 424 and err.value.body["code"] == "provider_redirected"
+        assert provider.accepted == 1 and target.accepted == 0  # even an allowed target: never followed
