@@ -11,20 +11,21 @@ from ..services.errors import ServiceError
 from ..http_common.client_address import client_ip
 from .forms import field, read_form
 from .render import render, url_for
-from .session import clear_session_cookie, safe_next, set_session_cookie
+from .return_path import same_origin_path
+from .session import clear_session_cookie, set_session_cookie
 
 GENERIC_FAILURE = "That email and password did not work. Check them, or wait a few minutes and try again."
 async def login_form(request: web.Request):
     if request.get(keys.SESSION):
-        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
-    return render(request, "auth/login.html", {"next": safe_next(request.query.get("next")),
+        raise web.HTTPSeeOther(same_origin_path(request.query.get("next")))
+    return render(request, "auth/login.html", {"next": same_origin_path(request.query.get("next")),
                                                "signup_open": request.config_dict[keys.SETTINGS].signup == "open"})
 
 
 async def login_submit(request: web.Request):
     form = await read_form(request)
     email, password = field(form, "email"), field(form, "password")
-    nxt = safe_next(field(form, "next"))
+    nxt = same_origin_path(field(form, "next"))
     store, throttle = request.config_dict[keys.STORE], request.config_dict[keys.THROTTLE]
     account, ip = email.strip().lower(), client_ip(request)
     user = None
@@ -55,7 +56,7 @@ async def _signed_in(request: web.Request, user, nxt: str):
 async def signup_form(request: web.Request):
     if request.config_dict[keys.SETTINGS].signup != "open":
         return render(request, "auth/signup_closed.html", status=403)
-    return render(request, "auth/signup.html", {"next": safe_next(request.query.get("next"))})
+    return render(request, "auth/signup.html", {"next": same_origin_path(request.query.get("next"))})
 
 
 async def signup_submit(request: web.Request):
@@ -63,7 +64,7 @@ async def signup_submit(request: web.Request):
         return render(request, "auth/signup_closed.html", status=403)
     form = await read_form(request)
     email, password = field(form, "email"), field(form, "password")
-    nxt = safe_next(field(form, "next"))
+    nxt = same_origin_path(field(form, "next"))
     if password != field(form, "password_confirm"):
         return render(request, "auth/signup.html", {"error": "The two passwords do not match.",
                                                     "email": email, "next": nxt}, status=400)
