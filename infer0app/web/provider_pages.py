@@ -12,6 +12,7 @@ from ..gateway.providers.kinds import KINDS
 from ..services import providers as svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
+from .confirm import confirm_page, confirmed
 from .forms import field, read_form
 from .render import render, url_for
 from .return_path import same_origin_path
@@ -105,8 +106,14 @@ async def edit_submit(request: web.Request):
 @require_user
 async def delete(request: web.Request):
     session = request[keys.SESSION]
-    await request.config_dict[keys.STORE].run(svc.delete_connection, session.user_id, _conn_id(request),
-                                              actor=user_actor(session.email))
+    store, cid = request.config_dict[keys.STORE], _conn_id(request)
+    if not await confirmed(request):
+        conn = await store.run(svc.get_connection, session.user_id, cid)  # NotFound: the 404 page
+        return confirm_page(request, title=f"Remove {conn.name}?",
+                            text="Its key is deleted from infer0. Apps you connected to it stop working "
+                                 "until you choose another provider for them on Connected apps.",
+                            button="Remove provider", cancel=url_for(request, "providers", fragment=f"conn-{cid}"))
+    await store.run(svc.delete_connection, session.user_id, cid, actor=user_actor(session.email))
     raise web.HTTPSeeOther(url_for(request, "providers"))
 
 
