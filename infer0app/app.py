@@ -56,7 +56,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.STORE] = store
     app[keys.VAULT] = vault
-    app[keys.THROTTLE] = Throttle()
+    app[keys.THROTTLE] = Throttle(per_pair=5, per_address=20, per_account=100, window=900.0)
+    app[keys.SIGNUP_THROTTLE] = Throttle(per_pair=None, per_address=10, window=900.0)
     app[keys.EXTRAS] = {}
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()

@@ -23,7 +23,9 @@ SETTINGS: web.AppKey["Settings"] = web.AppKey("settings")
 STORE: web.AppKey["Store"] = web.AppKey("store")
 VAULT: web.AppKey["Vault"] = web.AppKey("vault")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
+# Sign-in failures per (account, address), address and account; sign-up conflicts per address.
 THROTTLE: web.AppKey["Throttle"] = web.AppKey("throttle")
+SIGNUP_THROTTLE: web.AppKey["Throttle"] = web.AppKey("signup_throttle")
 # The OAuth 2.0 authorization server (authlib core + our aiohttp integration, oauth/server.py).
 OAUTH_SERVER: web.AppKey["AuthorizationServer"] = web.AppKey("oauth_server")
 # Resolved bearer tokens, cached for at most a second (oauth/bearer.py).

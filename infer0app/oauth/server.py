@@ -101,7 +101,7 @@ class AuthorizationServer(_AuthorizationServer):
         self.settings = settings
         self.issuer = settings.issuer
         # "Accounts" here are (client id, address) pairs: see _client_key; the address cap is looser.
-        self.throttle = Throttle(per_account=10, per_address=30, window=THROTTLE_WINDOW)
+        self.throttle = Throttle(per_pair=10, per_address=30, window=THROTTLE_WINDOW)
         self._client_auth = ClientAuthentication(self.query_client)
         self._client_auth.register("client_secret_basic", self._authenticate_basic)
         self.register_token_generator("default", BearerTokenGenerator(
@@ -331,7 +331,7 @@ class AuthorizationServer(_AuthorizationServer):
         if isinstance(oauth_request.oauth_error, InvalidClientError):
             self.throttle.failed(key, address)
         elif oauth_request.client is not None:
-            self.throttle.succeeded(key)
+            self.throttle.succeeded(key, address)
         return response
 
     async def token_response(self, request: web.Request, *, refresh_only: bool = False) -> web.Response:

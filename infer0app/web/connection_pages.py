@@ -14,6 +14,7 @@ from ..services import providers as providers_svc
 from ..services import usage as usage_svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
+from .confirm import confirm_page, confirmed
 from .forms import field, read_form
 from .grant_limit_pages import limits_context
 from .limit_forms import defaults_and_maximum
@@ -78,8 +79,14 @@ async def update(request: web.Request):
 @require_user
 async def revoke(request: web.Request):
     session = request[keys.SESSION]
-    await request.config_dict[keys.STORE].run(grants_svc.revoke_user_grant, session.user_id,
-                                              _grant_id(request), actor=user_actor(session.email))
+    store, gid = request.config_dict[keys.STORE], _grant_id(request)
+    if not await confirmed(request):
+        grant = await store.run(grant_views.get_user_grant, session.user_id, gid)  # NotFound: the 404 page
+        return confirm_page(request, title=f"Revoke {grant.app_name}'s access?",
+                            text="Its tokens stop working at once; it can use your providers again only if "
+                                 "you approve it again.",
+                            button="Revoke access", cancel=url_for(request, "connections", fragment=f"grant-{gid}"))
+    await store.run(grants_svc.revoke_user_grant, session.user_id, gid, actor=user_actor(session.email))
     request.config_dict[keys.TOKEN_CACHE].clear()  # at once here; other processes within a second
     raise web.HTTPSeeOther(url_for(request, "connections", query={"revoked": "1"}))
 

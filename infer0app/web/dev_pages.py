@@ -12,6 +12,8 @@ from ..services import usage as usage_svc
 from ..services import usage_report
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
+from .confirm import confirm_page, confirmed
+from .flash import drop_flash, set_flash, take_flash
 from .forms import field, read_form
 from .render import render, url_for
 from .session import require_user
@@ -51,7 +53,17 @@ async def create(request: web.Request):
             redirect_uris=values["redirect_uris"], public=values["type"] == "public", actor=_actor(request))
     except ValidationError as exc:
         return await _apps_page(request, status=400, error=exc.message, error_field=exc.field, form=values)
-    return render(request, "dev/secret.html", {"app": app, "secret": secret, "created": True}, status=201)
+    _show_secret_next(request, app, secret, created=True)
+
+
+def _show_secret_next(request: web.Request, app: apps_svc.AppView, secret: str | None, *, created: bool):
+    """Post/redirect/get: the app's page shows `secret` once (web/flash.py); a reload of the
+    page, or of the POST's result, can neither show it again nor make another app or secret."""
+    page = url_for(request, "dev_app", client_id=app.client_id)
+    response = web.HTTPSeeOther(page)
+    set_flash(request, response, f"app:{app.client_id}", {"secret": secret or "", "created": created},
+              path=page.path)
+    raise response
 
 
 async def _owned(request: web.Request) -> apps_svc.AppView:
@@ -89,6 +101,12 @@ async def _app_page(request: web.Request, app: apps_svc.AppView, *, status: int 
 @require_user
 async def app_page(request: web.Request):
     app = await _owned(request)
+    shown = take_flash(request, f"app:{app.client_id}")
+    if shown is not None:  # just created or rotated: the secret, this once
+        response = render(request, "dev/secret.html", {"app": app, "secret": shown["secret"],
+                                                       "created": shown["created"]})
+        drop_flash(response, path=url_for(request, "dev_app", client_id=app.client_id).path)
+        return response
     return await _app_page(request, app, notice="Saved." if request.query.get("saved") else None)
 
 
@@ -109,17 +127,27 @@ async def update(request: web.Request):
 @require_user
 async def rotate(request: web.Request):
     app = await _owned(request)
+    if not await confirmed(request):
+        return confirm_page(request, title=f"Rotate the client secret of {app.name}?",
+                            text="A new secret is made and shown once. The current secret stops working at "
+                                 "once: update your app's configuration right after.",
+                            button="Rotate client secret", cancel=url_for(request, "dev_app", client_id=app.client_id))
     try:
         secret = await request.config_dict[keys.STORE].run(apps_svc.rotate_secret, app.client_id,
                                                            actor=_actor(request))
     except ValidationError as exc:
         return await _app_page(request, app, status=400, error=exc.message)
-    return render(request, "dev/secret.html", {"app": app, "secret": secret, "created": False})
+    _show_secret_next(request, app, secret, created=False)
 
 
 @require_user
 async def delete(request: web.Request):
     app = await _owned(request)
+    if not await confirmed(request):
+        return confirm_page(request, title=f"Delete {app.name}?",
+                            text="Every user's authorization of it ends and all its tokens stop working at once. "
+                                 "This cannot be undone.",
+                            button=f"Delete {app.name}", cancel=url_for(request, "dev_app", client_id=app.client_id))
     await request.config_dict[keys.STORE].run(apps_svc.delete_app, app.client_id, actor=_actor(request))
     request.config_dict[keys.TOKEN_CACHE].clear()
     raise web.HTTPSeeOther(url_for(request, "dev_apps", query={"deleted": "1"}))

@@ -98,6 +98,9 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     client.client_id = (await dev.locator("dl.facts dd code").first.inner_text()).strip()
     client.client_secret = (await dev.locator("#client_secret").inner_text()).strip()
     assert client.client_id and client.client_secret.startswith("i0_cs_")
+    await dev.reload(wait_until="load")  # post/redirect/get: a reload registers nothing, shows no secret
+    await expect(dev.locator("h1")).to_have_text("Acme Notes")
+    await expect(dev.locator("#client_secret")).to_have_count(0)
 
     await dev.goto(base + "/dev/apps")
     await expect(dev.locator("table")).to_contain_text(client.client_id)
@@ -249,6 +252,10 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     grant = user.locator("li.conn", has=user.locator("h2", has_text="Acme Notes"))
     async with navigation(user):
         await grant.locator("button", has_text="Revoke access").click()
+    await expect(user.locator("h1")).to_have_text("Revoke Acme Notes's access?")  # one click does not act
+    await shot(user, "connections-revoke-confirm")
+    async with navigation(user):
+        await user.locator("main button", has_text="Revoke access").click()
     await expect(user.locator(".alert.ok")).to_contain_text("Access revoked")
     await expect(user.locator("li.conn", has=user.locator("h2", has_text="Acme Notes"))).to_have_count(0)
     await shot(user, "connections-revoked")
