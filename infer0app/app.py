@@ -16,6 +16,7 @@ from . import __version__, keys
 from .api.health import healthz
 from .api.openapi import openapi_json
 from .api.oauth_endpoints import metadata as oauth_metadata
+from .api.oauth_endpoints import resource_metadata
 from .api.v1 import add_v1_routes
 from .config import Settings
 from .egress.connector import EgressConnector
@@ -46,6 +47,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.STORE] = store
     app[keys.VAULT] = vault
     app[keys.THROTTLE] = Throttle()
+    app[keys.REGISTRATION_THROTTLE] = Throttle(per_account=settings.client_registration_rate,
+                                               per_address=settings.client_registration_rate, window=3600.0)
     app[keys.EXTRAS] = {}
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()
@@ -67,6 +70,10 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/.well-known/oauth-authorization-server", oauth_metadata)
+    # RFC 9728 §3.1: the resource https://host/v1 has its metadata at …/oauth-protected-resource/v1;
+    # the bare path describes the server as a whole.
+    app.router.add_get("/.well-known/oauth-protected-resource", resource_metadata)
+    app.router.add_get("/.well-known/oauth-protected-resource/v1", resource_metadata)
     app.cleanup_ctx.append(oauth_purge_ctx)
     add_v1_routes(app)
     setup_page_routes(app)

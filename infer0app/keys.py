@@ -23,6 +23,8 @@ STORE: web.AppKey["Store"] = web.AppKey("store")
 VAULT: web.AppKey["Vault"] = web.AppKey("vault")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
 THROTTLE: web.AppKey["Throttle"] = web.AppKey("throttle")
+# Dynamic client registrations per address (api/registration.py).
+REGISTRATION_THROTTLE: web.AppKey["Throttle"] = web.AppKey("registration_throttle")
 # The OAuth 2.0 authorization server (authlib core + our aiohttp integration, oauth/server.py).
 OAUTH_SERVER: web.AppKey["AuthorizationServer"] = web.AppKey("oauth_server")
 # Resolved bearer tokens, cached for at most a second (oauth/bearer.py).

@@ -154,7 +154,7 @@ def validate_redirect_uris(uris, *, public: bool = False) -> list[str]:
     return cleaned
 
 
-def _clean_name(name: str) -> str:
+def clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError("Give the app a name (users see it on the consent page).", field="name")
@@ -297,7 +297,7 @@ def connected_users(store, app_id: int) -> int:
 def create_app(store, owner_id: int, *, name: str, redirect_uris, homepage_url: str = "",
                public: bool = False, actor: str) -> tuple[AppView, str | None]:
     """A new app and its client secret (None for public apps). The secret is never shown again."""
-    name = _clean_name(name)
+    name = clean_name(name)
     homepage_url = _clean_homepage(homepage_url)
     uris = validate_redirect_uris(redirect_uris, public=public)
     secret = None if public else new_token(CLIENT_SECRET_PREFIX)
@@ -316,7 +316,7 @@ def create_app(store, owner_id: int, *, name: str, redirect_uris, homepage_url: 
 def update_app(store, owner_id: int, client_id: str, *, name: str, homepage_url: str, redirect_uris,
                actor: str = "") -> AppView:
     app = get_owned_app(store, owner_id, client_id)
-    changes = {"name": _clean_name(name), "homepage_url": _clean_homepage(homepage_url),
+    changes = {"name": clean_name(name), "homepage_url": _clean_homepage(homepage_url),
                "redirect_uris": json.dumps(validate_redirect_uris(redirect_uris, public=app.is_public))}
     with store.write():
         OAuthApp.update(**changes).where(OAuthApp.id == app.id).execute()

@@ -39,5 +39,8 @@ class Throttle:
             for key in [k for k, q in self._fails.items() if not self._recent(k)]:
                 del self._fails[key]
 
+    #: A rate limit (api/registration.py) counts every attempt, not only failures.
+    count = failed
+
     def succeeded(self, account: str) -> None:
         self._fails.pop("a:" + account, None)
