@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from .. import keys
@@ -14,6 +16,8 @@ from ..services.errors import ValidationError
 from .forms import field, read_form
 from .render import render, url_for
 from .session import require_user
+
+MAX_OVERLAP_HOURS = apps_svc.MAX_ROTATION_OVERLAP // 3600
 
 
 def _actor(request: web.Request) -> str:
@@ -65,7 +69,9 @@ async def _app_page(request: web.Request, app: apps_svc.AppView, *, status: int 
 
     users, totals, daily = await request.config_dict[keys.STORE].run(load)
     peak = max([n for _, n, _ in daily] + [1])
+    overlap_until = app.previous_secret_expires_at if (app.previous_secret_expires_at or 0) > time.time() else None
     ctx = {"app": app, "users": users, "totals": totals, "daily": daily, "peak": peak,
+           "overlap_until": overlap_until, "max_overlap_hours": MAX_OVERLAP_HOURS,
            "form": {"name": app.name, "homepage_url": app.homepage_url,
                     "redirect_uris": "\n".join(app.redirect_uris)}, "notice": None}
     ctx.update(extra)
@@ -92,14 +98,28 @@ async def update(request: web.Request):
     raise web.HTTPSeeOther(url_for(request, "dev_app", client_id=app.client_id, query={"saved": "1"}))
 
 
+def _overlap_seconds(form) -> int:
+    """The rotation form's overlap, in whole hours (0-168), as seconds; ValidationError otherwise."""
+    text = field(form, "overlap_hours", 10).strip() or "0"
+    hours = MAX_OVERLAP_HOURS + 1
+    if text.isascii() and text.isdigit():
+        hours = int(text)
+    if hours > MAX_OVERLAP_HOURS:
+        raise ValidationError(f"Keep the old secret for 0 to {MAX_OVERLAP_HOURS} hours (7 days).",
+                              field="overlap_hours")
+    return hours * 3600
+
+
 @require_user
 async def rotate(request: web.Request):
     app = await _owned(request)
+    form = await read_form(request)
     try:
         secret = await request.config_dict[keys.STORE].run(apps_svc.rotate_secret, app.client_id,
-                                                           actor=_actor(request))
+                                                           overlap=_overlap_seconds(form), actor=_actor(request))
     except ValidationError as exc:
         return await _app_page(request, app, status=400, error=exc.message)
+    app = await request.config_dict[keys.STORE].run(apps_svc.get_app, app.client_id)
     return render(request, "dev/secret.html", {"app": app, "secret": secret, "created": False})
 
 
