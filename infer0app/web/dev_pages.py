@@ -141,6 +141,9 @@ async def docs(request: web.Request):
         "refresh_url": f"{issuer}/v1/oauth/refresh", "revoke_url": f"{issuer}/v1/oauth/revoke",
         "introspect_url": f"{issuer}/v1/oauth/introspect", "api_base": f"{issuer}/v1",
         "metadata_url": f"{issuer}/.well-known/oauth-authorization-server",
+        "resource_metadata_url": f"{issuer}/.well-known/oauth-protected-resource/v1",
+        "registration_url": (f"{issuer}/v1/oauth/register"
+                             if request.config_dict[keys.SETTINGS].client_registration == "open" else ""),
         "access_ttl": request.config_dict[keys.SETTINGS].access_token_ttl,
         "refresh_ttl": request.config_dict[keys.SETTINGS].refresh_token_ttl,
         "scopes": grants_svc.SCOPES,
