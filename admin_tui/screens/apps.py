@@ -21,14 +21,14 @@ class AppsScreen(SearchableScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
         Binding("d", "toggle_disabled", "Disable/enable"),
-        Binding("v", "toggle_verified", "Verify/unverify"),
+        Binding("v", "toggle_verified", "Verify"),
         Binding("x", "revoke_all", "Revoke tokens"),
     ]
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="Search apps by name, client id or owner  (/)", id="search", classes="search",
                     compact=True)
-        yield RecordTable([("App", 18), ("Owner", 20), ("Origin", 9), ("Type", 6), ("Users", 5), ("Req 24h", 7),
+        yield RecordTable([("App", 16), ("Owner", 15), ("Origin", 7), ("Type", 6), ("Users", 5), ("Req 24h", 7),
                            ("Status", 8)],
                           id="apps-table")
         yield Static("", id="app-detail", classes="detail")
@@ -46,7 +46,7 @@ class AppsScreen(SearchableScreen):
     def show(self, rows: list[admin_queries.AppRow]) -> None:
         self.table.set_records(
             (str(a.id), a, [cell(a.name + (" ✓" if a.verified else "")), cell(a.owner_label),
-                            cell(a.origin, "yellow" if a.origin == "dynamic" else ""),
+                            cell("dynamic", "yellow") if a.origin == "dynamic" else cell("dash."),
                             cell("public" if a.is_public else "conf."),
                             cell(a.users_connected), cell(a.requests_day),
                             cell("disabled", "bold red") if a.disabled else cell("active")])
