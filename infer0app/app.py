@@ -16,6 +16,7 @@ from . import __version__, keys
 from .api.health import healthz
 from .api.openapi import openapi_json
 from .api.oauth_endpoints import metadata as oauth_metadata
+from .api.oauth_endpoints import resource_metadata
 from .api.v1 import add_v1_routes
 from .config import Settings
 from .egress.connector import EgressConnector
@@ -58,6 +59,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.VAULT] = vault
     app[keys.THROTTLE] = Throttle(per_pair=5, per_address=20, per_account=100, window=900.0)
     app[keys.SIGNUP_THROTTLE] = Throttle(per_pair=None, per_address=10, window=900.0)
+    app[keys.REGISTRATION_THROTTLE] = Throttle(per_pair=None, per_address=settings.client_registration_rate,
+                                               window=3600.0)
     app[keys.EXTRAS] = {}
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()
@@ -80,6 +83,10 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/.well-known/oauth-authorization-server", oauth_metadata)
+    # RFC 9728 §3.1: the resource https://host/v1 has its metadata at …/oauth-protected-resource/v1;
+    # the bare path describes the server as a whole.
+    app.router.add_get("/.well-known/oauth-protected-resource", resource_metadata)
+    app.router.add_get("/.well-known/oauth-protected-resource/v1", resource_metadata)
     app.cleanup_ctx.append(oauth_purge_ctx)
     app.cleanup_ctx.append(usage_rollup_ctx)  # raw usage rows past --usage-raw-days become daily rows
     add_v1_routes(app)

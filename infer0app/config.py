@@ -32,6 +32,15 @@ class Settings:
                                "TLS reverse proxy. Empty: http://HOST:PORT.", metavar="URL")
     signup: str = _setting("open", "Who may create an account in the browser: 'open' (anyone) or 'closed' "
                                    "(operators create users with `infer0 users create`).", choices=("open", "closed"))
+    client_registration: str = _setting(
+        "open", "Whether apps may register themselves through dynamic client registration (RFC 7591, "
+                "POST /v1/oauth/register): 'open' (any app a user points at this server can register, as with "
+                "Mastodon; such apps are marked unverified until an operator verifies them, and users still "
+                "approve each one) or 'closed' (403 access_denied; operators and developers register apps "
+                "with `infer0 apps create` or /dev/apps).", choices=("open", "closed"))
+    client_registration_rate: int = _setting(
+        20, "Dynamic client registrations accepted per client address per hour (per server process); "
+            "past it, 429 slow_down.", metavar="N")
     session_lifetime: int = _setting(14 * 24 * 3600, "Seconds a dashboard sign-in lasts.", metavar="SECONDS")
     access_token_ttl: int = _setting(3600, "Seconds an OAuth access token lives (the hosted original: 1 hour).",
                                      metavar="SECONDS")
@@ -173,6 +182,8 @@ def validate(s: Settings) -> None:
             raise SettingsError(f"--public-url: {s.public_url!r} must be an http(s) URL with no query or fragment")
     if not 1 <= s.workers <= 64:
         raise SettingsError(f"--workers: {s.workers} is not between 1 and 64")
+    if not 1 <= s.client_registration_rate <= 100_000:
+        raise SettingsError(f"--client-registration-rate: {s.client_registration_rate} is not between 1 and 100000")
     if not 0 <= s.refresh_reuse_interval <= 300:
         raise SettingsError(f"--refresh-reuse-interval: {s.refresh_reuse_interval} is not between 0 and 300")
     try:

@@ -26,6 +26,8 @@ HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
 # Sign-in failures per (account, address), address and account; sign-up conflicts per address.
 THROTTLE: web.AppKey["Throttle"] = web.AppKey("throttle")
 SIGNUP_THROTTLE: web.AppKey["Throttle"] = web.AppKey("signup_throttle")
+# Dynamic client registrations per address (api/registration.py).
+REGISTRATION_THROTTLE: web.AppKey["Throttle"] = web.AppKey("registration_throttle")
 # The OAuth 2.0 authorization server (authlib core + our aiohttp integration, oauth/server.py).
 OAUTH_SERVER: web.AppKey["AuthorizationServer"] = web.AppKey("oauth_server")
 # Resolved bearer tokens, cached for at most a second (oauth/bearer.py).

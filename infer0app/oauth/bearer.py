@@ -73,12 +73,15 @@ class TokenCache:
         self._unknown.clear()
 
 
-def _answer(code: str, challenge: str, message: str) -> dict:
+def _answer(code: str, challenge: str, message: str, resource_metadata: str = "") -> dict:
     """The keyword arguments of an aiohttp HTTP error: OpenAI's error object for `code` (from the
-    /v1 error table) and the RFC 6750 §3.1 challenge `challenge` (from the Bearer table)."""
+    /v1 error table) and the RFC 6750 §3.1 challenge `challenge` (from the Bearer table), naming
+    the RFC 9728 protected-resource metadata URL when given (RFC 9728 §5.1)."""
     row, _ = api_error(code), BEARER_CHALLENGES[challenge]  # KeyError: a code missing from its table
     body = json.dumps({"error": {"message": message, "type": row.type, "code": code, "param": None}})
     header = f'Bearer realm="{REALM}", error="{challenge}", error_description="{message}"'
+    if resource_metadata:
+        header += f', resource_metadata="{resource_metadata}"'
     return {"text": body, "content_type": "application/json",
             "headers": {"WWW-Authenticate": header, "Cache-Control": "no-store"}}
 
@@ -86,8 +89,8 @@ def _answer(code: str, challenge: str, message: str) -> dict:
 class InvalidTokenError(web.HTTPUnauthorized):
     """401: missing, unknown, expired or revoked token (WWW-Authenticate: Bearer error="invalid_token")."""
 
-    def __init__(self, message: str):
-        super().__init__(**_answer("invalid_token", "invalid_token", message))
+    def __init__(self, message: str, resource_metadata: str = ""):
+        super().__init__(**_answer("invalid_token", "invalid_token", message, resource_metadata))
 
 
 class TokenInURLError(web.HTTPBadRequest):
@@ -98,15 +101,21 @@ class TokenInURLError(web.HTTPBadRequest):
         super().__init__(**_answer("invalid_request", "invalid_request", message))
 
 
+def _resource_metadata(request: web.Request) -> str:
+    """RFC 9728 §5.1: a 401 names where clients find the authorization server for /v1."""
+    return request.app[keys.SETTINGS].issuer + "/.well-known/oauth-protected-resource/v1"
+
+
 def bearer_token(request: web.Request) -> str:
     if "access_token" in request.query:
         raise TokenInURLError()
     scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
     token = value.strip()
     if scheme.lower() != "bearer" or not token:
-        raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.")
+        raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.",
+                                _resource_metadata(request))
     if len(token) > 200 or not B64TOKEN.fullmatch(token):
-        raise InvalidTokenError("The access token is invalid, expired or revoked.")
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", _resource_metadata(request))
     return token
 
 
@@ -114,7 +123,7 @@ async def authenticate(request: web.Request) -> AccessContext:
     """The live token's context, or InvalidTokenError / TokenInURLError."""
     token = bearer_token(request)
     if not token.startswith(grants_svc.ACCESS_PREFIX):
-        raise InvalidTokenError("The access token is invalid, expired or revoked.")
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", _resource_metadata(request))
     token_hash = sha256_hex(token)
     cache = request.app[keys.TOKEN_CACHE]
     hit, ctx = cache.get(token_hash)
@@ -122,5 +131,5 @@ async def authenticate(request: web.Request) -> AccessContext:
         ctx = await request.app[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
         cache.put(token_hash, ctx)
     if ctx is None or ctx.expires_at <= time.time():
-        raise InvalidTokenError("The access token is invalid, expired or revoked.")
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", _resource_metadata(request))
     return ctx

@@ -359,6 +359,8 @@ class AuthorizationServer(_AuthorizationServer):
             "refresh_endpoint": f"{base}/v1/oauth/refresh",
             "api_base_url": f"{base}/v1",
             "service_documentation": f"{base}/dev/docs",
+            **({"registration_endpoint": f"{base}/v1/oauth/register"}
+               if self.settings.client_registration == "open" else {}),
             "scopes_supported": list(grants_svc.SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

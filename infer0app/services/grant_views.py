@@ -47,7 +47,7 @@ def _grant_query():
                          Grant.last_used_at, Grant.allow_model_choice, Grant.embedding_model)
             .join(User, on=(Grant.user == User.id))
             .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id))
-            .join(owner, on=(OAuthApp.owner == owner.id))
+            .join(owner, pw.JOIN.LEFT_OUTER, on=(OAuthApp.owner == owner.id))
             .switch(Grant).join(ProviderConnection, pw.JOIN.LEFT_OUTER, on=(Grant.provider == ProviderConnection.id))
             .where(Grant.revoked_at.is_null()))
 
@@ -57,7 +57,7 @@ def _grant_view(row: dict) -> GrantView:
     model = row["model"] or row["default_model"] or (KINDS[kind].default_model if kind in KINDS else "")
     embedding = row["embedding_model"] or (KINDS[kind].embedding_model if kind in KINDS else "")
     return GrantView(row["id"], row["user"], row["user_email"], row["app"], row["client_id"], row["app_name"],
-                     row["homepage_url"], row["developer_email"], row["provider"], row["provider_name"], kind,
+                     row["homepage_url"], row["developer_email"] or "", row["provider"], row["provider_name"], kind,
                      model, row["scope"], row["created_at"], row["last_used_at"], bool(row["allow_model_choice"]),
                      row["model"] or "", embedding, row["embedding_model"] or "")
 

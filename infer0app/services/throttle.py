@@ -74,6 +74,10 @@ class Throttle:
             for key in [k for k in list(self._fails) if not self._recent(k)]:
                 del self._fails[key]
 
+    #: A rate limit (api/registration.py) counts every attempt, not only failures.
+    def count(self, account: str, address: str) -> None:
+        self.failed(account, address)
+
     def succeeded(self, account: str, address: str) -> None:
         """Forget this pair's failures and trust the address for the account. The address's and
         the account's counts stay: a success of one's own must not wipe the record of guesses."""

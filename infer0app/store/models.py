@@ -64,13 +64,26 @@ class ProviderConnection(BaseModel):
 class OAuthApp(BaseModel):
     client_id = pw.CharField(max_length=64, unique=True)
     client_secret_hash = pw.CharField(max_length=64, null=True)  # null for public clients
-    owner = pw.ForeignKeyField(User, on_delete="CASCADE", backref="apps")
+    # null: registered dynamically (RFC 7591), owned by no user (m0011)
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", backref="apps", null=True)
     name = pw.CharField(max_length=100)
-    homepage_url = pw.CharField(max_length=500, default="")
+    homepage_url = pw.CharField(max_length=500, default="")  # RFC 7591 client_uri
     redirect_uris = pw.TextField(default="[]")  # JSON list, exact strings
     is_public = pw.BooleanField(default=False)
     disabled = pw.BooleanField(default=False)
     created_at = pw.FloatField(default=now)
+    origin = pw.CharField(max_length=12, default="dashboard")  # "dashboard" | "dynamic"
+    verified = pw.BooleanField(default=False)  # set by an operator
+    logo_uri = pw.CharField(max_length=500, default="")
+    policy_uri = pw.CharField(max_length=500, default="")
+    tos_uri = pw.CharField(max_length=500, default="")
+    software_id = pw.CharField(max_length=100, default="")
+    software_version = pw.CharField(max_length=100, default="")
+    token_endpoint_auth_method = pw.CharField(max_length=30, default="")  # "": either secret method
+    registration_token_hash = pw.CharField(max_length=64, null=True, unique=True)  # i0_rat_ (RFC 7592)
+    registered_from = pw.CharField(max_length=64, default="")  # address of a dynamic registration
+    previous_secret_hash = pw.CharField(max_length=64, null=True)  # still valid during a rotation's overlap
+    previous_secret_expires_at = pw.FloatField(null=True)
 
     class Meta:
         table_name = "oauth_app"

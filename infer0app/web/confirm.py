@@ -21,8 +21,11 @@ async def confirmed(request: web.Request) -> bool:
     return field(await read_form(request), "confirm", 5) == "yes"
 
 
-def confirm_page(request: web.Request, *, title: str, text: str, button: str, cancel: URL | str) -> web.Response:
+def confirm_page(request: web.Request, *, title: str, text: str, button: str, cancel: URL | str,
+                 hidden: dict[str, str] | None = None) -> web.Response:
     """The confirmation page: `title` as its heading, `text` saying what will happen, a danger
-    button labelled `button` that posts `confirm=yes` to this URL, and a link back to `cancel`."""
+    button labelled `button` that posts `confirm=yes` to this URL (with the `hidden` fields the
+    first form sent, e.g. a rotation's overlap), and a link back to `cancel`."""
     return render(request, "confirm.html", {"title": title, "text": text, "button": button,
-                                            "action": request.path, "cancel": str(cancel)})
+                                            "action": request.path, "cancel": str(cancel),
+                                            "hidden": hidden or {}})

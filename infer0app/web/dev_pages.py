@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from .. import keys
@@ -18,6 +20,8 @@ from .forms import field, read_form
 from .render import render, url_for
 from .session import require_user
 from .svg_chart import bar_chart
+
+MAX_OVERLAP_HOURS = apps_svc.MAX_ROTATION_OVERLAP // 3600
 
 
 def _actor(request: web.Request) -> str:
@@ -90,8 +94,10 @@ async def _app_page(request: web.Request, app: apps_svc.AppView, *, status: int 
 
     users, totals, daily, report = await request.config_dict[keys.STORE].run(load)
     peak = max([n for _, n, _ in daily] + [1])
+    overlap_until = app.previous_secret_expires_at if (app.previous_secret_expires_at or 0) > time.time() else None
     ctx = {"app": app, "users": users, "totals": totals, "daily": daily, "peak": peak,
            "app_report": report, "app_charts": app_charts(report),
+           "overlap_until": overlap_until, "max_overlap_hours": MAX_OVERLAP_HOURS,
            "form": {"name": app.name, "homepage_url": app.homepage_url,
                     "redirect_uris": "\n".join(app.redirect_uris)}, "notice": None}
     ctx.update(extra)
@@ -124,17 +130,31 @@ async def update(request: web.Request):
     raise web.HTTPSeeOther(url_for(request, "dev_app", client_id=app.client_id, query={"saved": "1"}))
 
 
+def _overlap_seconds(form) -> int:
+    """The rotation form's overlap, in whole hours (0-168), as seconds; ValidationError otherwise."""
+    text = field(form, "overlap_hours", 10).strip() or "0"
+    hours = MAX_OVERLAP_HOURS + 1
+    if text.isascii() and text.isdigit():
+        hours = int(text)
+    if hours > MAX_OVERLAP_HOURS:
+        raise ValidationError(f"Keep the old secret for 0 to {MAX_OVERLAP_HOURS} hours (7 days).",
+                              field="overlap_hours")
+    return hours * 3600
+
+
 @require_user
 async def rotate(request: web.Request):
     app = await _owned(request)
+    form = await read_form(request)
     if not await confirmed(request):
         return confirm_page(request, title=f"Rotate the client secret of {app.name}?",
-                            text="A new secret is made and shown once. The current secret stops working at "
-                                 "once: update your app's configuration right after.",
-                            button="Rotate client secret", cancel=url_for(request, "dev_app", client_id=app.client_id))
+                            text="A new secret is made and shown once. The current secret keeps working for the "
+                                 "overlap you chose, then stops: update your app's configuration before that.",
+                            button="Rotate client secret", cancel=url_for(request, "dev_app", client_id=app.client_id),
+                            hidden={"overlap_hours": field(form, "overlap_hours", 10)})
     try:
         secret = await request.config_dict[keys.STORE].run(apps_svc.rotate_secret, app.client_id,
-                                                           actor=_actor(request))
+                                                           overlap=_overlap_seconds(form), actor=_actor(request))
     except ValidationError as exc:
         return await _app_page(request, app, status=400, error=exc.message)
     _show_secret_next(request, app, secret, created=False)
@@ -163,6 +183,9 @@ async def docs(request: web.Request):
         "refresh_url": f"{issuer}/v1/oauth/refresh", "revoke_url": f"{issuer}/v1/oauth/revoke",
         "introspect_url": f"{issuer}/v1/oauth/introspect", "api_base": f"{issuer}/v1",
         "metadata_url": f"{issuer}/.well-known/oauth-authorization-server",
+        "resource_metadata_url": f"{issuer}/.well-known/oauth-protected-resource/v1",
+        "registration_url": (f"{issuer}/v1/oauth/register"
+                             if request.config_dict[keys.SETTINGS].client_registration == "open" else ""),
         "access_ttl": request.config_dict[keys.SETTINGS].access_token_ttl,
         "refresh_ttl": request.config_dict[keys.SETTINGS].refresh_token_ttl,
         "scopes": grants_svc.SCOPES,

@@ -196,3 +196,62 @@ async def test_docs_page_has_this_servers_real_urls_and_snippets(world):
                     "invalid_grant", "invalid_client", "access_denied", "slow_down", "invalid_token"):
         assert snippet in html.replace("&#34;", '"').replace("&quot;", '"'), snippet
     assert "infer0.cgcoss.workers.dev" not in html
+
+
+async def introspects(world: World, client_id: str, secret: str) -> int:
+    """The status of an introspection authenticated with this secret (200: it authenticates)."""
+    resp, _ = await world.post("/v1/oauth/introspect", {"token": "i0_at_unknown"}, auth=(client_id, secret))
+    return resp.status
+
+
+async def test_rotate_secret_with_overlap_keeps_the_old_one_until_it_ends(world):
+    dev = await world.user("dev@example.com")
+    _, html = await register(dev)
+    client_id, old = client_id_in(html), secret_in(html)
+    # The app page's button leads to the confirmation page, which carries the overlap along.
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate", {"overlap_hours": "24"})
+    assert resp.status == 200 and 'name="overlap_hours" value="24"' in html
+    assert await introspects(world, client_id, old) == 200
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate",
+                                  {"overlap_hours": "24", "confirm": "yes"})
+    new = secret_in(html)
+    assert resp.status == 200 and new != old
+    assert await introspects(world, client_id, old) == 200 and await introspects(world, client_id, new) == 200
+    _, page = await dev.get(f"/dev/apps/{client_id}")
+    assert 'id="previous-secret"' in page and "still works until" in page
+    row = await world.store.run(lambda s: OAuthApp.get(OAuthApp.client_id == client_id))
+    assert 24 * 3600 - 60 < row.previous_secret_expires_at - time.time() <= 24 * 3600
+
+    # The overlap ends (the row aged instead of sleeping): only the new secret works.
+    await world.store.run(lambda s: OAuthApp.update(previous_secret_expires_at=time.time() - 1).where(
+        OAuthApp.client_id == client_id).execute())
+    assert await introspects(world, client_id, old) == 401 and await introspects(world, client_id, new) == 200
+    _, page = await dev.get(f"/dev/apps/{client_id}")
+    assert 'id="previous-secret"' not in page
+
+    # A second rotation without overlap ends every older secret at once.
+    _, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate",
+                               {"overlap_hours": "0", "confirm": "yes"})
+    newest = secret_in(html)
+    assert await introspects(world, client_id, new) == 401 and await introspects(world, client_id, newest) == 200
+
+
+@pytest.mark.parametrize("hours", ["169", "-1", "abc"])
+async def test_rotate_overlap_beyond_seven_days_is_refused(world, hours):
+    dev = await world.user("dev@example.com")
+    _, html = await register(dev)
+    client_id, old = client_id_in(html), secret_in(html)
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate",
+                                  {"overlap_hours": hours, "confirm": "yes"})
+    assert resp.status == 400 and "7 days" in html
+    assert await introspects(world, client_id, old) == 200  # nothing rotated
+
+
+async def test_private_use_redirects_only_for_public_apps(world):
+    dev = await world.user("dev@example.com")
+    resp, html = await register(dev, redirect_uris="com.example.notes:/oauth2redirect", type="confidential")
+    assert resp.status == 400 and "public (native) apps only" in html
+    resp, html = await register(dev, redirect_uris="notes:/oauth2redirect", type="public")
+    assert resp.status == 400 and "com.example.app:/callback" in html
+    resp, html = await register(dev, redirect_uris="com.example.notes:/oauth2redirect", type="public")
+    assert resp.status == 200  # redirected after the POST to the app page (PRG)
