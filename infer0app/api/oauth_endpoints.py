@@ -37,6 +37,11 @@ async def introspect(request: web.Request) -> web.Response:
     return await request.config_dict[keys.OAUTH_SERVER].endpoint_response("introspection", request)
 
 
+async def device_authorization(request: web.Request) -> web.Response:
+    """POST /v1/oauth/device_authorization (RFC 8628 §3.1)."""
+    return await request.config_dict[keys.OAUTH_SERVER].device_authorization_response(request)
+
+
 async def metadata(request: web.Request) -> web.Response:
     """GET /.well-known/oauth-authorization-server (RFC 8414)."""
     return web.json_response(request.config_dict[keys.OAUTH_SERVER].metadata(),

@@ -69,6 +69,7 @@ def add_oauth_routes(app: web.Application) -> None:
     r.add_post("/v1/oauth/refresh", oauth_endpoints.refresh)
     r.add_post("/v1/oauth/revoke", oauth_endpoints.revoke)
     r.add_post("/v1/oauth/introspect", oauth_endpoints.introspect)
+    r.add_post("/v1/oauth/device_authorization", oauth_endpoints.device_authorization)
 
 
 def add_api_routes(app: web.Application) -> None:

@@ -14,7 +14,7 @@ from ..services.grants import CodeRecord, TokenRecord
 from ..services.secrets_util import same_hash
 
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
-GRANT_TYPES = ("authorization_code", "refresh_token")
+GRANT_TYPES = ("authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code")
 
 
 @dataclass(frozen=True)

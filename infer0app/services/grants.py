@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 
 from ..gateway.providers.kinds import KINDS
-from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
-from . import audit
+from ..store.models import AuthorizationCode, Grant, OAuthApp, ProviderConnection, Token
+from . import audit, device_codes
 from .errors import ServiceError, ValidationError
 from .grant_views import GrantView, get_user_grant
 from .secrets_util import new_token, sha256_hex
@@ -144,25 +144,39 @@ def _own_connection(user_id: int, provider_id) -> ProviderConnection:
 def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope: str, redirect_uri: str,
             code_challenge: str | None, code_challenge_method: str | None, actor: str = "",
             allow_model_choice: bool = False) -> str:
-    """Record the user's approval (creating or updating their grant) and return a fresh code."""
+    """Record the user's approval (creating or updating their grant) and return a fresh code.
+
+    An approval through a redirect (`redirect_uri` given) is remembered with the app's registered
+    redirect URIs of the moment, so services.consent_reuse can skip the page next time; a device
+    approval (RFC 8628, no redirect URI) leaves that memory as it was."""
     model = _clean_model(model)
-    code = new_token(nbytes=32)
-    now = time.time()
     with store.write():
         conn = _own_connection(user_id, provider_id)
         grant = Grant.get_or_none((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
+        fields = {"provider": conn.id, "model": model, "scope": scope, "allow_model_choice": allow_model_choice}
+        if redirect_uri:
+            fields.update(consent_redirect_uri=redirect_uri,
+                          consent_redirect_uris=OAuthApp.get_by_id(app_id).redirect_uris)
         if grant is None:
-            grant = Grant.create(user=user_id, app=app_id, provider=conn.id, model=model, scope=scope,
-                                 allow_model_choice=allow_model_choice)
+            grant = Grant.create(user=user_id, app=app_id, **fields)
         else:
-            Grant.update(provider=conn.id, model=model, scope=scope,
-                         allow_model_choice=allow_model_choice).where(Grant.id == grant.id).execute()
-        AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant.id, app=app_id,
-                                 redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
-                                 code_challenge_method=code_challenge_method, created_at=now,
-                                 expires_at=now + CODE_TTL)
+            Grant.update(**fields).where(Grant.id == grant.id).execute()
+        code = create_code(grant.id, app_id, redirect_uri=redirect_uri, scope=scope, code_challenge=code_challenge,
+                           code_challenge_method=code_challenge_method)
     audit.record(store, actor or audit.user_actor(user_id), "grant.approve", f"grant:{grant.id}", app_id=app_id,
                  provider_id=conn.id, model=model)
+    return code
+
+
+def create_code(grant_id: int, app_id: int, *, redirect_uri: str, scope: str, code_challenge: str | None,
+                code_challenge_method: str | None) -> str:
+    """A new authorization code (256 bits) for a grant, stored hashed, valid CODE_TTL seconds.
+    Call inside `store.write()`."""
+    code = new_token(nbytes=32)
+    now = time.time()
+    AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant_id, app=app_id, redirect_uri=redirect_uri or "",
+                             scope=scope, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
+                             created_at=now, expires_at=now + CODE_TTL)
     return code
 
 
@@ -448,7 +462,7 @@ def revoke_user_grant(store, user_id: int, grant_id: int, *, actor: str = "") ->
 
 
 def purge_expired(store, now: float | None = None) -> int:
-    """Delete codes and tokens that can no longer be used by anyone (kept a day for replay checks)."""
+    """Delete codes, device authorizations and tokens that can no longer be used by anyone (kept a day for replay checks)."""
     cutoff = (now or time.time()) - RETENTION
     with store.write():
         codes = AuthorizationCode.delete().where(AuthorizationCode.expires_at < cutoff).execute()
@@ -456,4 +470,5 @@ def purge_expired(store, now: float | None = None) -> int:
         dead_refresh = (Token.refresh_hash.is_null() | (Token.refresh_expires_at < cutoff)
                         | ((Token.revoked_at < cutoff) & Token.refresh_used_at.is_null()))
         tokens = Token.delete().where((Token.access_expires_at < cutoff) & dead_refresh).execute()
-    return codes + tokens
+        devices = device_codes.purge_expired(cutoff)
+    return codes + tokens + devices
