@@ -23,6 +23,8 @@ STORE: web.AppKey["Store"] = web.AppKey("store")
 VAULT: web.AppKey["Vault"] = web.AppKey("vault")
 HTTP: web.AppKey[aiohttp.ClientSession] = web.AppKey("http")
 THROTTLE: web.AppKey["Throttle"] = web.AppKey("throttle")
+# Wrong user codes typed at /device, per sign-in session and per address (web/device_pages.py).
+DEVICE_THROTTLE: web.AppKey["Throttle"] = web.AppKey("device_throttle")
 # The OAuth 2.0 authorization server (authlib core + our aiohttp integration, oauth/server.py).
 OAUTH_SERVER: web.AppKey["AuthorizationServer"] = web.AppKey("oauth_server")
 # Resolved bearer tokens, cached for at most a second (oauth/bearer.py).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..store.models import Grant, OAuthApp
 from . import audit
-from .grants import GrantGone, create_code
+from .grants import GrantGone, create_code, normalize_scope
 
 
 def reusable_grant(store, *, user_id: int, app_id: int, scope: str, redirect_uri: str) -> int | None:
@@ -27,11 +27,20 @@ def reusable_grant(store, *, user_id: int, app_id: int, scope: str, redirect_uri
                .join(OAuthApp, on=(Grant.app == OAuthApp.id))
                .where((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
                .dicts().first())
-    if row is None or row["provider"] is None or row["scope"] != scope:
+    if row is None or row["provider"] is None or normalize_scope(row["scope"]) != normalize_scope(scope):
         return None
     if row["consent_redirect_uri"] != redirect_uri or row["consent_redirect_uris"] != row["registered"]:
         return None
     return row["id"]
+
+
+def remember(store, *, user_id: int, app_id: int, redirect_uri: str) -> None:
+    """After an approval through a redirect: remember `redirect_uri` and the app's registered redirect
+    URIs of the moment on the user's active grant of the app."""
+    with store.write():
+        registered = OAuthApp.select(OAuthApp.redirect_uris).where(OAuthApp.id == app_id)
+        (Grant.update(consent_redirect_uri=redirect_uri, consent_redirect_uris=registered)
+         .where((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null()).execute())
 
 
 def issue_code(store, grant_id: int, *, user_id: int, redirect_uri: str, scope: str, code_challenge: str | None,

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from ..gateway.providers.kinds import KINDS
-from ..store.models import AuthorizationCode, Grant, OAuthApp, ProviderConnection, Token
+from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
 from . import audit, device_codes
 from .errors import ServiceError, ValidationError
 from .grant_views import GrantView, get_user_grant
@@ -144,23 +144,17 @@ def _own_connection(user_id: int, provider_id) -> ProviderConnection:
 def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope: str, redirect_uri: str,
             code_challenge: str | None, code_challenge_method: str | None, actor: str = "",
             allow_model_choice: bool = False) -> str:
-    """Record the user's approval (creating or updating their grant) and return a fresh code.
-
-    An approval through a redirect (`redirect_uri` given) is remembered with the app's registered
-    redirect URIs of the moment, so services.consent_reuse can skip the page next time; a device
-    approval (RFC 8628, no redirect URI) leaves that memory as it was."""
+    """Record the user's approval (creating or updating their grant) and return a fresh code."""
     model = _clean_model(model)
     with store.write():
         conn = _own_connection(user_id, provider_id)
         grant = Grant.get_or_none((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
-        fields = {"provider": conn.id, "model": model, "scope": scope, "allow_model_choice": allow_model_choice}
-        if redirect_uri:
-            fields.update(consent_redirect_uri=redirect_uri,
-                          consent_redirect_uris=OAuthApp.get_by_id(app_id).redirect_uris)
         if grant is None:
-            grant = Grant.create(user=user_id, app=app_id, **fields)
+            grant = Grant.create(user=user_id, app=app_id, provider=conn.id, model=model, scope=scope,
+                                 allow_model_choice=allow_model_choice)
         else:
-            Grant.update(**fields).where(Grant.id == grant.id).execute()
+            Grant.update(provider=conn.id, model=model, scope=scope,
+                         allow_model_choice=allow_model_choice).where(Grant.id == grant.id).execute()
         code = create_code(grant.id, app_id, redirect_uri=redirect_uri, scope=scope, code_challenge=code_challenge,
                            code_challenge_method=code_challenge_method)
     audit.record(store, actor or audit.user_actor(user_id), "grant.approve", f"grant:{grant.id}", app_id=app_id,

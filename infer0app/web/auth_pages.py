@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from aiohttp import web
+from yarl import URL
 
 from .. import keys
-from ..services import accounts
+from ..services import accounts, apps
 from ..services.audit import user_actor
 from ..services.errors import ServiceError
 from ..http_common.client_address import client_ip
@@ -14,11 +15,29 @@ from .render import render, url_for
 from .session import clear_session_cookie, safe_next, set_session_cookie
 
 GENERIC_FAILURE = "That email and password did not work. Check them, or wait a few minutes and try again."
+
+
+async def continue_to(request: web.Request, nxt: str) -> str:
+    """The name of the app an authorization request in `nxt` comes from, for "Sign in to continue
+    to <App>" (issue 16 §4); "" for any other page or an unknown or disabled app."""
+    target = URL(nxt)
+    if target.path != str(url_for(request, "authorize")):
+        return ""
+    app = await request.config_dict[keys.STORE].run(apps.find_app, target.query.get("client_id", "")[:200])
+    return app.name if app is not None and not app.disabled else ""
+
+
+async def _login_page(request: web.Request, nxt: str, *, status: int = 200, **context):
+    return render(request, "auth/login.html", {
+        "next": nxt, "continue_to": await continue_to(request, nxt),
+        "device": URL(nxt).path == str(url_for(request, "device")),
+        "signup_open": request.config_dict[keys.SETTINGS].signup == "open", **context}, status=status)
+
+
 async def login_form(request: web.Request):
     if request.get(keys.SESSION):
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
-    return render(request, "auth/login.html", {"next": safe_next(request.query.get("next")),
-                                               "signup_open": request.config_dict[keys.SETTINGS].signup == "open"})
+    return await _login_page(request, safe_next(request.query.get("next")))
 
 
 async def login_submit(request: web.Request):
@@ -33,9 +52,7 @@ async def login_submit(request: web.Request):
         if user is None:
             throttle.failed(account, ip)
     if user is None:
-        return render(request, "auth/login.html",
-                      {"error": GENERIC_FAILURE, "email": email, "next": nxt,
-                       "signup_open": request.config_dict[keys.SETTINGS].signup == "open"}, status=400)
+        return await _login_page(request, nxt, status=400, error=GENERIC_FAILURE, email=email)
     throttle.succeeded(account)
     return await _signed_in(request, user, nxt)
 

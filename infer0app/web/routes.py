@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..paths import static_dir
-from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, provider_pages
+from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, device_pages, provider_pages
 
 ID = r"{id:\d+}"  # a row id: digits only (no sign, no spaces)
 
@@ -35,6 +35,8 @@ def setup_page_routes(app: web.Application) -> None:
     page(f"/providers/{ID}/test", "provider_test", post=provider_pages.test)
     # OAuth: the authorization endpoint (consent page), connected apps, developer pages.
     page("/oauth/authorize", "authorize", get=consent_pages.authorize, post=consent_pages.authorize)
+    page("/device", "device", get=device_pages.device_form, post=device_pages.device_submit)  # RFC 8628
+    page("/device/consent", "device_consent", post=device_pages.device_consent)
     page("/connections", "connections", get=connection_pages.list_page)
     page(f"/connections/{ID}", "connection", post=connection_pages.update)
     page(f"/connections/{ID}/revoke", "connection_revoke", post=connection_pages.revoke)
