@@ -34,5 +34,6 @@ async def test_docs_list_every_oauth_error(browser):
     listed = {error: statuses for error, statuses, _, _ in _rows(page, "oauth-errors")}
     assert set(listed) == set(oauth_errors.OAUTH_ERROR_NAMES)
     assert listed["invalid_client"] == "400 / 401"
-    assert listed["access_denied"] == "redirect"
-    assert listed["slow_down"] == "429"
+    assert listed["access_denied"] == "400 / redirect"  # the device flow's, and the redirect's
+    assert listed["slow_down"] == "400 / 429"  # polling too fast (RFC 8628), client-auth throttle
+    assert listed["login_required"] == listed["consent_required"] == "redirect"  # prompt=none
