@@ -23,6 +23,7 @@ from .egress.connector import EgressConnector
 from .front_middleware import front_middleware
 from .oauth.bearer import TokenCache
 from .oauth.server import AuthorizationServer
+from .web.device_pages import DEVICE_CODE_TRIES, DEVICE_CODE_TRIES_PER_ADDRESS, DEVICE_CODE_WINDOW
 from .paths import templates_dir
 from .runtime.cache_watch import cache_watch_ctx
 from .runtime.keyring_watch import keyring_watch_ctx
@@ -61,6 +62,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SIGNUP_THROTTLE] = Throttle(per_pair=None, per_address=10, window=900.0)
     app[keys.REGISTRATION_THROTTLE] = Throttle(per_pair=None, per_address=settings.client_registration_rate,
                                                window=3600.0)
+    app[keys.DEVICE_THROTTLE] = Throttle(per_pair=None, per_account=DEVICE_CODE_TRIES,
+                                         per_address=DEVICE_CODE_TRIES_PER_ADDRESS, window=DEVICE_CODE_WINDOW)
     app[keys.EXTRAS] = {}
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()

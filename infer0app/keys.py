@@ -28,6 +28,8 @@ THROTTLE: web.AppKey["Throttle"] = web.AppKey("throttle")
 SIGNUP_THROTTLE: web.AppKey["Throttle"] = web.AppKey("signup_throttle")
 # Dynamic client registrations per address (api/registration.py).
 REGISTRATION_THROTTLE: web.AppKey["Throttle"] = web.AppKey("registration_throttle")
+# Wrong user codes typed at /device, per sign-in session and per address (web/device_pages.py).
+DEVICE_THROTTLE: web.AppKey["Throttle"] = web.AppKey("device_throttle")
 # The OAuth 2.0 authorization server (authlib core + our aiohttp integration, oauth/server.py).
 OAUTH_SERVER: web.AppKey["AuthorizationServer"] = web.AppKey("oauth_server")
 # Resolved bearer tokens, cached for at most a second (oauth/bearer.py).

@@ -57,6 +57,11 @@ async def resource_metadata(request: web.Request) -> web.Response:
     return web.json_response(body, headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "max-age=300"})
 
 
+async def device_authorization(request: web.Request) -> web.Response:
+    """POST /v1/oauth/device_authorization (RFC 8628 §3.1)."""
+    return await request.config_dict[keys.OAUTH_SERVER].device_authorization_response(request)
+
+
 async def metadata(request: web.Request) -> web.Response:
     """GET /.well-known/oauth-authorization-server (RFC 8414)."""
     return web.json_response(request.config_dict[keys.OAUTH_SERVER].metadata(),

@@ -84,8 +84,11 @@ TOKEN_FORM = {
     "type": "object",
     "required": ["grant_type"],
     "properties": {
-        "grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token"]},
+        "grant_type": {"type": "string", "enum": ["authorization_code", "refresh_token",
+                                                  "urn:ietf:params:oauth:grant-type:device_code"]},
         "code": {"type": "string"},
+        "device_code": {"type": "string", "description": "RFC 8628 §3.4: the device_code from "
+                                                         "/v1/oauth/device_authorization."},
         "redirect_uri": {"type": "string"},
         "code_verifier": {"type": "string", "minLength": 43, "maxLength": 128},
         "refresh_token": {"type": "string"},
@@ -116,6 +119,15 @@ SCHEMAS: dict = {
                        "refresh_token": {"type": "string", "pattern": "^i0_rt_"},
                        "scope": {"type": "string"}},
     },
+    "DeviceAuthorization": {
+        "type": "object",
+        "required": ["device_code", "user_code", "verification_uri", "verification_uri_complete", "expires_in",
+                     "interval"],
+        "properties": {"device_code": {"type": "string", "pattern": "^i0_dc_"},
+                       "user_code": {"type": "string", "pattern": "^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$"},
+                       "verification_uri": {"type": "string"}, "verification_uri_complete": {"type": "string"},
+                       "expires_in": {"type": "integer"}, "interval": {"type": "integer"}},
+    },
     "Introspection": {
         "type": "object", "required": ["active"],
         "properties": {"active": {"type": "boolean"}, "scope": {"type": "string"},
@@ -131,6 +143,7 @@ SCHEMAS: dict = {
                        "token_endpoint": {"type": "string"}, "revocation_endpoint": {"type": "string"},
                        "introspection_endpoint": {"type": "string"},
                        "registration_endpoint": {"type": "string"},
+                       "device_authorization_endpoint": {"type": "string"},
                        "grant_types_supported": {"type": "array", "items": {"type": "string"}},
                        "response_types_supported": {"type": "array", "items": {"type": "string"}},
                        "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
@@ -265,7 +278,8 @@ PATHS: dict = {
         "parameters": [
             {"name": n, "in": "query", "required": r, "schema": {"type": "string"}}
             for n, r in (("client_id", True), ("redirect_uri", True), ("response_type", True), ("state", False),
-                         ("scope", False), ("code_challenge", False), ("code_challenge_method", False))],
+                         ("scope", False), ("code_challenge", False), ("code_challenge_method", False),
+                         ("prompt", False))],
         "responses": {"200": {"description": "Sign-in or consent page.", "content": {"text/html": {}}},
                       "303": {"description": "Back to redirect_uri with code, state and iss, or with error "
                                              f"({_redirect_errors()}), error_description, state and iss."},
@@ -300,6 +314,15 @@ PATHS: dict = {
                                                   "token_type_hint": {"type": "string"}}}),
         "responses": {"200": _json("Introspection", "Token state."),
                       **oauth_error_responses(oauth_errors.INTROSPECT)}}},
+    "/v1/oauth/device_authorization": {"post": {
+        "summary": "Start a device authorization (RFC 8628): show the user user_code and verification_uri, "
+                   "then poll /v1/oauth/token with grant_type=urn:ietf:params:oauth:grant-type:device_code.",
+        "tags": ["OAuth"], "security": CLIENT_AUTH,
+        "requestBody": _form_body({"type": "object", "properties": {"client_id": {"type": "string"},
+                                                                    "client_secret": {"type": "string"},
+                                                                    "scope": {"type": "string"}}}),
+        "responses": {"200": _json("DeviceAuthorization", "Codes for the device and the user (15 minutes)."),
+                      **oauth_error_responses(oauth_errors.DEVICE)}}},
     "/.well-known/oauth-authorization-server": {"get": {
         "summary": "Authorization server metadata (RFC 8414).", "tags": ["OAuth"],
         "responses": {"200": _json("ServerMetadata", "Metadata.")}}},

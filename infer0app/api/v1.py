@@ -74,6 +74,7 @@ def add_oauth_routes(app: web.Application) -> None:
     r.add_get("/v1/oauth/register/{client_id}", registration.read)
     r.add_put("/v1/oauth/register/{client_id}", registration.update)
     r.add_delete("/v1/oauth/register/{client_id}", registration.delete)
+    r.add_post("/v1/oauth/device_authorization", oauth_endpoints.device_authorization)
 
 
 def add_api_routes(app: web.Application) -> None:

@@ -1,8 +1,9 @@
 """The OAuth endpoints' errors (RFC 6749 §5.2 JSON, `{"error", "error_description"}`), and the
 Bearer challenges of the /v1 API (RFC 6750 §3.1, in WWW-Authenticate).
 
-Most OAuth errors are raised by authlib (its `error` names are these); infer0 raises
-`slow_down` itself (client-authentication throttle) and answers `invalid_request` /
+Most OAuth errors are raised by authlib (its `error` names are these, including RFC 8628's
+device-flow errors); infer0 raises `slow_down` itself (client-authentication throttle),
+`login_required` / `consent_required` (prompt=none) and answers `invalid_request` /
 `server_error` for unrouted paths, oversized bodies and unexpected failures (api/v1.py).
 
 Each row: the `error`, the HTTP `statuses` it comes with, the RFC that defines it, a
@@ -23,7 +24,8 @@ TOKEN = "POST /v1/oauth/token"
 REFRESH = "POST /v1/oauth/refresh"
 REVOKE = "POST /v1/oauth/revoke"
 INTROSPECT = "POST /v1/oauth/introspect"
-CLIENT_ENDPOINTS = (TOKEN, REFRESH, REVOKE, INTROSPECT)
+DEVICE = "POST /v1/oauth/device_authorization"  # RFC 8628
+CLIENT_ENDPOINTS = (TOKEN, REFRESH, REVOKE, INTROSPECT, DEVICE)
 REGISTER = "POST /v1/oauth/register"  # RFC 7591
 CLIENT_READ = "GET /v1/oauth/register/{client_id}"  # RFC 7592 client configuration endpoint
 CLIENT_UPDATE = "PUT /v1/oauth/register/{client_id}"
@@ -58,10 +60,11 @@ _ROWS = (
                "redirect_uri does not match. Send the user through authorization again.",
                (TOKEN, REFRESH, REVOKE)),
     OAuthError("unsupported_grant_type", (400,), "RFC 6749 §5.2",
-               "Use grant_type authorization_code or refresh_token (only refresh_token on /v1/oauth/refresh).",
+               "Use grant_type authorization_code, refresh_token or urn:ietf:params:oauth:grant-type:device_code "
+               "(only refresh_token on /v1/oauth/refresh).",
                (TOKEN, REFRESH)),
     OAuthError("invalid_scope", (400,), "RFC 6749 §5.2", "Ask for no scope, or only the scopes the server offers.",
-               (TOKEN, REFRESH, REDIRECT)),
+               (TOKEN, REFRESH, DEVICE, REDIRECT)),
     OAuthError("insecure_transport", (400,), "authlib (not an RFC code)",
                "The server's public URL is neither https nor loopback, so it refuses OAuth. Ask its operator to "
                "set --public-url.", CLIENT_ENDPOINTS),
@@ -69,6 +72,15 @@ _ROWS = (
                "Too many failed client authentications: wait for Retry-After seconds.", CLIENT_ENDPOINTS),
     OAuthError("slow_down", (429,), "RFC 8628 §3.5 (reused)",
                "Too many registrations from your address: wait for Retry-After seconds.", (REGISTER,)),
+    OAuthError("slow_down", (400,), "RFC 8628 §3.5",
+               "Device flow: you polled sooner than `interval` seconds after the last poll. Keep polling, with the "
+               "interval 5 seconds longer from now on.", (TOKEN,)),
+    OAuthError("authorization_pending", (400,), "RFC 8628 §3.5",
+               "Device flow: the user has not approved or denied yet. Poll again after `interval` seconds.",
+               (TOKEN,)),
+    OAuthError("expired_token", (400,), "RFC 8628 §3.5",
+               "Device flow: the device code expired before the user approved. Stop polling; start a new device "
+               "authorization when the user asks.", (TOKEN,)),
     OAuthError("server_error", (500,), "RFC 6749 §4.1.2.1",
                "infer0 hit an unexpected error; it has been logged. Try again.",
                CLIENT_ENDPOINTS + REGISTRATION_ENDPOINTS + (REDIRECT,)),
@@ -89,6 +101,14 @@ _ROWS = (
                "(WWW-Authenticate: Bearer error=\"invalid_token\").", CLIENT_CONFIGURATION),
     OAuthError("access_denied", (), "RFC 6749 §4.1.2.1", "The user said no. Offer to try again later.",
                (REDIRECT,)),
+    OAuthError("access_denied", (400,), "RFC 8628 §3.5",
+               "Device flow: the user denied the authorization. Stop polling.", (TOKEN,)),
+    OAuthError("login_required", (), "OpenID Connect Core §3.1.2.6",
+               "prompt=none, and the user is not signed in to infer0: send them again without prompt=none.",
+               (REDIRECT,)),
+    OAuthError("consent_required", (), "OpenID Connect Core §3.1.2.6",
+               "prompt=none, and the user has not yet approved this app with this scope and redirect URI (or your "
+               "registered redirect URIs changed since): send them again without prompt=none.", (REDIRECT,)),
     OAuthError("unsupported_response_type", (), "RFC 6749 §4.1.2.1", "Use response_type=code.", (REDIRECT,)),
 )
 

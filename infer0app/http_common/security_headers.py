@@ -11,6 +11,10 @@ from multidict import CIMultiDict
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
+# The consent page alone may show an app's logo from the https URL the app registered: the
+# user's browser loads it (with no Referer), infer0 itself never fetches it.
+CSP_WITH_APP_LOGOS = CSP.replace("img-src 'self' data:", "img-src 'self' data: https:")
+
 STATIC_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": CSP,

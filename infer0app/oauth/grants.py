@@ -24,6 +24,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 
+from ..services import consent_reuse
 from ..services import grants as grants_svc
 from .models import AuthorizationCode, EndUser, Token
 
@@ -62,6 +63,32 @@ class S256CodeChallenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
 
+def record_consent(store, user, app_id: int, consent, *, scope: str, redirect_uri: str, remember_uri: str = "",
+                   code_challenge: str | None = None, code_challenge_method: str | None = None) -> str:
+    """The user's decision on the consent page (server.Consent) as a new code: for the grant they
+    already have when `consent.reuse_grant_id` is set (the page was skipped: provider, model and
+    limits stay as they are), else recorded by services.grants.approve. Shared by the
+    authorization code grant and the device grant (redirect_uri "" there). ValidationError for
+    a connection that is not the user's; GrantGone if a reused grant was revoked meanwhile.
+    `remember_uri`: the redirect URI the code goes to (the registered one when the request named
+    none), remembered so the next request with it may skip the page (services.consent_reuse)."""
+    actor = f"user:{user.email}" if user.email else ""
+    if consent.reuse_grant_id is not None:
+        return consent_reuse.issue_code(store, consent.reuse_grant_id, user_id=user.id, redirect_uri=redirect_uri,
+                                        scope=scope, code_challenge=code_challenge,
+                                        code_challenge_method=code_challenge_method, actor=actor)
+    with store.write():
+        code = grants_svc.approve(store, user_id=user.id, app_id=app_id, provider_id=consent.provider_id,
+                                  model=consent.model, scope=scope, redirect_uri=redirect_uri,
+                                  code_challenge=code_challenge, code_challenge_method=code_challenge_method,
+                                  actor=actor, allow_model_choice=consent.allow_model_choice,
+                                  model_other=consent.model_other, embedding_model=consent.embedding_model,
+                                  limits=consent.limits)
+        if remember_uri:
+            consent_reuse.remember(store, user_id=user.id, app_id=app_id, redirect_uri=remember_uri)
+    return code
+
+
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_AUTH_METHODS
 
@@ -74,16 +101,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             raise AccessDeniedError(redirect_uri=redirect_uri)
         request = self.request
         request.user = grant_user
-        consent = request.consent
         data = request.payload.data
-        code = grants_svc.approve(
-            self.store, user_id=grant_user.id, app_id=request.client.app.id, provider_id=consent.provider_id,
-            model=consent.model, scope=request.scope, redirect_uri=request.payload.redirect_uri or "",
-            code_challenge=data.get("code_challenge") or None,
-            code_challenge_method=data.get("code_challenge_method") or None,
-            actor=f"user:{grant_user.email}" if grant_user.email else "",
-            allow_model_choice=consent.allow_model_choice, model_other=consent.model_other,
-            embedding_model=consent.embedding_model, limits=consent.limits)
+        code = record_consent(self.store, grant_user, request.client.app.id, request.consent, scope=request.scope,
+                              redirect_uri=request.payload.redirect_uri or "", remember_uri=redirect_uri,
+                              code_challenge=data.get("code_challenge") or None,
+                              code_challenge_method=data.get("code_challenge_method") or None)
         params = [("code", code)]
         if request.payload.state:
             params.append(("state", request.payload.state))

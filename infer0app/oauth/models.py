@@ -13,7 +13,7 @@ from ..services.apps import AppView
 from ..services.grants import CodeRecord, TokenRecord
 
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
-GRANT_TYPES = ("authorization_code", "refresh_token")
+GRANT_TYPES = ("authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code")
 
 
 @dataclass(frozen=True)

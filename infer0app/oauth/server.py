@@ -32,28 +32,34 @@ from authlib.oauth2.rfc6749.errors import (InsecureTransportError, InvalidClient
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 
 from ..services import apps as apps_svc
+from ..services import device_codes
 from ..services import grants as grants_svc
 from ..services.secrets_util import new_token
 from ..services.throttle import Throttle
+from .device import DeviceAuthorizationEndpoint, DeviceCodeGrant
 from .endpoints import IntrospectionClientError, IntrospectionEndpoint, RevocationEndpoint
-from .grants import AuthorizationCodeGrant, RefreshTokenGrant, S256CodeChallenge, redirect_with
+from .grants import AuthorizationCodeGrant, RefreshTokenGrant, S256CodeChallenge, record_consent, redirect_with
 from .models import Client, EndUser
 from .requests import FORM_TYPES, AiohttpOAuth2Request, MalformedBasicCredentials, basic_credentials, snapshot
 
 #: Parameters that carry secrets: never accepted in a URL's query string.
-SECRET_PARAMS = ("code", "code_verifier", "refresh_token", "client_secret", "token", "access_token")
+SECRET_PARAMS = ("code", "code_verifier", "refresh_token", "client_secret", "token", "access_token", "device_code")
 THROTTLE_WINDOW = 60.0
 BASIC_CHALLENGE = ("WWW-Authenticate", 'Basic realm="infer0", error="invalid_client"')
 
 
 @dataclass(frozen=True)
 class Consent:
+    """The user's choices on the consent page; `reuse_grant_id`: the page was skipped because this
+    active grant already covers the request (services.consent_reuse), which is then left as it is."""
+
     provider_id: int | str | None
     model: str = ""  # picked from the list ('' = the connection's default)
     allow_model_choice: bool = False
     limits: object | None = None  # services.grant_limits.GrantLimits chosen on the consent page
     model_other: str = ""  # typed for a custom endpoint (wins over `model`)
     embedding_model: str = ""
+    reuse_grant_id: int | None = None
 
 
 @dataclass
@@ -110,6 +116,8 @@ class AuthorizationServer(_AuthorizationServer):
             expires_generator=lambda client, grant_type: settings.access_token_ttl))
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
         self.register_grant(RefreshTokenGrant)
+        self.register_grant(DeviceCodeGrant)
+        self.register_endpoint(DeviceAuthorizationEndpoint)
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
         if not is_secure_transport(self.issuer):
@@ -261,6 +269,35 @@ class AuthorizationServer(_AuthorizationServer):
         May raise services' ValidationError (a connection that is not the user's)."""
         return await self.store.run(lambda _s: self._respond(pending, user, consent))
 
+    def prompt_error(self, pending: PendingAuthorization, error: str, description: str) -> web.Response:
+        """OpenID Connect Core §3.1.2.6 for `prompt=none`: `login_required` / `consent_required`
+        sent back to the app's redirect URI (with state and iss), no page shown."""
+        state = pending.grant.request.payload.state
+        return self._error_redirect(OAuth2Error(description, error=error, state=state,
+                                                redirect_uri=pending.redirect_uri))
+
+    # -- the device authorization grant (RFC 8628) -----------------------------------------------
+    async def device_decision(self, device: device_codes.PendingDevice, user: EndUser,
+                              consent: Consent | None) -> None:
+        """The user's decision at /device: approve (consent given) or deny (None).
+
+        Raises services' DeviceCodeGone (expired or decided meanwhile) or ValidationError."""
+        client = self.query_client(device.client_id)
+        if client is None:
+            raise device_codes.DeviceCodeGone("This app has been disabled.")
+
+        def decide(_s):
+            if consent is None:
+                return device_codes.deny(self.store, device.id, user_id=user.id)
+            return device_codes.approve(self.store, device.id, user_id=user.id, make_code=lambda: record_consent(
+                self.store, user, client.app.id, consent, scope=device.scope, redirect_uri=""))
+        await self.store.run(decide)
+
+    async def device_authorization_response(self, request: web.Request) -> web.Response:
+        """POST /v1/oauth/device_authorization (RFC 8628 §3.1): device_code, user_code, verification URIs."""
+        return await self._client_endpoint(request, lambda req: self.create_endpoint_response(
+            DeviceAuthorizationEndpoint.ENDPOINT_NAME, req))
+
     # -- token, revocation, introspection --------------------------------------------------------
     async def _read(self, request: web.Request) -> tuple[object, MultiDict | None]:
         """The form body, or an InvalidRequestError explaining what is wrong with the request."""
@@ -357,6 +394,7 @@ class AuthorizationServer(_AuthorizationServer):
             "revocation_endpoint": f"{base}/v1/oauth/revoke",
             "introspection_endpoint": f"{base}/v1/oauth/introspect",
             "refresh_endpoint": f"{base}/v1/oauth/refresh",
+            "device_authorization_endpoint": f"{base}/v1/oauth/device_authorization",
             "api_base_url": f"{base}/v1",
             "service_documentation": f"{base}/dev/docs",
             **({"registration_endpoint": f"{base}/v1/oauth/register"}
@@ -364,7 +402,7 @@ class AuthorizationServer(_AuthorizationServer):
             "scopes_supported": list(grants_svc.SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", DeviceCodeGrant.GRANT_TYPE],
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

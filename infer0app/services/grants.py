@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ..gateway.providers.kinds import KINDS
 from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
-from . import audit, grant_limits
+from . import audit, device_codes, grant_limits
 from .providers import connection_models
 from .errors import ServiceError, ValidationError
 from .grant_models import choose_embedding_model, choose_model
@@ -168,8 +168,6 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
     the grant's current one. `limits` (services.grant_limits.GrantLimits, or None to keep the
     grant's) are saved in the same transaction as the grant, so an approved grant never runs
     without the caps chosen."""
-    code = new_token(nbytes=32)
-    now = time.time()
     with store.write():
         conn = _own_connection(user_id, provider_id)
         grant = Grant.get_or_none((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
@@ -183,12 +181,22 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
                          **chosen).where(Grant.id == grant.id).execute()
         if limits is not None:
             grant_limits.set_grant_limits(store, grant.id, limits, actor=actor or audit.user_actor(user_id))
-        AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant.id, app=app_id,
-                                 redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
-                                 code_challenge_method=code_challenge_method, created_at=now,
-                                 expires_at=now + CODE_TTL)
+        code = create_code(grant.id, app_id, redirect_uri=redirect_uri, scope=scope, code_challenge=code_challenge,
+                           code_challenge_method=code_challenge_method)
     audit.record(store, actor or audit.user_actor(user_id), "grant.approve", f"grant:{grant.id}", app_id=app_id,
                  provider_id=conn.id, model=model)
+    return code
+
+
+def create_code(grant_id: int, app_id: int, *, redirect_uri: str, scope: str, code_challenge: str | None,
+                code_challenge_method: str | None) -> str:
+    """A new authorization code (256 bits) for a grant, stored hashed, valid CODE_TTL seconds.
+    Call inside `store.write()`."""
+    code = new_token(nbytes=32)
+    now = time.time()
+    AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant_id, app=app_id, redirect_uri=redirect_uri or "",
+                             scope=scope, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
+                             created_at=now, expires_at=now + CODE_TTL)
     return code
 
 
@@ -482,7 +490,7 @@ def revoke_user_grant(store, user_id: int, grant_id: int, *, actor: str = "") ->
 
 
 def purge_expired(store, now: float | None = None) -> int:
-    """Delete codes and tokens that can no longer be used by anyone (kept a day for replay checks)."""
+    """Delete codes, device authorizations and tokens that can no longer be used by anyone (kept a day for replay checks)."""
     cutoff = (now or time.time()) - RETENTION
     with store.write():
         codes = AuthorizationCode.delete().where(AuthorizationCode.expires_at < cutoff).execute()
@@ -490,4 +498,5 @@ def purge_expired(store, now: float | None = None) -> int:
         dead_refresh = (Token.refresh_hash.is_null() | (Token.refresh_expires_at < cutoff)
                         | ((Token.revoked_at < cutoff) & Token.refresh_used_at.is_null()))
         tokens = Token.delete().where((Token.access_expires_at < cutoff) & dead_refresh).execute()
-    return codes + tokens
+        devices = device_codes.purge_expired(cutoff)
+    return codes + tokens + devices

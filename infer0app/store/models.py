@@ -104,6 +104,10 @@ class Grant(BaseModel):
     allow_model_choice = pw.BooleanField(default=False)
     # POST /v1/embeddings uses this model ('' = the kind's default embedding model; m0010).
     embedding_model = pw.CharField(max_length=200, default="")
+    # What the user approved through a redirect (m0012): the consent is not asked again for the
+    # same scope and redirect URI while the app's registered URIs (JSON list) stay the same.
+    consent_redirect_uri = pw.TextField(null=True)
+    consent_redirect_uris = pw.TextField(null=True)
 
 
 class GrantFallback(BaseModel):
@@ -254,6 +258,23 @@ class LimitLease(BaseModel):
     expires_at = pw.FloatField()
 
 
+class DeviceAuthorization(BaseModel):
+    """An RFC 8628 device authorization (m0012): codes stored as SHA-256 hashes only."""
+
+    device_code_hash = pw.CharField(max_length=64, unique=True)
+    user_code_hash = pw.CharField(max_length=64, unique=True)  # of the normalized code (no dash, upper)
+    app = pw.ForeignKeyField(OAuthApp, on_delete="CASCADE", index=False)
+    scope = pw.CharField(max_length=200)
+    status = pw.CharField(max_length=10)  # "pending" | "approved" | "denied"
+    user = pw.ForeignKeyField(User, null=True, on_delete="CASCADE", index=False)  # who decided
+    code_hash = pw.CharField(max_length=64, null=True)  # the authorization code an approval created
+    interval = pw.IntegerField()  # seconds between polls; +5 at each slow_down
+    last_poll_at = pw.FloatField(null=True)
+    created_at = pw.FloatField(default=now)
+    expires_at = pw.FloatField(index=True)
+
+
 ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, AuthorizationCode, Token,
               UsageEvent, UsageDaily, AuditEvent, SchemaMigration, ServerInstance,
-              GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease, GrantFallback]
+              GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease, GrantFallback,
+              DeviceAuthorization]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 
 from aiohttp import web
+from yarl import URL
 
 from .. import keys
-from ..services import accounts
+from ..services import accounts, apps
 from ..services.audit import user_actor
 from ..services.errors import Conflict, ServiceError
 from ..services.throttle import minutes_text
@@ -32,11 +33,27 @@ def _too_many(request: web.Request, template: str, context: dict, wait: float) -
     return response
 
 
+async def continue_to(request: web.Request, nxt: str) -> str:
+    """The name of the app an authorization request in `nxt` comes from, for "Sign in to continue
+    to <App>" (issue 16 §4); "" for any other page or an unknown or disabled app."""
+    target = URL(nxt)
+    if target.path != str(url_for(request, "authorize")):
+        return ""
+    app = await request.config_dict[keys.STORE].run(apps.find_app, target.query.get("client_id", "")[:200])
+    return app.name if app is not None and not app.disabled else ""
+
+
+async def _login_page(request: web.Request, nxt: str, *, status: int = 200, **context):
+    return render(request, "auth/login.html", {
+        "next": nxt, "continue_to": await continue_to(request, nxt),
+        "device": URL(nxt).path == str(url_for(request, "device")),
+        "signup_open": request.config_dict[keys.SETTINGS].signup == "open", **context}, status=status)
+
+
 async def login_form(request: web.Request):
     if request.get(keys.SESSION):
         raise web.HTTPSeeOther(same_origin_path(request.query.get("next")))
-    return render(request, "auth/login.html", {"next": same_origin_path(request.query.get("next")),
-                                               "signup_open": request.config_dict[keys.SETTINGS].signup == "open"})
+    return await _login_page(request, same_origin_path(request.query.get("next")))
 
 
 async def login_submit(request: web.Request):
@@ -54,7 +71,7 @@ async def login_submit(request: web.Request):
     user = await store.run(accounts.authenticate, email, password)
     if user is None:
         throttle.failed(account, ip)
-        return render(request, "auth/login.html", {**page, "error": GENERIC_FAILURE}, status=400)
+        return await _login_page(request, page["next"], status=400, error=GENERIC_FAILURE, email=email)
     throttle.succeeded(account, ip)
     return await _signed_in(request, user, page["next"])
 

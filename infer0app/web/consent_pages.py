@@ -4,6 +4,12 @@ The request is validated before anything else: an unknown client or an unregiste
 redirect URI gets an error page and never a redirect; other problems go back to the app
 with an RFC 6749 error. The consent form posts to the same URL (the OAuth parameters stay
 in the query string) with the CSRF token, the decision, and the user's provider and model.
+
+The page is skipped when the user's active grant already covers the request (same scope and
+redirect URI, the app's redirect URIs unchanged: services.consent_reuse), unless the app sends
+`prompt=consent`; with `prompt=none` nothing is shown and the app gets `login_required` or
+`consent_required` back (OpenID Connect Core §3.1.2.1). The device flow (web/device_pages.py)
+shows the same page through `consent_page` and `consent_from_form`, with its own form action.
 """
 
 from __future__ import annotations
@@ -14,15 +20,18 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway.providers.kinds import KINDS
+from ..http_common.security_headers import CSP_WITH_APP_LOGOS
 from ..oauth.models import EndUser
-from ..oauth.server import AuthorizationError, Consent, PendingAuthorization
-from ..services import grant_views, limit_choice
+from ..oauth.server import AuthorizationError, Consent
+from ..services import consent_reuse, grant_views, limit_choice
 from ..services.connection_prices import price_map
 from ..services.grant_limits import get_grant_limits
 from ..services.grant_models import model_lists
 from ..services import grants as grants_svc
 from ..services import providers as providers_svc
+from ..services.apps import AppView
 from ..services.errors import ServiceError
+from .app_details import app_details
 from .forms import field, read_form
 from .limit_forms import LIMIT_FIELDS, defaults_and_maximum, posted, values_of
 from .render import render, url_for
@@ -40,9 +49,21 @@ async def authorize(request: web.Request):
             return exc.response
         return render(request, "oauth/error.html", {"error": exc.error, "description": exc.description},
                       status=400)
+    prompt = set(request.query.get("prompt", "").split())
     if session is None:
+        if "none" in prompt:
+            return server.prompt_error(pending, "login_required", "The user is not signed in to infer0.")
         raise login_redirect(request)
     if request.method != "POST":
+        if "consent" not in prompt:
+            grant_id = await request.config_dict[keys.STORE].run(
+                consent_reuse.reusable_grant, user_id=user.id, app_id=pending.app.id, scope=pending.scope,
+                redirect_uri=pending.redirect_uri)
+            if grant_id is not None:
+                return await server.authorization_response(pending, user, Consent(None, reuse_grant_id=grant_id))
+        if "none" in prompt:
+            return server.prompt_error(pending, "consent_required",
+                                       "The user has not approved this app for this scope and redirect URI.")
         return await _consent_page(request, pending)
     form = await read_form(request)
     decision = field(form, "decision", 20)
@@ -50,20 +71,31 @@ async def authorize(request: web.Request):
         return await server.authorization_response(pending, None, None)
     if decision != "approve":
         return await _consent_page(request, pending, error="Choose Approve or Deny.", status=400)
-    chosen = {"provider": field(form, "provider", 20), "model": field(form, "model", 300),
-              "model_other": field(form, "model_other", 300),
-              "embedding_model": field(form, "embedding_model", 300), "limits": posted(form)}
     try:
-        defaults, maximum = defaults_and_maximum(request)
-        limits = limit_choice.form_limits(form, fallback=limit_choice.clamp(defaults, maximum)[0])
-        limit_choice.check_within(limits, maximum)
-        consent = Consent(provider_id=chosen["provider"], model=chosen["model"],
-                          allow_model_choice=field(form, "allow_model_choice", 5) == "1", limits=limits,
-                          model_other=chosen["model_other"], embedding_model=chosen["embedding_model"])
+        consent = consent_from_form(request, form)
         return await server.authorization_response(pending, user, consent)
     except ServiceError as exc:
-        return await _consent_page(request, pending, error=exc.message, status=400,
-                                   chosen={**chosen, "model": chosen["model_other"] or chosen["model"]})
+        return await _consent_page(request, pending, error=exc.message, status=400, chosen=chosen_in_form(form))
+
+
+def chosen_in_form(form) -> dict:
+    """What the user picked on the consent form, to show it again with an error."""
+    other = field(form, "model_other", 300)
+    return {"provider": field(form, "provider", 20), "model": other or field(form, "model", 300),
+            "embedding_model": field(form, "embedding_model", 300), "limits": posted(form)}
+
+
+def consent_from_form(request: web.Request, form) -> Consent:
+    """The user's choices from the consent form (after decision=approve): connection, model (or a
+    typed "other" one), embedding model and limits (the operator's defaults for those left out,
+    never above the operator's maximum). ServiceError (ValidationError) for a bad limit."""
+    defaults, maximum = defaults_and_maximum(request)
+    limits = limit_choice.form_limits(form, fallback=limit_choice.clamp(defaults, maximum)[0])
+    limit_choice.check_within(limits, maximum)
+    return Consent(provider_id=field(form, "provider", 20), model=field(form, "model", 300),
+                   allow_model_choice=field(form, "allow_model_choice", 5) == "1", limits=limits,
+                   model_other=field(form, "model_other", 300),
+                   embedding_model=field(form, "embedding_model", 300))
 
 
 def _origin(uri: str) -> str:
@@ -71,11 +103,19 @@ def _origin(uri: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-async def _consent_page(request: web.Request, pending: PendingAuthorization, *, error: str | None = None,
-                        status: int = 200, chosen: dict | None = None):
+async def _consent_page(request: web.Request, pending, **kw):
+    return await consent_page(request, pending.app, pending.scope, action=request.path_qs,
+                              redirect_origin=_origin(pending.redirect_uri), **kw)
+
+
+async def consent_page(request: web.Request, app: AppView, scope: str, *, action: str, redirect_origin: str = "",
+                       device_user_code: str = "", error: str | None = None, status: int = 200,
+                       chosen: dict | None = None) -> web.Response:
+    """The consent page for `app` asking for `scope`, its form posting to `action` (the same URL for
+    /oauth/authorize, /device/consent for a device); `redirect_origin` names where a redirect goes,
+    `device_user_code` the code a device shows."""
     session = request[keys.SESSION]
     store = request.config_dict[keys.STORE]
-    app = pending.app
 
     def load(s):
         connections = providers_svc.list_connections(s, session.user_id)
@@ -97,16 +137,18 @@ async def _consent_page(request: web.Request, pending: PendingAuthorization, *, 
     ids = [str(c.id) for c in connections]
     if chosen_provider not in ids:
         chosen_provider = ids[0] if ids else None  # list_connections puts the default first
-    scopes = [{"name": s, "text": grants_svc.SCOPES.get(s, s)} for s in pending.scope.split()]
+    scopes = [{"name": s, "text": grants_svc.SCOPES.get(s, s)} for s in scope.split()]
     limits_ctx = _limits_context(request, connections, own_prices, existing_limits, chosen)
-    return render(request, "oauth/consent.html", {**limits_ctx,
-        "app": app, "scopes": scopes, "connections": connections, "kinds": KINDS,
+    response = render(request, "oauth/consent.html", {**limits_ctx,
+        "app": app, "details": app_details(app), "scopes": scopes, "connections": connections, "kinds": KINDS,
         "chosen_provider": chosen_provider, "chosen_model": chosen_model, "chosen_embedding": chosen_embedding,
         "model_lists": model_lists(connections),
-        "existing": existing, "error": error, "action": request.path_qs,
-        "redirect_origin": _origin(pending.redirect_uri),
+        "existing": existing, "error": error, "action": action,
+        "redirect_origin": redirect_origin, "device_user_code": device_user_code,
         "add_connection_url": url_for(request, "providers", query={"next": request.path_qs}),
     }, status=status)
+    response.headers["Content-Security-Policy"] = CSP_WITH_APP_LOGOS
+    return response
 
 
 def _limits_context(request: web.Request, connections, own_prices, existing_limits, chosen: dict | None) -> dict:

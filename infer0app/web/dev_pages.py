@@ -179,7 +179,7 @@ async def docs(request: web.Request):
     issuer = request.config_dict[keys.SETTINGS].issuer
     return render(request, "dev/docs.html", {
         "base": issuer, "authorize_url": f"{issuer}{url_for(request, 'authorize')}",
-        "token_url": f"{issuer}/v1/oauth/token",
+        "token_url": f"{issuer}/v1/oauth/token", "device_url": f"{issuer}/v1/oauth/device_authorization",
         "refresh_url": f"{issuer}/v1/oauth/refresh", "revoke_url": f"{issuer}/v1/oauth/revoke",
         "introspect_url": f"{issuer}/v1/oauth/introspect", "api_base": f"{issuer}/v1",
         "metadata_url": f"{issuer}/.well-known/oauth-authorization-server",

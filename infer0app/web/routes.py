@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..paths import static_dir
-from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, provider_pages
+from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, device_pages, provider_pages
 from . import connection_limit_pages, grant_limit_pages, usage_pages  # issue 13: limits and usage
 
 ID = r"{id:\d+}"  # a row id: digits only (no sign, no spaces)
@@ -37,6 +37,8 @@ def setup_page_routes(app: web.Application) -> None:
     # Destructive actions answer GET (and a POST without confirm=yes) with a confirmation page.
     # OAuth: the authorization endpoint (consent page), connected apps, developer pages.
     page("/oauth/authorize", "authorize", get=consent_pages.authorize, post=consent_pages.authorize)
+    page("/device", "device", get=device_pages.device_form, post=device_pages.device_submit)  # RFC 8628
+    page("/device/consent", "device_consent", post=device_pages.device_consent)
     page("/connections", "connections", get=connection_pages.list_page)
     page(f"/connections/{ID}", "connection", post=connection_pages.update)
     page(f"/connections/{ID}/revoke", "connection_revoke", get=connection_pages.revoke,

@@ -59,6 +59,8 @@ class BrowserSession:
         def on_console(msg: ConsoleMessage) -> None:
             if msg.type == "error":
                 where = msg.location.get("url", "") if msg.location else ""
+                if self._expected_load_failure(msg.text, where):
+                    return
                 self.problems.append(f"[{label}] console error: {msg.text} ({where})")
 
         def on_page_error(error) -> None:
@@ -77,6 +79,11 @@ class BrowserSession:
         context.on("requestfailed", on_failed)
         context.on("response", on_response)
         return await context.new_page()
+
+    def _expected_load_failure(self, text: str, url: str) -> bool:
+        """Chromium's console line for an error status the test declared with allow_status."""
+        return text.startswith("Failed to load resource") and any(
+            p.search(url) and f"status of {s} " in text for p, s in self.allowed)
 
     def allow_status(self, url_pattern: str, status: int) -> None:
         """Declare an HTTP error response the test expects (e.g. a deliberate 403)."""

@@ -104,8 +104,11 @@ class ClientApp:
     async def connect(self, request: web.Request) -> web.Response:
         state = secrets.token_urlsafe(16)
         self._states.add(state)
-        query = urlencode({"client_id": self.client_id, "redirect_uri": self.redirect_uri,
-                           "response_type": "code", "state": state})
+        params = {"client_id": self.client_id, "redirect_uri": self.redirect_uri, "response_type": "code",
+                  "state": state}
+        if getattr(self, "prompt", ""):  # e.g. "consent": ask the user again although they approved before
+            params["prompt"] = self.prompt
+        query = urlencode(params)
         raise web.HTTPFound(f"{self.infer0_url}/oauth/authorize?{query}")
 
     async def callback(self, request: web.Request) -> web.Response:

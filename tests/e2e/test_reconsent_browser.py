@@ -52,6 +52,7 @@ async def test_reconsent_with_another_connection_uses_its_default_model(data_dir
     async with run_fake("openai") as fake:
         server = await asyncio.to_thread(ServerProcess, data_dir, command=infer0_command)
         client = ClientApp(infer0_url=server.url)
+        client.prompt = "consent"  # the second authorization must show the page again (issue 16 skips it)
         await client.start(free_port())
         try:
             run_cli_json("users", "create", "--email", "dev@acme.test", data_dir=data_dir)

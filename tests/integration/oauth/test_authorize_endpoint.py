@@ -201,7 +201,8 @@ async def test_state_of_1kb_with_special_characters_comes_back_byte_for_byte(wor
     assert len(state) == 1024
     resp = await world.consent(browser, world.authorize_path(client_id, state=state))
     assert query_of(resp.headers["Location"])["state"] == state
-    resp = await world.consent(browser, world.authorize_path(client_id, state=state), decision="deny")
+    resp = await world.consent(browser, world.authorize_path(client_id, state=state, prompt="consent"),
+                               decision="deny")
     assert query_of(resp.headers["Location"])["state"] == state
 
 
@@ -347,6 +348,6 @@ async def test_consent_can_let_the_app_choose_among_the_connections_models(world
     assert resp.status == 303
     (grant,) = await world.store.run(grant_views.list_grants)
     assert grant.allow_model_choice is True
-    resp = await world.consent(browser, world.authorize_path(client_id))  # approving again without it
+    resp = await world.consent(browser, world.authorize_path(client_id, prompt="consent"))  # again, without it
     (grant,) = await world.store.run(grant_views.list_grants)
     assert grant.allow_model_choice is False

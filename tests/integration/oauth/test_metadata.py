@@ -16,7 +16,9 @@ async def test_metadata_names_every_endpoint_grant_and_method(world):
     assert meta["revocation_endpoint"] == f"{base}/v1/oauth/revoke"
     assert meta["introspection_endpoint"] == f"{base}/v1/oauth/introspect"
     assert meta["refresh_endpoint"] == f"{base}/v1/oauth/refresh"
-    assert meta["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    assert meta["grant_types_supported"] == ["authorization_code", "refresh_token",
+                                             "urn:ietf:params:oauth:grant-type:device_code"]
+    assert meta["device_authorization_endpoint"] == f"{base}/v1/oauth/device_authorization"
     assert meta["response_types_supported"] == ["code"]
     assert set(meta["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
     assert meta["code_challenge_methods_supported"] == ["S256"]

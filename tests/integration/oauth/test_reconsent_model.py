@@ -30,7 +30,10 @@ def form_as_rendered(page: str) -> dict[str, str]:
 async def authorize_with(base: str, client: AsyncOAuth2Client, meta: dict, provider_name: str | None) -> dict:
     """One authorization: sign in, submit the consent form (switching to `provider_name` if given), get tokens."""
     verifier = generate_token(64)
-    url, _ = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier)
+    # prompt=consent: a second approval of the same app would otherwise be skipped (issue 16 §4),
+    # and this test is about the user going through the consent page again.
+    url, _ = client.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier,
+                                             prompt="consent")
     browser = Browser(base)
     try:
         path = url[len(base):]

@@ -34,10 +34,11 @@ async def test_docs_list_every_oauth_error(browser):
     listed = {error: statuses for error, statuses, _, _ in _rows(page, "oauth-errors")}
     assert set(listed) == set(oauth_errors.OAUTH_ERROR_NAMES)
     assert listed["invalid_client"] == "400 / 401"
-    assert listed["access_denied"] == "403 / redirect"  # 403: dynamic registration closed
+    assert listed["access_denied"] == "400 / 403 / redirect"  # device flow 400, registration closed 403
     assert listed["invalid_redirect_uri"] == listed["invalid_client_metadata"] == "400"  # RFC 7591
     assert listed["invalid_token"] == "401"  # RFC 7592
-    assert listed["slow_down"] == "429"
+    assert listed["slow_down"] == "400 / 429"  # polling too fast (RFC 8628), throttles
+    assert listed["login_required"] == listed["consent_required"] == "redirect"  # prompt=none
 
 
 async def test_docs_describe_dynamic_registration_as_configured(server):
