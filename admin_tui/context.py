@@ -8,7 +8,8 @@ from typing import Any, Callable, TypeVar
 
 from infer0app.config import Settings
 from infer0app.paths import keyring_path
-from infer0app.services.operators import operator_actor
+from infer0app.services.audit import operator_actor
+from infer0app.services.views import check_no_rows
 
 T = TypeVar("T")
 
@@ -37,12 +38,18 @@ class AdminContext:
         return keyring_path(self.settings.data_dir)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a service function `fn(store, ...)` on the calling (worker) thread's own connection."""
+        """Run a service function `fn(store, ...)` on the calling (worker) thread's own connection.
+
+        Screens get view dataclasses only: a row here raises RowLeak (services/views.py), since
+        touching its foreign keys later, on the UI thread, would query the database there."""
         db = self.store.db
         if not db.is_closed():
-            return fn(self.store, *args, **kwargs)
-        with db.connection_context():
-            return fn(self.store, *args, **kwargs)
+            result = fn(self.store, *args, **kwargs)
+        else:
+            with db.connection_context():
+                result = fn(self.store, *args, **kwargs)
+        check_no_rows(result, getattr(fn, "__name__", "service call") + "()")
+        return result
 
     def close(self) -> None:
         self.store.close()

@@ -16,7 +16,7 @@ from aiohttp import web
 from .. import keys
 from ..gateway import pipeline
 from ..gateway.params import parse_body
-from ..gateway.providers.base import GatewayError, Route
+from ..gateway.providers.base import GatewayError, Route, gateway_error
 from ..oauth.bearer import authenticate
 from ..services.usage_log import UsageRecord
 from ..http_common.request_id import REQUEST_ID
@@ -37,10 +37,10 @@ def error_response(err: GatewayError) -> web.Response:
 
 def _not_configured(request: web.Request) -> GatewayError:
     issuer = request.app[keys.SETTINGS].issuer
-    return GatewayError(
-        409, "The user removed the provider connection this app was authorized to use. Ask them to choose "
-             f"one again at {issuer}/connections (or authorize the app again).",
-        type="invalid_request_error", code="provider_not_configured")
+    return gateway_error(
+        "provider_not_configured",
+        "The user removed the provider connection this app was authorized to use. Ask them to choose "
+        f"one again at {issuer}/connections (or authorize the app again).")
 
 
 async def _target_for(request: web.Request, ctx):

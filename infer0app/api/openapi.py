@@ -1,7 +1,9 @@
 """The OpenAPI 3.1 description of every /v1/* and OAuth endpoint, served at /openapi.json.
 
 Schemas describe what infer0 really answers (tests/integration/test_openapi.py validates
-live responses against them), so client generators and API fuzzers can work from it.
+live responses against them), so client generators and API fuzzers can work from it. Every
+operation's error responses are generated from the error tables (infer0app/errors/): each
+status lists the codes it can carry, and its schema admits only those.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from functools import lru_cache
 from aiohttp import web
 
 from .. import __version__, keys
+from ..errors import api_errors, oauth_errors
 
 
 def _ref(name: str) -> dict:
@@ -23,19 +26,46 @@ def _json(schema_name: str, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": _ref(schema_name)}}}
 
 
-OPENAI_ERRORS = {
-    "400": _json("OpenAIError", "Malformed request or a parameter the user's provider cannot honour."),
-    "401": _json("OpenAIError", "Missing, invalid, expired or revoked access token "
-                                "(WWW-Authenticate: Bearer error=\"invalid_token\")."),
-    "429": _json("OpenAIError", "Rate limited by the user's provider; Retry-After is passed on."),
-    "502": _json("OpenAIError", "The user's provider failed, or rejected the user's key (code provider_auth_failed)."),
-    "504": _json("OpenAIError", "The user's provider did not answer in time."),
-}
-OAUTH_ERRORS = {
-    "400": _json("OAuthError", "RFC 6749 §5.2 error."),
-    "401": _json("OAuthError", "Client authentication failed (invalid_client)."),
-    "429": _json("OAuthError", "Too many attempts for this client."),
-}
+def _by_status(rows) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    for row in rows:
+        for status in getattr(row, "statuses", None) or (row.status,):
+            grouped.setdefault(status, []).append(row)
+    return dict(sorted(grouped.items()))
+
+
+def _retry_note(status: int) -> str:
+    return "\n\nOpenAI SDKs retry this status by themselves." if api_errors.sdk_retries(status) else ""
+
+
+def openai_error_responses(where: str) -> dict[str, dict]:
+    """The error responses of one /v1 operation ("METHOD /path") or of api_errors.UNROUTED, by status,
+    from the error table: each lists its codes, and its schema admits exactly those (code, type) pairs."""
+    out = {}
+    for status, rows in _by_status(api_errors.emitted(where)).items():
+        pairs = [{"type": "object", "required": ["code", "type"],
+                  "properties": {"code": {"const": r.code}, "type": {"const": r.type}}} for r in rows]
+        schema = {"allOf": [_ref("OpenAIError"), {"properties": {"error": {"anyOf": pairs}}}]}
+        text = "\n".join(f"- `{r.code}` ({r.type}): {r.description}" for r in rows)
+        out[str(status)] = {"description": text + _retry_note(status),
+                            "content": {"application/json": {"schema": schema}}}
+    return out
+
+
+def oauth_error_responses(where: str) -> dict[str, dict]:
+    """The RFC 6749 §5.2 error responses of one OAuth operation (or oauth_errors.UNROUTED), by status."""
+    out = {}
+    for status, rows in _by_status(oauth_errors.emitted(where)).items():
+        names = list(dict.fromkeys(r.error for r in rows))
+        schema = {"allOf": [_ref("OAuthError"), {"properties": {"error": {"enum": names}}}]}
+        text = "\n".join(f"- `{r.error}` ({r.rfc}): {r.description}" for r in rows)
+        out[str(status)] = {"description": text, "content": {"application/json": {"schema": schema}}}
+    return out
+
+
+def _redirect_errors() -> str:
+    return ", ".join(f"`{r.error}`" for r in oauth_errors.emitted(oauth_errors.REDIRECT))
+
 
 TOKEN_FORM = {
     "type": "object",
@@ -63,10 +93,7 @@ SCHEMAS: dict = {
     },
     "OAuthError": {
         "type": "object", "required": ["error"],
-        "properties": {"error": {"type": "string", "enum": [
-            "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-            "unsupported_grant_type", "invalid_scope", "access_denied", "slow_down", "server_error",
-            "unsupported_token_type", "temporarily_unavailable"]},
+        "properties": {"error": {"type": "string", "enum": list(oauth_errors.OAUTH_ERROR_NAMES)},
             "error_description": {"type": "string"}, "error_uri": {"type": "string"}},
     },
     "TokenResponse": {
@@ -169,19 +196,20 @@ PATHS: dict = {
             for n, r in (("client_id", True), ("redirect_uri", True), ("response_type", True), ("state", False),
                          ("scope", False), ("code_challenge", False), ("code_challenge_method", False))],
         "responses": {"200": {"description": "Sign-in or consent page.", "content": {"text/html": {}}},
-                      "303": {"description": "Back to redirect_uri with code, state and iss (or an error)."},
+                      "303": {"description": "Back to redirect_uri with code, state and iss, or with error "
+                                             f"({_redirect_errors()}), error_description, state and iss."},
                       "400": {"description": "Unknown client or unregistered redirect_uri: an error page, "
                                              "never a redirect.", "content": {"text/html": {}}}}}},
     "/v1/oauth/token": {"post": {
         "summary": "Exchange an authorization code, or a refresh token, for tokens.", "tags": ["OAuth"],
         "security": CLIENT_AUTH, "requestBody": _form_body(TOKEN_FORM),
         "responses": {"200": _json("TokenResponse", "Access token (1 hour) and refresh token (30 days)."),
-                      **OAUTH_ERRORS}}},
+                      **oauth_error_responses(oauth_errors.TOKEN)}}},
     "/v1/oauth/refresh": {"post": {
         "summary": "Refresh an access token (the hosted original's endpoint; same as grant_type=refresh_token).",
         "tags": ["OAuth"], "security": CLIENT_AUTH, "requestBody": _form_body(TOKEN_FORM),
         "responses": {"200": _json("TokenResponse", "A new access token and a rotated refresh token."),
-                      **OAUTH_ERRORS}}},
+                      **oauth_error_responses(oauth_errors.REFRESH)}}},
     "/v1/oauth/revoke": {"post": {
         "summary": "Revoke an access or refresh token (RFC 7009).", "tags": ["OAuth"], "security": CLIENT_AUTH,
         "requestBody": _form_body({"type": "object", "required": ["token"],
@@ -189,21 +217,23 @@ PATHS: dict = {
                                                   "token_type_hint": {"type": "string"},
                                                   "client_id": {"type": "string"},
                                                   "client_secret": {"type": "string"}}}),
-        "responses": {"200": {"description": "Revoked (or already invalid)."}, **OAUTH_ERRORS}}},
+        "responses": {"200": {"description": "Revoked (or already invalid)."},
+                      **oauth_error_responses(oauth_errors.REVOKE)}}},
     "/v1/oauth/introspect": {"post": {
         "summary": "Introspect a token (RFC 7662); client authentication required.", "tags": ["OAuth"],
         "security": [{"clientSecretBasic": []}],
         "requestBody": _form_body({"type": "object", "required": ["token"],
                                    "properties": {"token": {"type": "string"},
                                                   "token_type_hint": {"type": "string"}}}),
-        "responses": {"200": _json("Introspection", "Token state."), **OAUTH_ERRORS}}},
+        "responses": {"200": _json("Introspection", "Token state."),
+                      **oauth_error_responses(oauth_errors.INTROSPECT)}}},
     "/.well-known/oauth-authorization-server": {"get": {
         "summary": "Authorization server metadata (RFC 8414).", "tags": ["OAuth"],
         "responses": {"200": _json("ServerMetadata", "Metadata.")}}},
     "/v1/me": {"get": {
         "summary": "Who this access token acts for: user, app, provider kind and model (never the key).",
         "tags": ["API"], "security": [{"bearerAuth": []}],
-        "responses": {"200": _json("Me", "The token's grant."), "401": OPENAI_ERRORS["401"]}}},
+        "responses": {"200": _json("Me", "The token's grant."), **openai_error_responses(api_errors.ME)}}},
     "/v1/chat/completions": {"post": {
         "summary": "OpenAI-compatible chat completions, routed to the user's provider and model.",
         "tags": ["API"], "security": [{"bearerAuth": []}],
@@ -214,11 +244,11 @@ PATHS: dict = {
                                    "answered; x-infer0-dropped-params lists advisory parameters dropped.",
                     "content": {"application/json": {"schema": _ref("ChatCompletion")},
                                 "text/event-stream": {"schema": {"type": "string"}}}},
-            **OPENAI_ERRORS}}},
+            **openai_error_responses(api_errors.CHAT)}}},
     "/v1/models": {"get": {
         "summary": "The model(s) this token's grant uses, in OpenAI's list format.", "tags": ["API"],
         "security": [{"bearerAuth": []}],
-        "responses": {"200": _json("ModelList", "Models."), "401": OPENAI_ERRORS["401"]}}},
+        "responses": {"200": _json("ModelList", "Models."), **openai_error_responses(api_errors.MODELS)}}},
     "/healthz": {"get": {
         "summary": "Database and keyring usable (for load balancers and systemd).", "tags": ["Operations"],
         "responses": {"200": _json("Health", "Healthy."), "503": _json("Health", "Not healthy.")}}},
@@ -237,6 +267,9 @@ def _document_text(issuer: str) -> str:
         "paths": copy.deepcopy(PATHS),
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
+            # Answers to a /v1 path or method no operation serves: OpenAI's shape, RFC 6749's under /v1/oauth/.
+            "responses": {**{f"api_{k}": v for k, v in openai_error_responses(api_errors.UNROUTED).items()},
+                          **{f"oauth_{k}": v for k, v in oauth_error_responses(oauth_errors.UNROUTED).items()}},
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An i0_at_ access token."},
                 "clientSecretBasic": {"type": "http", "scheme": "basic",

@@ -11,6 +11,9 @@ app's front middleware (infer0app/front_middleware.py) turns what a /v1 handler 
   also for unknown paths (404), wrong methods (405), oversized bodies and unexpected
   exceptions (500, never a trace).
 
+Codes, statuses and types come from the error tables in infer0app/errors/ (`api_errors`,
+`oauth_errors`), the same tables /openapi.json and /dev/docs are generated from.
+
 CORS: any origin may call /v1 (browser apps need to), without credentials (no cookies are
 involved: clients authenticate with secrets, PKCE or bearer tokens). The HTML pages and
 /oauth/authorize never send CORS headers.
@@ -26,6 +29,8 @@ import logging
 from aiohttp import web
 
 from .. import keys
+from ..errors.api_errors import api_error, for_status
+from ..errors.oauth_errors import oauth_error_name
 from . import chat, me, oauth_endpoints
 
 log = logging.getLogger("infer0.error")
@@ -33,15 +38,14 @@ log = logging.getLogger("infer0.error")
 CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
 CORS_EXPOSE = ("WWW-Authenticate, Retry-After, X-Request-Id, x-infer0-provider, x-infer0-model, "
                "x-infer0-dropped-params")
-OPENAI_ERRORS = {
-    400: ("invalid_request_error", None, "The request could not be understood."),
-    401: ("invalid_request_error", "invalid_token", "Authentication required."),
-    403: ("invalid_request_error", "forbidden", "Not allowed."),
-    404: ("invalid_request_error", "not_found", "Unknown API path {path}."),
-    405: ("invalid_request_error", "method_not_allowed", "{method} is not allowed on {path}."),
-    413: ("invalid_request_error", "request_too_large", "The request body is too large."),
-    429: ("rate_limit_error", "rate_limited", "Too many requests."),
-    500: ("server_error", "internal_error", "infer0 hit an unexpected error; it has been logged."),
+#: The message of a bare HTTP error, by its code in the error table (api_errors.for_status).
+GENERIC_MESSAGES = {
+    "invalid_request": "The request could not be understood.",
+    "invalid_token": "Authentication required.",
+    "not_found": "Unknown API path {path}.",
+    "method_not_allowed": "{method} is not allowed on {path}.",
+    "request_too_large": "The request body is too large.",
+    "internal_error": "infer0 hit an unexpected error; it has been logged.",
 }
 
 
@@ -78,15 +82,16 @@ def is_oauth_path(path: str) -> bool:
     return path.startswith("/v1/oauth/")
 
 
-def openai_error(status: int, message: str, *, error_type: str | None = None, code: str | None = None,
-                 headers=None) -> web.Response:
-    default_type, default_code, _ = OPENAI_ERRORS.get(status, OPENAI_ERRORS[500 if status >= 500 else 400])
-    body = {"error": {"message": message, "type": error_type or default_type, "code": code or default_code,
-                      "param": None}}
-    return web.json_response(body, status=status, headers=headers)
+def openai_error(code: str, message: str, *, status: int | None = None, headers=None) -> web.Response:
+    """OpenAI's error object for `code`; status (unless given) and type from the error table."""
+    row = api_error(code)
+    body = {"error": {"message": message, "type": row.type, "code": code, "param": None}}
+    return web.json_response(body, status=status or row.status, headers=headers)
 
 
 def oauth_error(status: int, error: str, description: str, headers=None) -> web.Response:
+    """RFC 6749 §5.2 JSON; `error` must be in the OAuth error table (KeyError otherwise)."""
+    error = oauth_error_name(error)
     hdrs = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     hdrs.update(headers or {})
     return web.json_response({"error": error, "error_description": description}, status=status, headers=hdrs)
@@ -101,8 +106,9 @@ def _generic(request: web.Request, status: int, headers) -> web.Response:
         if status >= 500:
             return oauth_error(status, "server_error", "infer0 hit an unexpected error; it has been logged.")
         return oauth_error(status, "invalid_request", "The request could not be understood.", headers)
-    _, _, template = OPENAI_ERRORS.get(status, OPENAI_ERRORS[500 if status >= 500 else 400])
-    return openai_error(status, template.format(path=request.path, method=request.method), headers=headers)
+    code = for_status(status).code
+    message = GENERIC_MESSAGES[code].format(path=request.path, method=request.method)
+    return openai_error(code, message, status=status, headers=headers)
 
 
 def v1_error_response(request: web.Request, exc: Exception) -> web.Response:
@@ -119,7 +125,7 @@ def v1_error_response(request: web.Request, exc: Exception) -> web.Response:
     if isinstance(exc, json.JSONDecodeError):
         if is_oauth_path(request.path):
             return oauth_error(400, "invalid_request", "The request body is not valid.")
-        return openai_error(400, "The request body is not valid JSON.")
+        return openai_error("invalid_json", "The request body is not valid JSON.")
     log.error("unhandled error", exc_info=exc, extra={"fields": {"rid": request.get(keys.REQUEST_ID),
                                                                  "path": request.path}})
     return _generic(request, 500, {})
@@ -128,10 +134,10 @@ def v1_error_response(request: web.Request, exc: Exception) -> web.Response:
 def last_resort_error(path: str) -> web.Response:
     """The 500 answered when turning an error into an answer failed itself: built from the
     path alone, in the protocol's own language."""
-    message = OPENAI_ERRORS[500][2]
+    message = GENERIC_MESSAGES["internal_error"]
     if is_oauth_path(path):
         return oauth_error(500, "server_error", message)
-    return openai_error(500, message)
+    return openai_error("internal_error", message)
 
 
 # -- CORS ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..services import accounts
 from ..services import apps as svc
+from ..services.audit import operator_actor
 from .common import add_data_dir, emit, iso, opened
 
 
@@ -38,7 +39,7 @@ def create(args) -> int:
     with opened(args) as (store, _vault):
         owner = accounts.get_user_by_email(store, args.owner)
         app, secret = svc.create_app(store, owner.id, name=args.name, redirect_uris=args.redirect_uris,
-                                     homepage_url=args.homepage, public=args.public, actor="cli")
+                                     homepage_url=args.homepage, public=args.public, actor=operator_actor("cli"))
     out = {"client_id": app.client_id}
     if secret:
         out["client_secret"] = secret
@@ -58,6 +59,6 @@ def list_(args) -> int:
 
 def set_disabled(args, disabled: bool) -> int:
     with opened(args) as (store, _vault):
-        app = svc.set_disabled(store, args.client_id, disabled, actor="cli")
+        app = svc.set_disabled(store, args.client_id, disabled, actor=operator_actor("cli"))
     emit({"client_id": app.client_id, "disabled": app.disabled})
     return 0

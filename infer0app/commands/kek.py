@@ -10,7 +10,7 @@ import sys
 
 from ..paths import keyring_path
 from ..services import kek_rotation
-from ..services.operators import operator_actor
+from ..services.audit import operator_actor
 from .common import CommandError, add_data_dir, emit, iso, opened
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..gateway.providers.kinds import KINDS
 from ..services import accounts
 from ..services import providers as svc
+from ..services.audit import operator_actor
 from .common import add_data_dir, emit, iso, opened, read_secret_stdin
 
 
@@ -34,7 +35,7 @@ def add(args) -> int:
         user = accounts.get_user_by_email(store, args.user)
         conn = svc.add_connection(store, vault, user.id, kind=args.kind, name=args.name, api_key=key,
                                   base_url=args.base_url, model=args.model,
-                                  options={"api_version": args.api_version}, actor="cli")
+                                  options={"api_version": args.api_version}, actor=operator_actor("cli"))
     emit({"id": conn.id, "kind": conn.kind, "name": conn.name, "model": conn.default_model})
     return 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..services import accounts, admin_queries, apps, grants
 from ..services.errors import NotFound
-from ..services.operators import operator_actor
+from ..services.audit import operator_actor
 from .common import add_data_dir, emit, iso, opened
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..services import accounts
+from ..services.audit import operator_actor
 from .common import CommandError, add_data_dir, emit, iso, opened, read_secret_stdin
 
 
@@ -30,7 +31,7 @@ def register(sub) -> None:
 def create(args) -> int:
     password = read_secret_stdin("password") if args.password_stdin else None
     with opened(args, create=True) as (store, _vault):
-        user = accounts.create_user(store, args.email, password, actor="cli")
+        user = accounts.create_user(store, args.email, password, actor=operator_actor("cli"))
     emit({"id": user.id, "email": user.email})
     return 0
 
@@ -45,7 +46,7 @@ def list_(args) -> int:
 
 def set_disabled(args, disabled: bool) -> int:
     with opened(args) as (store, _vault):
-        user = accounts.set_disabled(store, args.email, disabled, actor="cli")
+        user = accounts.set_disabled(store, args.email, disabled, actor=operator_actor("cli"))
     emit({"id": user.id, "email": user.email, "disabled": disabled})
     return 0
 

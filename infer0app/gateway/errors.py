@@ -18,6 +18,8 @@ Status codes infer0 answers, and why:
 * upstream 400/409/413/422 -> 400 `provider_rejected_request`, with the provider's own
   message in plain words.
 
+Status and OpenAI `type` come from the one error table (infer0app/errors/api_errors.py):
+build errors with `gateway_error(code, message)` (providers/base.py), never with literal statuses.
 Messages are run through `redact()` so a key echoed by a provider never leaks.
 """
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from infer0app.gateway.providers.base import GatewayError, Route, UpstreamFailure, redact
+from infer0app.gateway.providers.base import GatewayError, Route, UpstreamFailure, gateway_error, redact
 
 DASHBOARD_HINT = "Send the user to their infer0 dashboard to check their provider settings."
 
@@ -51,76 +53,46 @@ def upstream_error(
     whose, hint = ("This", "") if for_user else ("The user's", f" {DASHBOARD_HINT}")
     cat = failure.category
     if cat == "auth":
-        return GatewayError(
-            424,
-            f"{whose} {label} API key was rejected by {label}{detail}.{hint}",
-            type="provider_error",
-            code="provider_auth_failed",
-        )
+        return gateway_error("provider_auth_failed", f"{whose} {label} API key was rejected by {label}{detail}.{hint}")
     if cat == "payment":
-        return GatewayError(
-            424,
+        return gateway_error(
+            "provider_quota_exceeded",
             f"{whose} {label} account cannot pay for this request{detail}.{hint}",
-            type="provider_error",
-            code="provider_quota_exceeded",
         )
     if cat == "not_found":
-        return GatewayError(
-            424,
+        return gateway_error(
+            "provider_model_not_found",
             f"{label} does not know the configured model {route.model!r}{detail}.{hint}",
-            type="provider_error",
-            code="provider_model_not_found",
         )
     if cat == "rate_limit":
         lowered = {k.lower(): v for k, v in (headers or {}).items()}
         passed = {name: lowered[name] for name in _PASSED_HEADERS if lowered.get(name)}
-        return GatewayError(
-            429,
+        return gateway_error(
+            "provider_rate_limited",
             f"{whose} {label} account is rate limited{detail}. Retry later.",
-            type="rate_limit_error",
-            code="provider_rate_limited",
             headers=passed,
         )
     if cat == "server":
-        return GatewayError(
-            502,
+        return gateway_error(
+            "provider_unavailable",
             f"{label} failed to answer{f' (upstream status {status})' if status else ''}{detail}.",
-            type="api_error",
-            code="provider_unavailable",
         )
-    return GatewayError(
-        400,
+    return gateway_error(
+        "provider_rejected_request",
         f"{label} rejected the request: {said or f'upstream status {status}'}",
-        type="invalid_request_error",
-        code="provider_rejected_request",
     )
 
 
 def timeout_error(route: Route) -> GatewayError:
-    return GatewayError(
-        504,
-        f"{route.provider_label} did not answer in time.",
-        type="api_error",
-        code="provider_timeout",
-    )
+    return gateway_error("provider_timeout", f"{route.provider_label} did not answer in time.")
 
 
 def unreachable_error(route: Route) -> GatewayError:
-    return GatewayError(
-        502,
-        f"Could not reach {route.provider_label}.",
-        type="api_error",
-        code="provider_unreachable",
-    )
+    return gateway_error("provider_unreachable", f"Could not reach {route.provider_label}.")
 
 
 def bad_response_error(route: Route, what: str = "an unreadable response") -> GatewayError:
-    return GatewayError(
-        502,
-        f"{route.provider_label} sent {what}.",
-        type="api_error",
-        code="provider_bad_response",
-    )
+    return gateway_error("provider_bad_response", f"{route.provider_label} sent {what}.")
 
 
 def stream_error(route: Route, category: str, message: str) -> GatewayError:

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route
+from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route, gateway_error
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 
@@ -43,26 +43,25 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise GatewayError(400, "The request body is not valid JSON.", code="invalid_json") from None
+        raise gateway_error("invalid_json", "The request body is not valid JSON.") from None
     if not isinstance(body, dict):
-        raise GatewayError(400, "The request body must be a JSON object.", code="invalid_request")
+        raise gateway_error("invalid_request", "The request body must be a JSON object.")
     return body
 
 
 def validate(body: Any) -> None:
     if not isinstance(body, dict):
-        raise GatewayError(400, "The request body must be a JSON object.", code="invalid_request")
+        raise gateway_error("invalid_request", "The request body must be a JSON object.")
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise GatewayError(
-            400, "`messages` must be a non-empty array of message objects.", code="invalid_request", param="messages"
+        raise gateway_error(
+            "invalid_request", "`messages` must be a non-empty array of message objects.", param="messages"
         )
     for i, msg in enumerate(messages):
         if not isinstance(msg, dict) or msg.get("role") not in ROLES:
-            raise GatewayError(
-                400,
+            raise gateway_error(
+                "invalid_request",
                 f"messages[{i}] must be an object whose `role` is one of: " + ", ".join(sorted(ROLES)) + ".",
-                code="invalid_request",
                 param=f"messages[{i}].role",
             )
 
@@ -88,17 +87,16 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
     dropped: set[str] = set()
 
     def reject(param: str, what: str) -> GatewayError:
-        return GatewayError(
-            400,
+        return gateway_error(
+            "unsupported_parameter",
             f"{what} is not supported by the user's provider ({route.provider_label}, model {route.model!r}).",
-            code="unsupported_parameter",
             param=param,
         )
 
     n = out.get("n")
     if n is not None and n != 1:
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise GatewayError(400, "`n` must be a positive integer.", code="invalid_request", param="n")
+            raise gateway_error("invalid_request", "`n` must be a positive integer.", param="n")
         if "n" not in caps:
             raise reject("n", "`n` > 1 (several choices)")
     if out.get("logprobs") and "logprobs" not in caps:

@@ -48,6 +48,7 @@ from infer0app.gateway.providers.base import (
     StreamTranslator,
     UpstreamRequest,
     Usage,
+    gateway_error,
 )
 from infer0app.gateway.providers.registry import get_adapter
 from infer0app.gateway.sse import SSEParser
@@ -321,11 +322,9 @@ async def list_models(
     if status >= 300:
         failure = adapter.read_error(status, raw)
         if failure.category == "not_found":
-            raise GatewayError(
-                424,
+            raise gateway_error(
+                "provider_not_found",
                 f"{route.provider_label} has no model list at this address (HTTP 404). Check the base URL.",
-                type="provider_error",
-                code="provider_not_found",
             )
         raise upstream_error(route, status, failure, headers, for_user=True)
     try:

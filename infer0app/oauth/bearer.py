@@ -5,8 +5,10 @@ so the hot path rarely touches SQLite. The cache is dropped whenever the databas
 epoch moves (runtime/cache_watch.py, polled every 0.25 s; triggers bump it on any revocation or
 disable, from any process), so a revocation made by the CLI or the admin TUI still bites
 within a second; the TTL only bounds memory. Failures raise an
-aiohttp HTTP error whose body is OpenAI's error object and whose WWW-Authenticate header
-follows RFC 6750, so the /v1 error middleware (and OpenAI SDKs) handle it as is.
+aiohttp HTTP error whose body is OpenAI's error object (code, status and type from
+infer0app/errors/api_errors.py) and whose WWW-Authenticate header follows RFC 6750
+(`BEARER_CHALLENGES` in infer0app/errors/oauth_errors.py), so the /v1 error middleware (and
+OpenAI SDKs) handle it as is.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from aiohttp import web
 
 from .. import keys
+from ..errors.api_errors import api_error
+from ..errors.oauth_errors import BEARER_CHALLENGES
 from ..services import grants as grants_svc
 from ..services.grants import AccessContext
 from ..services.secrets_util import sha256_hex
@@ -57,17 +61,21 @@ class TokenCache:
         self._entries.clear()
 
 
-def _openai_error(message: str, code: str, error_type: str = "invalid_request_error") -> str:
-    return json.dumps({"error": {"message": message, "type": error_type, "code": code, "param": None}})
+def _answer(code: str, challenge: str, message: str) -> dict:
+    """The keyword arguments of an aiohttp HTTP error: OpenAI's error object for `code` (from the
+    /v1 error table) and the RFC 6750 §3.1 challenge `challenge` (from the Bearer table)."""
+    row, _ = api_error(code), BEARER_CHALLENGES[challenge]  # KeyError: a code missing from its table
+    body = json.dumps({"error": {"message": message, "type": row.type, "code": code, "param": None}})
+    header = f'Bearer realm="{REALM}", error="{challenge}", error_description="{message}"'
+    return {"text": body, "content_type": "application/json",
+            "headers": {"WWW-Authenticate": header, "Cache-Control": "no-store"}}
 
 
 class InvalidTokenError(web.HTTPUnauthorized):
     """401: missing, unknown, expired or revoked token (WWW-Authenticate: Bearer error="invalid_token")."""
 
     def __init__(self, message: str):
-        challenge = f'Bearer realm="{REALM}", error="invalid_token", error_description="{message}"'
-        super().__init__(text=_openai_error(message, "invalid_token"), content_type="application/json",
-                         headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"})
+        super().__init__(**_answer("invalid_token", "invalid_token", message))
 
 
 class TokenInURLError(web.HTTPBadRequest):
@@ -75,9 +83,7 @@ class TokenInURLError(web.HTTPBadRequest):
 
     def __init__(self):
         message = "Send the access token in the Authorization header (Bearer), never in the URL."
-        challenge = f'Bearer realm="{REALM}", error="invalid_request", error_description="{message}"'
-        super().__init__(text=_openai_error(message, "invalid_request"), content_type="application/json",
-                         headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"})
+        super().__init__(**_answer("invalid_request", "invalid_request", message))
 
 
 def bearer_token(request: web.Request) -> str:

@@ -1,11 +1,14 @@
-"""Users, passwords and dashboard sessions."""
+"""Users, passwords and dashboard sessions.
+
+Callers get `UserView`s and `SessionInfo`s (frozen, built here while the database is open),
+never User rows; the password hash never leaves this module."""
 
 from __future__ import annotations
 
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.exceptions import InvalidKey
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -65,7 +68,22 @@ def check_password_rules(password: str) -> None:
         raise ValidationError(f"Use a password of at most {MAX_PASSWORD} characters.", field="password")
 
 
-def create_user(store, email: str, password: str | None, *, actor: str = "cli") -> User:
+@dataclass(frozen=True)
+class UserView:
+    """An account as pages, the CLI and the TUI see it. Times are epoch seconds."""
+
+    id: int
+    email: str
+    disabled: bool
+    created_at: float
+    last_login_at: float | None
+
+
+def _view(user: User) -> UserView:
+    return UserView(user.id, user.email, bool(user.disabled), user.created_at, user.last_login_at)
+
+
+def create_user(store, email: str, password: str | None, *, actor: str) -> UserView:
     email = normalize_email(email)
     if password is not None:
         check_password_rules(password)
@@ -77,46 +95,49 @@ def create_user(store, email: str, password: str | None, *, actor: str = "cli") 
             raise Conflict("An account with that email already exists.", field="email")
         user = User.create(email=email, password_hash=pw_hash)
     audit.record(store, actor, "user.create", email)
-    return user
+    return _view(user)
 
 
-def get_user_by_email(store, email: str) -> User:
-    user = User.get_or_none(User.email == (email or "").strip().lower())
-    if user is None:
-        raise NotFound(f"No user with email {email!r}.")
-    return user
+def get_user_by_email(store, email: str) -> UserView:
+    """NotFound if no account has that email (compared lower-cased)."""
+    with store.read():
+        user = User.get_or_none(User.email == (email or "").strip().lower())
+        if user is None:
+            raise NotFound(f"No user with email {email!r}.")
+        return _view(user)
 
 
-def list_users(store, search: str = "") -> list[User]:
-    query = User.select().order_by(User.id)
-    if search:
-        query = query.where(User.email.contains(search.strip().lower()))
-    return list(query)
+def list_users(store, search: str = "") -> list[UserView]:
+    with store.read():
+        query = User.select().order_by(User.id)
+        if search:
+            query = query.where(User.email.contains(search.strip().lower()))
+        return [_view(u) for u in query]
 
 
-def set_disabled(store, email: str, disabled: bool, *, actor: str = "cli") -> User:
+def set_disabled(store, email: str, disabled: bool, *, actor: str) -> UserView:
     user = get_user_by_email(store, email)
     with store.write():
         User.update(disabled=disabled).where(User.id == user.id).execute()
         if disabled:
             WebSession.delete().where(WebSession.user == user.id).execute()
     audit.record(store, actor, "user.disable" if disabled else "user.enable", user.email)
-    user.disabled = disabled
-    return user
+    return replace(user, disabled=disabled)
 
 
-def authenticate(store, email: str, password: str) -> User | None:
+def authenticate(store, email: str, password: str) -> UserView | None:
     """The user if the email and password match an enabled account, else None."""
     try:
         email = normalize_email(email)
     except ValidationError:
         verify_password(password or "", None)
         return None
-    user = User.get_or_none(User.email == email)
-    ok = verify_password(password or "", user.password_hash if user else None)
+    with store.read():
+        user = User.get_or_none(User.email == email)
+    ok = verify_password(password or "", user.password_hash if user else None)  # ~30 ms: outside the read
     if not ok or user is None or user.disabled:
         return None
-    return user
+    return _view(user)
 
 
 # -- dashboard sessions -----------------------------------------------------------------
@@ -127,7 +148,7 @@ class SessionInfo:
     session_hash: str
 
 
-def start_session(store, user: User, lifetime: int, *, ip: str = "", user_agent: str = "") -> str:
+def start_session(store, user: UserView, lifetime: int, *, ip: str = "", user_agent: str = "") -> str:
     """A fresh session id (never reused across sign-ins). Only its hash is stored."""
     token = new_token(nbytes=32)
     now = time.time()
@@ -136,19 +157,20 @@ def start_session(store, user: User, lifetime: int, *, ip: str = "", user_agent:
                           ip=ip[:64], user_agent=(user_agent or "")[:200])
         User.update(last_login_at=now).where(User.id == user.id).execute()
         WebSession.delete().where(WebSession.expires_at < now).execute()
-    audit.record(store, f"user:{user.email}", "user.signin", user.email, ip=ip)
+    audit.record(store, audit.user_actor(user.email), "user.signin", user.email, ip=ip)
     return token
 
 
 def resolve_session(store, token: str) -> SessionInfo | None:
-    if not token or len(token) > 200:
-        return None
-    h = sha256_hex(token)
-    row = (WebSession.select(WebSession.id_hash, WebSession.expires_at, User.id, User.email, User.disabled)
-           .join(User).where(WebSession.id_hash == h).first())
-    if row is None or row.expires_at < time.time() or row.user.disabled:
-        return None
-    return SessionInfo(row.user.id, row.user.email, h)
+    with store.read():
+        if not token or len(token) > 200:
+            return None
+        h = sha256_hex(token)
+        row = (WebSession.select(WebSession.id_hash, WebSession.expires_at, User.id, User.email, User.disabled)
+               .join(User).where(WebSession.id_hash == h).first())
+        if row is None or row.expires_at < time.time() or row.user.disabled:
+            return None
+        return SessionInfo(row.user.id, row.user.email, h)
 
 
 def end_session(store, token: str) -> None:

@@ -44,16 +44,17 @@ class Overview:
 
 
 def requests_per_minute(store, *, minutes: int = 60, now: float | None = None) -> list[int]:
-    now = time.time() if now is None else now
-    start = now - minutes * MINUTE
-    bucket = pw.Cast((UsageEvent.created_at - start) / MINUTE, "INTEGER")
-    counts = [0] * minutes
-    query = (UsageEvent.select(bucket.alias("b"), pw.fn.COUNT(UsageEvent.id).alias("n"))
-             .where(UsageEvent.created_at > start, UsageEvent.created_at <= now).group_by(bucket).tuples())
-    for b, n in query:
-        if 0 <= b < minutes:
-            counts[b] = n
-    return counts
+    with store.read():
+        now = time.time() if now is None else now
+        start = now - minutes * MINUTE
+        bucket = pw.Cast((UsageEvent.created_at - start) / MINUTE, "INTEGER")
+        counts = [0] * minutes
+        query = (UsageEvent.select(bucket.alias("b"), pw.fn.COUNT(UsageEvent.id).alias("n"))
+                 .where(UsageEvent.created_at > start, UsageEvent.created_at <= now).group_by(bucket).tuples())
+        for b, n in query:
+            if 0 <= b < minutes:
+                counts[b] = n
+        return counts
 
 
 def _usage_counts(since: float) -> tuple[int, int]:
@@ -275,14 +276,15 @@ class AuditRow:
 def audit_log(store, *, text: str = "", action: str = "", since: float | None = None,
               limit: int = 500) -> list[AuditRow]:
     """Newest first. `text` matches actor, action, target or detail; `action` is exact or a prefix ending in '.'."""
-    query = AuditEvent.select().order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action) if action.endswith(".")
-                            else AuditEvent.action == action)
-    if since is not None:
-        query = query.where(AuditEvent.created_at >= since)
-    t = text.strip()
-    if t:
-        query = query.where(AuditEvent.actor.contains(t) | AuditEvent.action.contains(t)
-                            | AuditEvent.target.contains(t) | AuditEvent.detail.contains(t))
-    return [AuditRow(e.id, e.created_at, e.actor, e.action, e.target, e.detail, e.ip) for e in query]
+    with store.read():
+        query = AuditEvent.select().order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
+        if action:
+            query = query.where(AuditEvent.action.startswith(action) if action.endswith(".")
+                                else AuditEvent.action == action)
+        if since is not None:
+            query = query.where(AuditEvent.created_at >= since)
+        t = text.strip()
+        if t:
+            query = query.where(AuditEvent.actor.contains(t) | AuditEvent.action.contains(t)
+                                | AuditEvent.target.contains(t) | AuditEvent.detail.contains(t))
+        return [AuditRow(e.id, e.created_at, e.actor, e.action, e.target, e.detail, e.ip) for e in query]

@@ -161,10 +161,11 @@ def _query():
 
 
 def get_app(store, client_id: str) -> AppView:
-    row = _query().where(OAuthApp.client_id == (client_id or "")).first()
-    if row is None:
-        raise NotFound(f"No app with client id {client_id!r}.")
-    return _view(row)
+    with store.read():
+        row = _query().where(OAuthApp.client_id == (client_id or "")).first()
+        if row is None:
+            raise NotFound(f"No app with client id {client_id!r}.")
+        return _view(row)
 
 
 def find_app(store, client_id: str) -> AppView | None:
@@ -198,27 +199,30 @@ def get_owned_app(store, owner_id: int, client_id: str) -> AppView:
 
 
 def list_apps(store, owner_id: int | None = None) -> list[AppView]:
-    query = _query().order_by(OAuthApp.id)
-    if owner_id is not None:
-        query = query.where(OAuthApp.owner == owner_id)
-    return [_view(row) for row in query]
+    with store.read():
+        query = _query().order_by(OAuthApp.id)
+        if owner_id is not None:
+            query = query.where(OAuthApp.owner == owner_id)
+        return [_view(row) for row in query]
 
 
 def check_client_secret(store, client_id: str, secret: str) -> bool:
-    row = OAuthApp.get_or_none(OAuthApp.client_id == client_id)
-    if row is None or row.is_public:
-        return False
-    return same_hash(secret or "", row.client_secret_hash)
+    with store.read():
+        row = OAuthApp.get_or_none(OAuthApp.client_id == client_id)
+        if row is None or row.is_public:
+            return False
+        return same_hash(secret or "", row.client_secret_hash)
 
 
 def connected_users(store, app_id: int) -> int:
-    return (Grant.select(Grant.user).where((Grant.app == app_id) & Grant.revoked_at.is_null())
-            .distinct().count())
+    with store.read():
+        return (Grant.select(Grant.user).where((Grant.app == app_id) & Grant.revoked_at.is_null())
+                .distinct().count())
 
 
 # -- writing ------------------------------------------------------------------------------
 def create_app(store, owner_id: int, *, name: str, redirect_uris, homepage_url: str = "",
-               public: bool = False, actor: str = "cli") -> tuple[AppView, str | None]:
+               public: bool = False, actor: str) -> tuple[AppView, str | None]:
     """A new app and its client secret (None for public apps). The secret is never shown again."""
     name = _clean_name(name)
     homepage_url = _clean_homepage(homepage_url)
@@ -243,11 +247,11 @@ def update_app(store, owner_id: int, client_id: str, *, name: str, homepage_url:
                "redirect_uris": json.dumps(validate_redirect_uris(redirect_uris))}
     with store.write():
         OAuthApp.update(**changes).where(OAuthApp.id == app.id).execute()
-    audit.record(store, actor or f"user:{owner_id}", "app.update", client_id)
+    audit.record(store, actor or audit.user_actor(owner_id), "app.update", client_id)
     return get_app(store, client_id)
 
 
-def rotate_secret(store, client_id: str, *, actor: str = "cli") -> str:
+def rotate_secret(store, client_id: str, *, actor: str) -> str:
     """A new secret; the old one stops working at once. Public apps have none to rotate."""
     app = get_app(store, client_id)
     if app.is_public:
@@ -259,7 +263,7 @@ def rotate_secret(store, client_id: str, *, actor: str = "cli") -> str:
     return secret
 
 
-def delete_app(store, client_id: str, *, actor: str = "cli") -> None:
+def delete_app(store, client_id: str, *, actor: str) -> None:
     """Deletes the app with its grants, codes and tokens (foreign keys cascade)."""
     app = get_app(store, client_id)
     with store.write():
@@ -270,7 +274,7 @@ def delete_app(store, client_id: str, *, actor: str = "cli") -> None:
     audit.record(store, actor, "app.delete", client_id, name=app.name)
 
 
-def set_disabled(store, client_id: str, disabled: bool, actor: str = "cli") -> AppView:
+def set_disabled(store, client_id: str, disabled: bool, *, actor: str) -> AppView:
     """A disabled app cannot start authorizations, obtain tokens, or use the ones it has."""
     app = get_app(store, client_id)
     with store.write():

@@ -60,21 +60,24 @@ def _grant_view(row: dict) -> GrantView:
 
 def list_grants(store, user_id: int | None = None, app_id: int | None = None) -> list[GrantView]:
     """Active (unrevoked) grants, newest first."""
-    query = _grant_query().order_by(Grant.created_at.desc(), Grant.id.desc())
-    if user_id is not None:
-        query = query.where(Grant.user == user_id)
-    if app_id is not None:
-        query = query.where(Grant.app == app_id)
-    return [_grant_view(row) for row in query.dicts()]
+    with store.read():
+        query = _grant_query().order_by(Grant.created_at.desc(), Grant.id.desc())
+        if user_id is not None:
+            query = query.where(Grant.user == user_id)
+        if app_id is not None:
+            query = query.where(Grant.app == app_id)
+        return [_grant_view(row) for row in query.dicts()]
 
 
 def get_user_grant(store, user_id: int, grant_id: int) -> GrantView:
-    row = _grant_query().where((Grant.id == grant_id) & (Grant.user == user_id)).dicts().first()
-    if row is None:
-        raise NotFound("That connected app does not exist (or is not yours).")
-    return _grant_view(row)
+    with store.read():
+        row = _grant_query().where((Grant.id == grant_id) & (Grant.user == user_id)).dicts().first()
+        if row is None:
+            raise NotFound("That connected app does not exist (or is not yours).")
+        return _grant_view(row)
 
 
 def active_grant_for(store, user_id: int, app_id: int) -> GrantView | None:
-    row = _grant_query().where((Grant.user == user_id) & (Grant.app == app_id)).dicts().first()
-    return _grant_view(row) if row is not None else None
+    with store.read():
+        row = _grant_query().where((Grant.user == user_id) & (Grant.app == app_id)).dicts().first()
+        return _grant_view(row) if row is not None else None

@@ -161,7 +161,7 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
                                  redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
                                  code_challenge_method=code_challenge_method, created_at=now,
                                  expires_at=now + CODE_TTL)
-    audit.record(store, actor or f"user:{user_id}", "grant.approve", f"grant:{grant.id}", app_id=app_id,
+    audit.record(store, actor or audit.user_actor(user_id), "grant.approve", f"grant:{grant.id}", app_id=app_id,
                  provider_id=conn.id, model=model)
     return code
 
@@ -381,7 +381,7 @@ def update_grant_choice(store, user_id: int, grant_id: int, *, provider_id, mode
         if allow_model_choice is not None:
             changes["allow_model_choice"] = allow_model_choice
         Grant.update(**changes).where(Grant.id == grant_id).execute()
-    audit.record(store, actor or f"user:{user_id}", "grant.update", f"grant:{grant_id}", provider_id=conn.id,
+    audit.record(store, actor or audit.user_actor(user_id), "grant.update", f"grant:{grant_id}", provider_id=conn.id,
                  model=model, allow_model_choice=allow_model_choice)
     return get_user_grant(store, user_id, grant_id)
 
@@ -394,7 +394,7 @@ def _revoke_grants(where, now: float) -> list[int]:
     return ids
 
 
-def revoke_grant(store, grant_id: int, actor: str = "oauth", *, reason: str = "") -> bool:
+def revoke_grant(store, grant_id: int, actor: str, *, reason: str = "") -> bool:
     """End one authorization: its tokens stop working at once (within the bearer cache's second)."""
     with store.write():
         ids = _revoke_grants(Grant.id == grant_id, time.time())
@@ -403,7 +403,7 @@ def revoke_grant(store, grant_id: int, actor: str = "oauth", *, reason: str = ""
     return bool(ids)
 
 
-def revoke_user_grants(store, user_id: int, actor: str = "cli") -> int:
+def revoke_user_grants(store, user_id: int, actor: str) -> int:
     with store.write():
         ids = _revoke_grants(Grant.user == user_id, time.time())
     if ids:
@@ -411,7 +411,7 @@ def revoke_user_grants(store, user_id: int, actor: str = "cli") -> int:
     return len(ids)
 
 
-def revoke_app_grants(store, app_id: int, actor: str = "cli") -> int:
+def revoke_app_grants(store, app_id: int, actor: str) -> int:
     with store.write():
         ids = _revoke_grants(Grant.app == app_id, time.time())
     if ids:
@@ -422,7 +422,7 @@ def revoke_app_grants(store, app_id: int, actor: str = "cli") -> int:
 def revoke_user_grant(store, user_id: int, grant_id: int, *, actor: str = "") -> None:
     """The dashboard's Revoke: only the user's own grant."""
     get_user_grant(store, user_id, grant_id)
-    revoke_grant(store, grant_id, actor or f"user:{user_id}", reason="user")
+    revoke_grant(store, grant_id, actor or audit.user_actor(user_id), reason="user")
 
 
 def purge_expired(store, now: float | None = None) -> int:

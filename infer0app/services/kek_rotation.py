@@ -130,9 +130,10 @@ class _Faults:
 
 # -- status -------------------------------------------------------------------------------
 def secrets_per_kek(store) -> dict[str, int]:
-    query = (ProviderConnection.select(ProviderConnection.kek_id, pw.fn.COUNT(ProviderConnection.id).alias("n"))
-             .where(ProviderConnection.kek_id.is_null(False)).group_by(ProviderConnection.kek_id))
-    return {row.kek_id: row.n for row in query}
+    with store.read():
+        query = (ProviderConnection.select(ProviderConnection.kek_id, pw.fn.COUNT(ProviderConnection.id).alias("n"))
+                 .where(ProviderConnection.kek_id.is_null(False)).group_by(ProviderConnection.kek_id))
+        return {row.kek_id: row.n for row in query}
 
 
 def _unfinished(ring: Vault) -> bool:

@@ -1,4 +1,8 @@
-"""A user's provider connections: kind, name, base URL, default model and the sealed key."""
+"""A user's provider connections: kind, name, base URL, default model and the sealed key.
+
+Callers outside services get `ConnectionView`s (frozen, built while the database is open), never
+ProviderConnection rows; rows stay inside services (`target_for` and `open_key` take one, for
+services/targets.py and the KEK rotation)."""
 
 from __future__ import annotations
 
@@ -84,9 +88,34 @@ def get_kind_or_error(slug: str) -> ProviderKind:
     return kind
 
 
+@dataclass(frozen=True)
+class ConnectionView:
+    """What pages, the CLI and the TUI show of a connection. Never the key: `key_tail` is its
+    stored masked hint. Times are epoch seconds."""
+
+    id: int
+    user_id: int
+    kind: str
+    name: str
+    base_url: str  # as entered ('' = the kind's default URL)
+    default_model: str
+    is_default: bool
+    key_tail: str
+    last_test_ok: bool | None  # None: never tested (or the key changed since)
+    last_test_at: float | None
+    created_at: float
+    models: tuple[str, ...]  # the models its last successful test listed
+
+
+def _view(conn: ProviderConnection) -> ConnectionView:
+    return ConnectionView(conn.id, conn.user_id, conn.kind, conn.name, conn.base_url or "", conn.default_model or "",
+                          bool(conn.is_default), conn.key_tail or "", conn.last_test_ok, conn.last_test_at,
+                          conn.created_at, tuple(connection_models(conn)))
+
+
 def add_connection(store, vault, user_id: int, *, kind: str, name: str = "", api_key: str | None = None,
                    base_url: str = "", model: str = "", options: dict | None = None,
-                   make_default: bool | None = None, actor: str = "") -> ProviderConnection:
+                   make_default: bool | None = None, actor: str = "") -> ConnectionView:
     k = get_kind_or_error(kind)
     name = _clean_text(name, MAX_NAME, "name", "Name") or k.label
     model = _clean_text(model, MAX_MODEL, "model", "Model") or k.default_model
@@ -114,16 +143,18 @@ def add_connection(store, vault, user_id: int, *, kind: str, name: str = "", api
             key_ciphertext=sealed.ciphertext if sealed else None,
             wrapped_dek=sealed.wrapped_dek if sealed else None,
             kek_id=sealed.kek_id if sealed else None, key_tail=mask_key(key or ""))
-    audit.record(store, actor or f"user:{user_id}", "provider.add", f"provider:{conn.id}", kind=k.slug)
-    return conn
+    audit.record(store, actor or audit.user_actor(user_id), "provider.add", f"provider:{conn.id}", kind=k.slug)
+    return _view(conn)
 
 
-def list_connections(store, user_id: int) -> list[ProviderConnection]:
-    return list(ProviderConnection.select().where(ProviderConnection.user == user_id)
-                .order_by(ProviderConnection.is_default.desc(), ProviderConnection.id))
+def list_connections(store, user_id: int) -> list[ConnectionView]:
+    """The user's connections, the default first, then oldest first."""
+    with store.read():
+        return [_view(c) for c in ProviderConnection.select().where(ProviderConnection.user == user_id)
+                .order_by(ProviderConnection.is_default.desc(), ProviderConnection.id)]
 
 
-def get_connection(store, user_id: int, connection_id: int) -> ProviderConnection:
+def _own_row(user_id: int, connection_id: int) -> ProviderConnection:
     conn = ProviderConnection.get_or_none((ProviderConnection.id == connection_id)
                                           & (ProviderConnection.user == user_id))
     if conn is None:
@@ -131,11 +162,24 @@ def get_connection(store, user_id: int, connection_id: int) -> ProviderConnectio
     return conn
 
 
+def get_connection(store, user_id: int, connection_id: int) -> ConnectionView:
+    """The user's own connection; NotFound if it does not exist or belongs to someone else."""
+    with store.read():
+        return _view(_own_row(user_id, connection_id))
+
+
+def connection_target(store, vault, user_id: int, connection_id: int) -> ProviderTarget:
+    """The user's own connection opened for a call (the dashboard's Test connection). NotFound if
+    not theirs; ValidationError if its key cannot be decrypted."""
+    with store.read():
+        return target_for(vault, _own_row(user_id, connection_id))
+
+
 def update_connection(store, vault, user_id: int, connection_id: int, *, name: str, base_url: str,
                       model: str, api_key: str | None = None, options: dict | None = None,
-                      actor: str = "") -> ProviderConnection:
+                      actor: str = "") -> ConnectionView:
     """Edit a connection. An empty `api_key` keeps the stored key."""
-    conn = get_connection(store, user_id, connection_id)
+    conn = _own_row(user_id, connection_id)
     k = get_kind_or_error(conn.kind)
     changes = {
         "name": _clean_text(name, MAX_NAME, "name", "Name") or k.label,
@@ -156,13 +200,13 @@ def update_connection(store, vault, user_id: int, connection_id: int, *, name: s
                        kek_id=sealed.kek_id, key_tail=mask_key(key), last_test_ok=None)
     with store.write():
         ProviderConnection.update(**changes).where(ProviderConnection.id == conn.id).execute()
-    audit.record(store, actor or f"user:{user_id}", "provider.update", f"provider:{conn.id}",
+    audit.record(store, actor or audit.user_actor(user_id), "provider.update", f"provider:{conn.id}",
                  key_changed=bool(key))
     return get_connection(store, user_id, connection_id)
 
 
 def delete_connection(store, user_id: int, connection_id: int, *, actor: str = "") -> None:
-    conn = get_connection(store, user_id, connection_id)
+    conn = _own_row(user_id, connection_id)
     with store.write():
         ProviderConnection.delete().where(ProviderConnection.id == conn.id).execute()
         if conn.is_default:
@@ -170,11 +214,11 @@ def delete_connection(store, user_id: int, connection_id: int, *, actor: str = "
                    .order_by(ProviderConnection.id).first())
             if nxt is not None:
                 ProviderConnection.update(is_default=True).where(ProviderConnection.id == nxt.id).execute()
-    audit.record(store, actor or f"user:{user_id}", "provider.delete", f"provider:{conn.id}")
+    audit.record(store, actor or audit.user_actor(user_id), "provider.delete", f"provider:{conn.id}")
 
 
 def set_default(store, user_id: int, connection_id: int) -> None:
-    conn = get_connection(store, user_id, connection_id)
+    conn = _own_row(user_id, connection_id)
     with store.write():
         ProviderConnection.update(is_default=False).where(ProviderConnection.user == user_id).execute()
         ProviderConnection.update(is_default=True).where(ProviderConnection.id == conn.id).execute()

@@ -83,11 +83,12 @@ def _row_to_live(row: ServerInstance) -> LiveServer:
 
 def live_servers(store, *, now: float | None = None) -> list[LiveServer]:
     """Servers whose heartbeat is fresh (and, on this host, whose process still exists)."""
-    now = time.time() if now is None else now
-    host = this_host()
-    rows = ServerInstance.select().where(ServerInstance.heartbeat_at > now - STALE_AFTER).order_by(
-        ServerInstance.started_at)
-    return [_row_to_live(r) for r in rows if r.host != host or _pid_alive(r.pid)]
+    with store.read():
+        now = time.time() if now is None else now
+        host = this_host()
+        rows = ServerInstance.select().where(ServerInstance.heartbeat_at > now - STALE_AFTER).order_by(
+            ServerInstance.started_at)
+        return [_row_to_live(r) for r in rows if r.host != host or _pid_alive(r.pid)]
 
 
 def report(store, instance_id: str, vault, *, started_at: float) -> None:

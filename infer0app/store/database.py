@@ -44,6 +44,11 @@ class StoreError(RuntimeError):
     """The database cannot be used; the message says why and names the file."""
 
 
+class StoreClosed(StoreError):
+    """`run` or `run_grouped` was called after `close()`: a bug in shutdown ordering (e.g. a
+    background task outliving the store), reported instead of silently reopening a pool."""
+
+
 class Store:
     # Peewee binds models to a database class-wide, so one process can serve one database at
     # a time. Opening a second one while the first is open would silently point the first
@@ -118,6 +123,10 @@ class Store:
         return self.db.atomic()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(store, *args, **kwargs)` on the store's thread pool; its result or its exception.
+
+        Raises StoreClosed after `close()` (a closed store never starts a new pool)."""
+        self._check_open()
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="infer0-db")
         loop = asyncio.get_running_loop()
@@ -125,8 +134,14 @@ class Store:
 
     async def run_grouped(self, fn: Callable[..., T], *args: Any) -> T:
         """Like `run`, for a short call that writes: it shares one transaction and one fsync with
-        whatever other such calls are waiting (store/group_commit.py), and returns once committed."""
+        whatever other such calls are waiting (store/group_commit.py), and returns once committed.
+        Raises StoreClosed after `close()`."""
+        self._check_open()
         return await self._group_commit.run(fn, *args)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(f"The database {self.path} is closed; nothing more can run on it.")
 
     def _call(self, fn, args, kwargs):
         # Each pool thread opens its own connection on first use (peewee autoconnect).

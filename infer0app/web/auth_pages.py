@@ -6,10 +6,11 @@ from aiohttp import web
 
 from .. import keys
 from ..services import accounts
+from ..services.audit import user_actor
 from ..services.errors import ServiceError
 from ..http_common.client_address import client_ip
 from .forms import field, read_form
-from .render import render
+from .render import render, url_for
 from .session import clear_session_cookie, safe_next, set_session_cookie
 
 GENERIC_FAILURE = "That email and password did not work. Check them, or wait a few minutes and try again."
@@ -68,7 +69,8 @@ async def signup_submit(request: web.Request):
                                                     "email": email, "next": nxt}, status=400)
     store = request.config_dict[keys.STORE]
     try:
-        user = await store.run(accounts.create_user, email, password, actor="signup")
+        user = await store.run(accounts.create_user, email, password,
+                               actor=user_actor(email.strip().lower()))  # the person signing up
     except ServiceError as exc:
         return render(request, "auth/signup.html", {"error": exc.message, "email": email, "next": nxt},
                       status=400)
@@ -79,6 +81,6 @@ async def logout(request: web.Request):
     token = request.cookies.get("i0_session")
     if token:
         await request.config_dict[keys.STORE].run(accounts.end_session, token)
-    response = web.HTTPSeeOther("/login")
+    response = web.HTTPSeeOther(url_for(request, "login"))
     clear_session_cookie(response)
     raise response

@@ -10,17 +10,15 @@ from ..services import grant_views
 from ..services import grants as grants_svc
 from ..services import providers as providers_svc
 from ..services import usage as usage_svc
-from ..services.errors import NotFound, ServiceError
+from ..services.audit import user_actor
+from ..services.errors import ValidationError
 from .forms import field, read_form
-from .render import render
+from .render import render, url_for
 from .session import require_user
 
 
 def _grant_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return int(request.match_info["id"])  # digits: the route says {id:\d+}
 
 
 async def _page(request: web.Request, *, status: int = 200, **extra):
@@ -56,23 +54,18 @@ async def update(request: web.Request):
     try:
         await request.config_dict[keys.STORE].run(
             grants_svc.update_grant_choice, session.user_id, gid, provider_id=field(form, "provider", 20),
-            model=field(form, "model", 300), actor=f"user:{session.email}",
+            model=field(form, "model", 300), actor=user_actor(session.email),
             allow_model_choice=field(form, "allow_model_choice", 5) == "1")
-    except NotFound:
-        raise web.HTTPNotFound() from None
-    except ServiceError as exc:
+    except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         return await _page(request, status=400, error=exc.message, error_id=gid)
     request.config_dict[keys.TOKEN_CACHE].clear()  # the app's next request sees the new choice
-    raise web.HTTPSeeOther(f"/connections?saved=1#grant-{gid}")
+    raise web.HTTPSeeOther(url_for(request, "connections", query={"saved": "1"}, fragment=f"grant-{gid}"))
 
 
 @require_user
 async def revoke(request: web.Request):
     session = request[keys.SESSION]
-    try:
-        await request.config_dict[keys.STORE].run(grants_svc.revoke_user_grant, session.user_id,
-                                                  _grant_id(request), actor=f"user:{session.email}")
-    except NotFound:
-        raise web.HTTPNotFound() from None
+    await request.config_dict[keys.STORE].run(grants_svc.revoke_user_grant, session.user_id,
+                                              _grant_id(request), actor=user_actor(session.email))
     request.config_dict[keys.TOKEN_CACHE].clear()  # at once here; other processes within a second
-    raise web.HTTPSeeOther("/connections?revoked=1")
+    raise web.HTTPSeeOther(url_for(request, "connections", query={"revoked": "1"}))

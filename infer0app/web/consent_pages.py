@@ -8,7 +8,7 @@ in the query string) with the CSRF token, the decision, and the user's provider 
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -21,7 +21,7 @@ from ..services import grants as grants_svc
 from ..services import providers as providers_svc
 from ..services.errors import ServiceError
 from .forms import field, read_form
-from .render import render
+from .render import render, url_for
 from .session import login_redirect
 
 
@@ -84,7 +84,7 @@ async def _consent_page(request: web.Request, pending: PendingAuthorization, *, 
         chosen_provider = ids[0] if ids else None  # list_connections puts the default first
     models: list[str] = []
     for c in connections:
-        for m in [c.default_model, *providers_svc.connection_models(c)]:
+        for m in [c.default_model, *c.models]:
             if m and m not in models:
                 models.append(m)
     scopes = [{"name": s, "text": grants_svc.SCOPES.get(s, s)} for s in pending.scope.split()]
@@ -93,5 +93,5 @@ async def _consent_page(request: web.Request, pending: PendingAuthorization, *, 
         "chosen_provider": chosen_provider, "chosen_model": chosen_model, "models": models[:500],
         "existing": existing, "error": error, "action": request.path_qs,
         "redirect_origin": _origin(pending.redirect_uri),
-        "add_connection_url": "/providers?next=" + quote(request.path_qs, safe=""),
+        "add_connection_url": url_for(request, "providers", query={"next": request.path_qs}),
     }, status=status)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import keys
+from ..errors import api_errors, oauth_errors
 from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services import usage as usage_svc
-from ..services.errors import NotFound, ServiceError
+from ..services.audit import user_actor
+from ..services.errors import ValidationError
 from .forms import field, read_form
-from .render import render
+from .render import render, url_for
 from .session import require_user
 
 
 def _actor(request: web.Request) -> str:
-    return f"user:{request[keys.SESSION].email}"
+    return user_actor(request[keys.SESSION].email)
 
 
 def _app_form(form) -> dict:
@@ -45,18 +47,15 @@ async def create(request: web.Request):
         app, secret = await request.config_dict[keys.STORE].run(
             apps_svc.create_app, session.user_id, name=values["name"], homepage_url=values["homepage_url"],
             redirect_uris=values["redirect_uris"], public=values["type"] == "public", actor=_actor(request))
-    except ServiceError as exc:
+    except ValidationError as exc:
         return await _apps_page(request, status=400, error=exc.message, error_field=exc.field, form=values)
     return render(request, "dev/secret.html", {"app": app, "secret": secret, "created": True}, status=201)
 
 
 async def _owned(request: web.Request) -> apps_svc.AppView:
     session = request[keys.SESSION]
-    try:
-        return await request.config_dict[keys.STORE].run(apps_svc.get_owned_app, session.user_id,
-                                                         request.match_info["client_id"])
-    except NotFound:
-        raise web.HTTPNotFound() from None
+    return await request.config_dict[keys.STORE].run(apps_svc.get_owned_app, session.user_id,
+                                                     request.match_info["client_id"])
 
 
 async def _app_page(request: web.Request, app: apps_svc.AppView, *, status: int = 200, **extra):
@@ -88,9 +87,9 @@ async def update(request: web.Request):
         await request.config_dict[keys.STORE].run(
             apps_svc.update_app, session.user_id, app.client_id, name=values["name"],
             homepage_url=values["homepage_url"], redirect_uris=values["redirect_uris"], actor=_actor(request))
-    except ServiceError as exc:
+    except ValidationError as exc:
         return await _app_page(request, app, status=400, error=exc.message, error_field=exc.field, form=values)
-    raise web.HTTPSeeOther(f"/dev/apps/{app.client_id}?saved=1")
+    raise web.HTTPSeeOther(url_for(request, "dev_app", client_id=app.client_id, query={"saved": "1"}))
 
 
 @require_user
@@ -99,7 +98,7 @@ async def rotate(request: web.Request):
     try:
         secret = await request.config_dict[keys.STORE].run(apps_svc.rotate_secret, app.client_id,
                                                            actor=_actor(request))
-    except ServiceError as exc:
+    except ValidationError as exc:
         return await _app_page(request, app, status=400, error=exc.message)
     return render(request, "dev/secret.html", {"app": app, "secret": secret, "created": False})
 
@@ -109,18 +108,21 @@ async def delete(request: web.Request):
     app = await _owned(request)
     await request.config_dict[keys.STORE].run(apps_svc.delete_app, app.client_id, actor=_actor(request))
     request.config_dict[keys.TOKEN_CACHE].clear()
-    raise web.HTTPSeeOther("/dev/apps?deleted=1")
+    raise web.HTTPSeeOther(url_for(request, "dev_apps", query={"deleted": "1"}))
 
 
 async def docs(request: web.Request):
-    """The integration guide, with this server's real URLs (public: no sign-in needed)."""
+    """The integration guide, with this server's real URLs (public: no sign-in needed); its error
+    tables are the ones the server raises from (infer0app/errors/)."""
     issuer = request.config_dict[keys.SETTINGS].issuer
     return render(request, "dev/docs.html", {
-        "base": issuer, "authorize_url": f"{issuer}/oauth/authorize", "token_url": f"{issuer}/v1/oauth/token",
+        "base": issuer, "authorize_url": f"{issuer}{url_for(request, 'authorize')}",
+        "token_url": f"{issuer}/v1/oauth/token",
         "refresh_url": f"{issuer}/v1/oauth/refresh", "revoke_url": f"{issuer}/v1/oauth/revoke",
         "introspect_url": f"{issuer}/v1/oauth/introspect", "api_base": f"{issuer}/v1",
         "metadata_url": f"{issuer}/.well-known/oauth-authorization-server",
         "access_ttl": request.config_dict[keys.SETTINGS].access_token_ttl,
         "refresh_ttl": request.config_dict[keys.SETTINGS].refresh_token_ttl,
         "scopes": grants_svc.SCOPES,
+        "api_errors": api_errors.for_apps(), "oauth_errors": oauth_errors.for_apps(),
     })

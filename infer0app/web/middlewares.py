@@ -8,6 +8,7 @@ import logging
 from aiohttp import web
 
 from .. import keys
+from ..services.errors import NotFound, ServiceError
 from .render import render
 
 errlog = logging.getLogger("infer0.error")
@@ -32,8 +33,17 @@ def error_page(request: web.Request, status: int, detail: str | None = None) -> 
 
 @web.middleware
 async def html_error_middleware(request: web.Request, handler):
+    """Every page's error answer: an HTTP error or a service error becomes the friendly page.
+
+    A handler lets `NotFound` (404) and any other `ServiceError` (400) through; the page shows
+    the service's message, which is written for people and never holds a secret. A handler that
+    wants a form re-shown with its error catches `ValidationError` itself."""
     try:
         return await handler(request)
+    except NotFound as exc:
+        return error_page(request, 404, exc.message)
+    except ServiceError as exc:
+        return error_page(request, 400, exc.message)
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise

@@ -9,19 +9,17 @@ from aiohttp import web
 from .. import keys
 from ..gateway.providers.kinds import KINDS
 from ..services import providers as svc
-from ..services.errors import NotFound, ServiceError
+from ..services.audit import user_actor
+from ..services.errors import ValidationError
 from .forms import field, read_form
-from .render import render
+from .render import render, url_for
 from .session import require_user
 
 log = logging.getLogger("infer0.web")
 
 
 def _conn_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return int(request.match_info["id"])  # digits: the route says {id:\d+}
 
 
 def _form_values(form) -> dict:
@@ -35,8 +33,7 @@ async def _page(request, *, status=200, **extra):
     session = request[keys.SESSION]
     store = request.config_dict[keys.STORE]
     conns = await store.run(svc.list_connections, session.user_id)
-    ctx = {"connections": conns, "kinds": KINDS, "models_of": svc.connection_models,
-           "form": {"kind": "openai"}}
+    ctx = {"connections": conns, "kinds": KINDS, "form": {"kind": "openai"}}
     ctx.update(extra)
     return render(request, "dashboard/providers.html", ctx, status=status)
 
@@ -63,27 +60,24 @@ async def add(request: web.Request):
         conn = await store.run(svc.add_connection, vault, session.user_id, kind=values["kind"],
                                name=values["name"], api_key=values["api_key"], base_url=values["base_url"],
                                model=values["model"], options={"api_version": values["api_version"]},
-                               actor=f"user:{session.email}")
-    except ServiceError as exc:
+                               actor=user_actor(session.email))
+    except ValidationError as exc:
         values["api_key"] = ""  # never echo a key back into the page
         return await _page(request, status=400, error=exc.message, error_field=exc.field, form=values,
                            next=_authorize_next(form.get("next")))
     nxt = form.get("next")
     if isinstance(nxt, str) and nxt.startswith("/oauth/authorize?"):
         raise web.HTTPSeeOther(nxt)
-    raise web.HTTPSeeOther(f"/providers?added={conn.id}#conn-{conn.id}")
+    raise web.HTTPSeeOther(url_for(request, "providers", query={"added": str(conn.id)}, fragment=f"conn-{conn.id}"))
 
 
 @require_user
 async def edit_form(request: web.Request):
     session = request[keys.SESSION]
     store = request.config_dict[keys.STORE]
-    try:
-        conn = await store.run(svc.get_connection, session.user_id, _conn_id(request))
-    except NotFound:
-        raise web.HTTPNotFound() from None
+    conn = await store.run(svc.get_connection, session.user_id, _conn_id(request))
     return render(request, "dashboard/provider_edit.html",
-                  {"conn": conn, "kind": KINDS[conn.kind], "models": svc.connection_models(conn)})
+                  {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models})
 
 
 @require_user
@@ -96,36 +90,28 @@ async def edit_submit(request: web.Request):
     try:
         await store.run(svc.update_connection, vault, session.user_id, cid, name=values["name"],
                         base_url=values["base_url"], model=values["model"], api_key=values["api_key"] or None,
-                        options={"api_version": values["api_version"]}, actor=f"user:{session.email}")
-    except NotFound:
-        raise web.HTTPNotFound() from None
-    except ServiceError as exc:
+                        options={"api_version": values["api_version"]}, actor=user_actor(session.email))
+    except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         conn = await store.run(svc.get_connection, session.user_id, cid)
         return render(request, "dashboard/provider_edit.html",
-                      {"conn": conn, "kind": KINDS[conn.kind], "models": svc.connection_models(conn),
+                      {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models,
                        "error": exc.message, "error_field": exc.field}, status=400)
-    raise web.HTTPSeeOther(f"/providers#conn-{cid}")
+    raise web.HTTPSeeOther(url_for(request, "providers", fragment=f"conn-{cid}"))
 
 
 @require_user
 async def delete(request: web.Request):
     session = request[keys.SESSION]
-    try:
-        await request.config_dict[keys.STORE].run(svc.delete_connection, session.user_id, _conn_id(request),
-                                                  actor=f"user:{session.email}")
-    except NotFound:
-        raise web.HTTPNotFound() from None
-    raise web.HTTPSeeOther("/providers")
+    await request.config_dict[keys.STORE].run(svc.delete_connection, session.user_id, _conn_id(request),
+                                              actor=user_actor(session.email))
+    raise web.HTTPSeeOther(url_for(request, "providers"))
 
 
 @require_user
 async def make_default(request: web.Request):
     session = request[keys.SESSION]
-    try:
-        await request.config_dict[keys.STORE].run(svc.set_default, session.user_id, _conn_id(request))
-    except NotFound:
-        raise web.HTTPNotFound() from None
-    raise web.HTTPSeeOther("/providers")
+    await request.config_dict[keys.STORE].run(svc.set_default, session.user_id, _conn_id(request))
+    raise web.HTTPSeeOther(url_for(request, "providers"))
 
 
 @require_user
@@ -137,12 +123,8 @@ async def test(request: web.Request):
     store, vault = request.config_dict[keys.STORE], request.config_dict[keys.VAULT]
     cid = _conn_id(request)
     try:
-        conn = await store.run(svc.get_connection, session.user_id, cid)
-    except NotFound:
-        raise web.HTTPNotFound() from None
-    try:
-        target = svc.target_for(vault, conn)
-    except ServiceError as exc:
+        target = await store.run(svc.connection_target, vault, session.user_id, cid)
+    except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         return await _page(request, status=400, test_result={"id": cid, "ok": False, "message": exc.message})
     ok, message, models = await check_connection(request.config_dict[keys.HTTP], target)
     await store.run(svc.record_test, cid, ok, models)

@@ -1,4 +1,9 @@
-"""URL map of the HTML pages."""
+"""URL map of the HTML pages. Every page route has a name; handlers and templates build URLs from
+the names (`url_for(request, name, ...)` in Python, `url(name, ...)` in Jinja), never by hand.
+
+Numeric ids are declared in the route (`{id:\\d+}`): a path like /providers/abc is the router's
+404 page and never reaches a handler, so handlers read `int(request.match_info["id"])` safely.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +12,35 @@ from aiohttp import web
 from ..paths import static_dir
 from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, provider_pages
 
+ID = r"{id:\d+}"  # a row id: digits only (no sign, no spaces)
+
 
 def setup_page_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_get("/", dashboard.home)
-    r.add_get("/login", auth_pages.login_form)
-    r.add_post("/login", auth_pages.login_submit)
-    r.add_get("/signup", auth_pages.signup_form)
-    r.add_post("/signup", auth_pages.signup_submit)
-    r.add_post("/logout", auth_pages.logout)
-    r.add_get("/providers", provider_pages.list_page)
-    r.add_post("/providers", provider_pages.add)
-    r.add_get("/providers/{id}", provider_pages.edit_form)
-    r.add_post("/providers/{id}", provider_pages.edit_submit)
-    r.add_post("/providers/{id}/delete", provider_pages.delete)
-    r.add_post("/providers/{id}/default", provider_pages.make_default)
-    r.add_post("/providers/{id}/test", provider_pages.test)
+    def page(path: str, name: str, *, get=None, post=None) -> None:
+        resource = app.router.add_resource(path, name=name)
+        if get is not None:
+            resource.add_route("GET", get)
+            resource.add_route("HEAD", get)  # as add_get does
+        if post is not None:
+            resource.add_route("POST", post)
+
+    page("/", "home", get=dashboard.home)
+    page("/login", "login", get=auth_pages.login_form, post=auth_pages.login_submit)
+    page("/signup", "signup", get=auth_pages.signup_form, post=auth_pages.signup_submit)
+    page("/logout", "logout", post=auth_pages.logout)
+    page("/providers", "providers", get=provider_pages.list_page, post=provider_pages.add)
+    page(f"/providers/{ID}", "provider", get=provider_pages.edit_form, post=provider_pages.edit_submit)
+    page(f"/providers/{ID}/delete", "provider_delete", post=provider_pages.delete)
+    page(f"/providers/{ID}/default", "provider_default", post=provider_pages.make_default)
+    page(f"/providers/{ID}/test", "provider_test", post=provider_pages.test)
     # OAuth: the authorization endpoint (consent page), connected apps, developer pages.
-    r.add_get("/oauth/authorize", consent_pages.authorize)
-    r.add_post("/oauth/authorize", consent_pages.authorize)
-    r.add_get("/connections", connection_pages.list_page)
-    r.add_post("/connections/{id}", connection_pages.update)
-    r.add_post("/connections/{id}/revoke", connection_pages.revoke)
-    r.add_get("/dev/apps", dev_pages.apps_page)
-    r.add_post("/dev/apps", dev_pages.create)
-    r.add_get("/dev/apps/{client_id}", dev_pages.app_page)
-    r.add_post("/dev/apps/{client_id}", dev_pages.update)
-    r.add_post("/dev/apps/{client_id}/rotate", dev_pages.rotate)
-    r.add_post("/dev/apps/{client_id}/delete", dev_pages.delete)
-    r.add_get("/dev/docs", dev_pages.docs)
-    r.add_static("/static/", static_dir(), name="static", append_version=True)
+    page("/oauth/authorize", "authorize", get=consent_pages.authorize, post=consent_pages.authorize)
+    page("/connections", "connections", get=connection_pages.list_page)
+    page(f"/connections/{ID}", "connection", post=connection_pages.update)
+    page(f"/connections/{ID}/revoke", "connection_revoke", post=connection_pages.revoke)
+    page("/dev/apps", "dev_apps", get=dev_pages.apps_page, post=dev_pages.create)
+    page("/dev/apps/{client_id}", "dev_app", get=dev_pages.app_page, post=dev_pages.update)
+    page("/dev/apps/{client_id}/rotate", "dev_app_rotate", post=dev_pages.rotate)
+    page("/dev/apps/{client_id}/delete", "dev_app_delete", post=dev_pages.delete)
+    page("/dev/docs", "dev_docs", get=dev_pages.docs)
+    app.router.add_static("/static/", static_dir(), name="static", append_version=True)

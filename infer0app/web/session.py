@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import quote
 
 from aiohttp import web
 
 from .. import keys
 from ..services import accounts
+from .render import url_for
 
 COOKIE = "i0_session"
 SKIP_PREFIXES = ("/v1/", "/static/", "/healthz", "/.well-known/")
@@ -35,7 +35,7 @@ def clear_session_cookie(response: web.StreamResponse) -> None:
 
 
 def login_redirect(request: web.Request) -> web.HTTPSeeOther:
-    return web.HTTPSeeOther("/login?next=" + quote(request.path_qs, safe=""))
+    return web.HTTPSeeOther(url_for(request, "login", query={"next": request.path_qs}))
 
 
 def require_user(handler):

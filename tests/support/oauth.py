@@ -75,9 +75,9 @@ class World:
             try:
                 user = accounts.get_user_by_email(store, owner)
             except Exception:
-                user = accounts.create_user(store, owner, None)
+                user = accounts.create_user(store, owner, None, actor="cli:test")
             return apps.create_app(store, user.id, name=name, redirect_uris=list(redirect_uris), public=public,
-                                   homepage_url="https://app.example")
+                                   homepage_url="https://app.example", actor="cli:test")
         app, secret = await self.store.run(create)
         return app.client_id, secret
 

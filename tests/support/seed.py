@@ -28,11 +28,12 @@ def seed_grant(store, vault, *, kind: str, base_url: str = "", api_key: str | No
                options: dict | None = None, email: str | None = None) -> Seeded:
     n = next(_counter)
     email = email or f"user{n}@example.com"
-    user = accounts.create_user(store, email, None)
+    user = accounts.create_user(store, email, None, actor="cli:test")
     conn = providers.add_connection(store, vault, user.id, kind=kind, base_url=base_url, api_key=api_key,
                                     model=model, options=options)
-    dev = accounts.create_user(store, f"dev{n}-{email}", None)
-    app, secret = apps.create_app(store, dev.id, name=f"Test app {n}", redirect_uris=["http://127.0.0.1:9/cb"])
+    dev = accounts.create_user(store, f"dev{n}-{email}", None, actor="cli:test")
+    app, secret = apps.create_app(store, dev.id, name=f"Test app {n}", redirect_uris=["http://127.0.0.1:9/cb"],
+                                  actor="cli:test")
     code = grants.approve(store, user_id=user.id, app_id=app.id, provider_id=conn.id, model=conn.default_model,
                           scope="", redirect_uri="http://127.0.0.1:9/cb", code_challenge=None,
                           code_challenge_method=None)

@@ -40,8 +40,13 @@ def opened_store(data_dir):
 
 
 def call(app, fn, *args, **kwargs):
-    """Run a service against the running app's store (as the server or the CLI would write)."""
-    return app.ctx.call(fn, *args, **kwargs)
+    """Run a service, or the test's own query, against the running app's store (as the server or
+    the CLI would). Unlike the screens' AdminContext.call, a test may read rows back."""
+    store = app.ctx.store
+    if not store.db.is_closed():
+        return fn(store, *args, **kwargs)
+    with store.db.connection_context():
+        return fn(store, *args, **kwargs)
 
 
 async def settle(pilot, rounds: int = 6) -> None:

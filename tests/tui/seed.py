@@ -44,7 +44,7 @@ def seed(data_dir: Path, *, base_url: str = "") -> Seeded:
     store, vault = open_data_dir(data_dir)
     try:
         for email in ("alice@example.com", "bob@example.com", "dev@example.com"):
-            s.users[email] = accounts.create_user(store, email, None, actor="test").id
+            s.users[email] = accounts.create_user(store, email, None, actor="cli:test").id
         alice, bob, dev = (s.users[e] for e in ("alice@example.com", "bob@example.com", "dev@example.com"))
         if base_url:  # an OpenAI-compatible fake the server can reach, with a real sealed key
             s.connections["alice/openai"] = providers.add_connection(
@@ -58,9 +58,9 @@ def seed(data_dir: Path, *, base_url: str = "") -> Seeded:
         s.connections["bob/anthropic"] = providers.add_connection(store, vault, bob, kind="anthropic",
                                                                   name="Bob Claude", api_key=BOB_KEY).id
         chat, _secret = apps.create_app(store, dev, name="Chat App", redirect_uris=["https://chat.example.com/cb"],
-                                        actor="test")
+                                        actor="cli:test")
         tool, _ = apps.create_app(store, dev, name="CLI Tool", redirect_uris=["http://127.0.0.1/cb"], public=True,
-                                  actor="test")
+                                  actor="cli:test")
         s.apps = {"Chat App": chat, "CLI Tool": tool}
         for email, app, conn in (("alice@example.com", chat, "alice/openai"),
                                  ("bob@example.com", chat, "bob/anthropic"),

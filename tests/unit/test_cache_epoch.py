@@ -25,17 +25,17 @@ def test_epoch_moves_on_invalidating_writes_only(tmp_path):
         # hot-path writes do not flush caches
         assert not moved(lambda: insert_batch(store, [UsageRecord(s.user_id, s.app_id, s.grant_id, "sandbox",
                                                                    "m", 200, 1.0, False)]))
-        assert not moved(lambda: accounts.create_user(store, "new@example.com", None))
+        assert not moved(lambda: accounts.create_user(store, "new@example.com", None, actor="cli:test"))
         # everything that can make a cached token or target wrong does
         assert moved(lambda: providers.update_connection(store, vault, s.user_id, s.provider_id, name="x",
                                                          base_url="", model="other"))
         assert moved(lambda: grants.update_grant_choice(store, s.user_id, s.grant_id, provider_id=s.provider_id,
                                                         model="m2"))
-        assert moved(lambda: apps.set_disabled(store, s.client_id, True))
-        assert moved(lambda: accounts.set_disabled(store, s.email, True))
+        assert moved(lambda: apps.set_disabled(store, s.client_id, True, actor="cli:test"))
+        assert moved(lambda: accounts.set_disabled(store, s.email, True, actor="cli:test"))
         with store.write():
             assert moved(lambda: Token.update(revoked_at=time.time()).execute())
-        assert moved(lambda: grants.revoke_grant(store, s.grant_id, "test"))
+        assert moved(lambda: grants.revoke_grant(store, s.grant_id, "cli:test"))
         assert moved(lambda: providers.delete_connection(store, s.user_id, s.provider_id))
     finally:
         store.close()

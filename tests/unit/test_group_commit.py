@@ -44,7 +44,7 @@ async def _group_of(store, calls):
 
 
 async def test_queued_calls_share_one_commit_and_are_on_disk_when_answered(store):
-    calls = [lambda s, i=i: accounts.create_user(s, f"u{i}@example.com", None).id for i in range(10)]
+    calls = [lambda s, i=i: accounts.create_user(s, f"u{i}@example.com", None, actor="cli:test").id for i in range(10)]
     results, groups = await _group_of(store, calls)
     assert len(set(results)) == 10 and all(isinstance(r, int) for r in results)
     assert groups == 2  # the holder alone, then the ten together: one fsync for ten writes
@@ -53,11 +53,11 @@ async def test_queued_calls_share_one_commit_and_are_on_disk_when_answered(store
 
 async def test_a_failing_call_loses_only_its_own_writes(store):
     def fails(s):
-        accounts.create_user(s, "half@example.com", None)
+        accounts.create_user(s, "half@example.com", None, actor="cli:test")
         raise ValueError("boom")
 
-    results, _ = await _group_of(store, [lambda s: accounts.create_user(s, "a@example.com", None).id, fails,
-                                         lambda s: accounts.create_user(s, "b@example.com", None).id])
+    results, _ = await _group_of(store, [lambda s: accounts.create_user(s, "a@example.com", None, actor="cli:test").id, fails,
+                                         lambda s: accounts.create_user(s, "b@example.com", None, actor="cli:test").id])
     assert isinstance(results[0], int) and isinstance(results[2], int)
     assert isinstance(results[1], ValueError)
     on_disk = _emails_on_disk(store)
@@ -71,10 +71,10 @@ async def test_a_failed_commit_fails_every_caller_and_stores_nothing(store):
         s.db.execute_sql('INSERT INTO "web_session" (id_hash, user_id, created_at, expires_at, ip, user_agent) '
                          "VALUES ('x', 999999, 0, 0, '', '')")
 
-    results, _ = await _group_of(store, [lambda s: accounts.create_user(s, "c@example.com", None).id, poison])
+    results, _ = await _group_of(store, [lambda s: accounts.create_user(s, "c@example.com", None, actor="cli:test").id, poison])
     assert all(isinstance(r, Exception) for r in results)
     assert "c@example.com" not in _emails_on_disk(store)
     # and the commit thread carries on
-    assert await store.run_grouped(lambda s: accounts.create_user(s, "d@example.com", None).email) == \
+    assert await store.run_grouped(lambda s: accounts.create_user(s, "d@example.com", None, actor="cli:test").email) == \
         "d@example.com"
     assert "d@example.com" in _emails_on_disk(store)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 
 import infer0app
 
@@ -76,7 +75,6 @@ def test_nothing_below_the_pages_imports_web() -> None:
     assert offenders(("api", "oauth", "gateway", "runtime", "http_common"), "infer0app.web") == []
 
 
-@pytest.mark.xfail(strict=True, reason="adapter-contract branch removes it")
 def test_the_gateway_does_not_import_services() -> None:
     """The gateway is pure wire-format work: what it needs from services/ is handed to it."""
     assert offenders(("gateway",), "infer0app.services") == []

@@ -59,6 +59,7 @@ from infer0app.gateway.providers.base import (
     UpstreamRequest,
     category_for_status,
     dump_json,
+    gateway_error,
     load_json,
 )
 
@@ -79,7 +80,7 @@ _BAD_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _bad(message: str, param: str) -> GatewayError:
-    return GatewayError(400, message, code="invalid_request", param=param)
+    return gateway_error("invalid_request", message, param=param)
 
 
 def tool_id(raw: Any, fallback: str) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from infer0app.errors.api_errors import api_error
 from infer0app.gateway.providers.kinds import get_kind
 from infer0app.gateway.sse import DONE_FRAME, SSEEvent, encode_json
 
@@ -180,6 +181,15 @@ class GatewayError(Exception):
         return f"GatewayError(status={self.status}, code={self.code!r}, message={self.message!r})"
 
 
+def gateway_error(code: str, message: str, *, param: str | None = None,
+                  headers: Mapping[str, str] | None = None) -> GatewayError:
+    """A GatewayError for `code`, with the status and OpenAI `type` the one error table gives it
+    (infer0app/errors/api_errors.py). KeyError for a code missing from the table; the unit tests
+    walk every call site."""
+    row = api_error(code)
+    return GatewayError(row.status, message, type=row.type, code=code, param=param, headers=headers)
+
+
 def redact(text: str, secret: str | None) -> str:
     """Remove a secret (and any echo of its tail) from provider-supplied text."""
     if secret and len(secret) >= 4:
@@ -259,8 +269,8 @@ class StreamTranslator:
         if self.error is not None:
             return [DONE_FRAME]
         if not self.ended_properly():
-            return self.abort(GatewayError(502, f"{self.route.provider_label} ended the stream early.",
-                                           type="api_error", code="provider_stream_ended"))
+            return self.abort(gateway_error("provider_stream_ended",
+                                            f"{self.route.provider_label} ended the stream early."))
         return [*self.closing_frames(), DONE_FRAME]
 
     def fail(self, err: GatewayError, frame: bytes | None = None) -> list[bytes]:

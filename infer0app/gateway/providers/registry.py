@@ -8,7 +8,7 @@ from types import MappingProxyType
 
 from infer0app.gateway.providers.anthropic import AnthropicAdapter
 from infer0app.gateway.providers.azure import AzureAdapter
-from infer0app.gateway.providers.base import Adapter, GatewayError
+from infer0app.gateway.providers.base import Adapter, gateway_error
 from infer0app.gateway.providers.gemini import GeminiAdapter
 from infer0app.gateway.providers.openai_compat import OpenAICompatAdapter
 from infer0app.gateway.providers.sandbox import SandboxAdapter
@@ -28,6 +28,4 @@ def get_adapter(wire: str) -> Adapter:
     try:
         return ADAPTERS[wire]
     except KeyError:
-        raise GatewayError(
-            502, f"infer0 has no adapter for wire format {wire!r}.", type="api_error", code="provider_misconfigured"
-        ) from None
+        raise gateway_error("provider_misconfigured", f"infer0 has no adapter for wire format {wire!r}.") from None

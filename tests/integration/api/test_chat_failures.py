@@ -101,7 +101,7 @@ async def test_revoked_token_is_rejected_within_a_second(api_for):
     client = api.client()
     await client.chat.completions.create(model="x", messages=[{"role": "user", "content": "x"}])  # cached now
     store = api.app[keys.STORE]
-    await store.run(grants.revoke_grant, api.seeded.grant_id, "test")
+    await store.run(grants.revoke_grant, api.seeded.grant_id, "cli:test")
     revoked_at = time.monotonic()
     while True:
         try:

@@ -16,11 +16,11 @@ def make_secrets(data_dir: Path, count: int = 40, *, users: int = 4, kind: str =
     store, vault = open_data_dir(data_dir)
     expected = {}
     try:
-        ids = [accounts.create_user(store, f"user{u}@example.com", password, actor="test").id for u in range(users)]
+        ids = [accounts.create_user(store, f"user{u}@example.com", password, actor="cli:test").id for u in range(users)]
         for i in range(count):
             key = f"sk-test-{i:04d}-{'x' * 24}"
             conn = providers.add_connection(store, vault, ids[i % users], kind=kind, name=f"conn {i}", api_key=key,
-                                            base_url=base_url, model="m" if base_url else "", actor="test")
+                                            base_url=base_url, model="m" if base_url else "", actor="cli:test")
             expected[conn.id] = key
     finally:
         store.close()

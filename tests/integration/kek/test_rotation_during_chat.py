@@ -55,13 +55,14 @@ def populate(data_dir, base_url: str) -> tuple[dict[int, str], list[tuple[str, s
     store, vault = open_data_dir(data_dir)
     expected, callers = {}, []
     try:
-        dev = accounts.create_user(store, "dev@example.com", None, actor="test")
-        app, _ = apps.create_app(store, dev.id, name="Chatter", redirect_uris=["https://chatter.example.com/cb"])
+        dev = accounts.create_user(store, "dev@example.com", None, actor="cli:test")
+        app, _ = apps.create_app(store, dev.id, name="Chatter", redirect_uris=["https://chatter.example.com/cb"],
+                                 actor="cli:test")
         for i in range(USERS):
-            user = accounts.create_user(store, f"user{i}@example.com", None, actor="test")
+            user = accounts.create_user(store, f"user{i}@example.com", None, actor="cli:test")
             key = f"sk-user{i:02d}-{'k' * 24}{i:06d}"
             conn = providers.add_connection(store, vault, user.id, kind="openai-compatible", name="mine",
-                                            api_key=key, base_url=base_url, model="fake-model", actor="test")
+                                            api_key=key, base_url=base_url, model="fake-model", actor="cli:test")
             expected[conn.id] = key
             _, token = issue_token(store, user.id, app, conn.id)
             callers.append((token, key))

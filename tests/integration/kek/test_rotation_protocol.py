@@ -41,7 +41,7 @@ def test_waits_for_running_servers_at_each_handshake_and_resumes(data):
     fake_server(store, kek_ids=[old], primary=old)
 
     with pytest.raises(kek_rotation.RotationError, match="did not load the new key"):
-        kek_rotation.rotate(store, ring_file, actor="test", server_wait=0.3)
+        kek_rotation.rotate(store, ring_file, actor="cli:test", server_wait=0.3)
     ring = Vault.load(ring_file)
     pending = [k.id for k in ring.keys.values() if k.status == "pending"]
     assert ring.primary == old and len(pending) == 1  # not promoted while a server lacks the key
@@ -49,12 +49,12 @@ def test_waits_for_running_servers_at_each_handshake_and_resumes(data):
 
     fake_server(store, kek_ids=[old, pending[0]], primary=old)  # the server picked it up
     with pytest.raises(kek_rotation.RotationError, match="did not switch to the new key"):
-        kek_rotation.rotate(store, ring_file, actor="test", server_wait=0.3)
+        kek_rotation.rotate(store, ring_file, actor="cli:test", server_wait=0.3)
     assert Vault.load(ring_file).primary == pending[0]  # promoted, but nothing re-wrapped yet
     assert set(open_all(ring_file.parent, expected, store)) == {old}
 
     fake_server(store, kek_ids=[old, pending[0]], primary=pending[0])
-    result = kek_rotation.rotate(store, ring_file, actor="test", server_wait=0.3)
+    result = kek_rotation.rotate(store, ring_file, actor="cli:test", server_wait=0.3)
     assert result.resumed and result.new_kek == pending[0] and result.servers == 1
     assert result.retired == [old] and result.verified == 12
     assert open_all(ring_file.parent, expected, store) == {pending[0]: 12}
@@ -68,7 +68,7 @@ def test_gone_or_stale_servers_do_not_hold_a_rotation(data):
                 age=runtime.STALE_AFTER + 1)  # another host, silent for too long
     assert runtime.live_servers(store) == []
     started = time.monotonic()
-    result = kek_rotation.rotate(store, ring_file, actor="test", server_wait=5)
+    result = kek_rotation.rotate(store, ring_file, actor="cli:test", server_wait=5)
     assert time.monotonic() - started < 2 and result.servers == 0
 
 
@@ -76,7 +76,7 @@ def test_a_second_rotation_is_refused_while_one_runs(data):
     store, vault, ring_file, expected = data
     with kek_rotation.rotation_lock(ring_file):
         with pytest.raises(kek_rotation.RotationBusy, match="Another key rotation is running"):
-            kek_rotation.rotate(store, ring_file, actor="test")
+            kek_rotation.rotate(store, ring_file, actor="cli:test")
     assert len(Vault.load(ring_file).keys) == 1
 
 
@@ -99,7 +99,7 @@ def test_rewrap_never_overwrites_a_key_changed_meanwhile(data, monkeypatch):
         return real_wrap(dek, aad, kek_id, kek)
 
     monkeypatch.setattr(kek_rotation, "wrap_dek", wrap_then_race)
-    result = kek_rotation.rotate(store, ring_file, actor="test")
+    result = kek_rotation.rotate(store, ring_file, actor="cli:test")
     assert changed == [victim] and result.verified == 12
     expected[victim] = "sk-replaced-during-rotation-1234"
     assert open_all(ring_file.parent, expected, store) == {result.new_kek: 12}
@@ -113,7 +113,7 @@ def test_a_secret_that_cannot_be_opened_stops_before_retiring(data):
         ProviderConnection.update(wrapped_dek=b"\0" * 60).where(ProviderConnection.id == broken).execute()
     unreadable = rf"provider connection {broken} \(its data key does not open\)"
     with pytest.raises(kek_rotation.RotationError, match=unreadable):
-        kek_rotation.rotate(store, ring_file, actor="test")
+        kek_rotation.rotate(store, ring_file, actor="cli:test")
     ring = Vault.load(ring_file)
     assert ring.primary != old and ring.keys[old].status == "active"  # the old KEK is kept
     status = kek_rotation.keyring_status(store, ring_file)
@@ -124,7 +124,7 @@ def test_a_secret_that_cannot_be_opened_stops_before_retiring(data):
     with store.write():  # the operator deletes the damaged connection; the rotation then finishes
         ProviderConnection.delete().where(ProviderConnection.id == broken).execute()
     del expected[broken]
-    result = kek_rotation.rotate(store, ring_file, actor="test")
+    result = kek_rotation.rotate(store, ring_file, actor="cli:test")
     assert result.resumed and result.retired == [old]
     assert open_all(ring_file.parent, expected, store) == {ring.primary: 11}
 

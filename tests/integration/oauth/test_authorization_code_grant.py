@@ -213,6 +213,6 @@ async def test_revoked_grant_makes_its_unused_code_worthless(world):
     client_id, secret = await world.app()
     code = await world.code(browser, client_id)
     grant = (await world.store.run(grant_views.list_grants))[0]
-    await world.store.run(grants.revoke_grant, grant.id, "test")
+    await world.store.run(grants.revoke_grant, grant.id, "cli:test")
     resp, body = await world.exchange(code, client_id, secret)
     assert resp.status == 400 and body["error"] == "invalid_grant"

@@ -100,7 +100,7 @@ async def test_disabled_app_cannot_start_an_authorization(world):
     from infer0app.services import apps
     browser = await world.user("u@example.com")
     client_id, _ = await world.app()
-    await world.store.run(apps.set_disabled, client_id, True, "test")
+    await world.store.run(apps.set_disabled, client_id, True, actor="cli:test")
     resp, html = await browser.get(world.authorize_path(client_id), allow_redirects=False)
     assert resp.status == 400 and "Location" not in resp.headers
 

@@ -60,7 +60,7 @@ async def test_revocation_by_another_process_bites_within_a_second(world):
     assert (await world.me(tok["access_token"]))[0].status == 200
     grant = (await world.store.run(grant_views.list_grants))[0]
     # the CLI or the admin TUI writes to the same SQLite; this process only sees the database
-    await world.store.run(grants.revoke_grant, grant.id, "cli")
+    await world.store.run(grants.revoke_grant, grant.id, "cli:test")
     await asyncio.sleep(1.05)
     assert (await world.me(tok["access_token"]))[0].status == 401
 
@@ -69,12 +69,12 @@ async def test_disabling_the_user_or_the_app_stops_tokens(world):
     from infer0app import keys
     cache = world.srv.app[keys.TOKEN_CACHE]  # the one-second cache is covered above; here only the rules
     client_id, _, tok, _ = await world.tokens("u@example.com")
-    await world.store.run(accounts.set_disabled, "u@example.com", True)
+    await world.store.run(accounts.set_disabled, "u@example.com", True, actor="cli:test")
     assert (await world.me(tok["access_token"]))[0].status == 401
-    await world.store.run(accounts.set_disabled, "u@example.com", False)
+    await world.store.run(accounts.set_disabled, "u@example.com", False, actor="cli:test")
     cache.clear()
     assert (await world.me(tok["access_token"]))[0].status == 200
-    await world.store.run(apps.set_disabled, client_id, True, "cli")
+    await world.store.run(apps.set_disabled, client_id, True, actor="cli:test")
     cache.clear()
     assert (await world.me(tok["access_token"]))[0].status == 401
 

@@ -123,7 +123,7 @@ async def test_refresh_after_grant_revoked_fails(world):
     from infer0app.services import grant_views, grants
     client_id, secret, tok, _ = await world.tokens()
     grant = (await world.store.run(grant_views.list_grants))[0]
-    await world.store.run(grants.revoke_grant, grant.id, "test")
+    await world.store.run(grants.revoke_grant, grant.id, "cli:test")
     resp, body = await world.post("/v1/oauth/refresh", refresh_form(tok, client_id, secret))
     assert resp.status == 400 and body["error"] == "invalid_grant"
 
@@ -131,6 +131,6 @@ async def test_refresh_after_grant_revoked_fails(world):
 async def test_disabled_user_cannot_refresh(world):
     from infer0app.services import accounts
     client_id, secret, tok, _ = await world.tokens("gone@example.com")
-    await world.store.run(accounts.set_disabled, "gone@example.com", True)
+    await world.store.run(accounts.set_disabled, "gone@example.com", True, actor="cli:test")
     resp, body = await world.post("/v1/oauth/refresh", refresh_form(tok, client_id, secret))
     assert resp.status == 400 and body["error"] == "invalid_grant"

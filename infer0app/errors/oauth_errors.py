@@ -1,0 +1,125 @@
+"""The OAuth endpoints' errors (RFC 6749 §5.2 JSON, `{"error", "error_description"}`), and the
+Bearer challenges of the /v1 API (RFC 6750 §3.1, in WWW-Authenticate).
+
+Most OAuth errors are raised by authlib (its `error` names are these); infer0 raises
+`slow_down` itself (client-authentication throttle) and answers `invalid_request` /
+`server_error` for unrouted paths, oversized bodies and unexpected failures (api/v1.py).
+
+Each row: the `error`, the HTTP `statuses` it comes with, the RFC that defines it, a
+description for app developers, and `where`: the operations (as named in `/openapi.json`),
+`REDIRECT` (sent back to the app's redirect_uri from /oauth/authorize, RFC 6749 §4.1.2.1) or
+`UNROUTED` (a /v1/oauth path or method no endpoint serves).
+
+Left out because infer0 cannot answer them: `unauthorized_client` (every app may use both
+grant types and `code`, the one response type) and `temporarily_unavailable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TOKEN = "POST /v1/oauth/token"
+REFRESH = "POST /v1/oauth/refresh"
+REVOKE = "POST /v1/oauth/revoke"
+INTROSPECT = "POST /v1/oauth/introspect"
+CLIENT_ENDPOINTS = (TOKEN, REFRESH, REVOKE, INTROSPECT)
+REDIRECT = "redirect"
+UNROUTED = "unrouted"
+
+
+@dataclass(frozen=True)
+class OAuthError:
+    error: str
+    statuses: tuple[int, ...]
+    rfc: str
+    description: str
+    where: tuple[str, ...]
+
+
+_ROWS = (
+    OAuthError("invalid_request", (400, 413), "RFC 6749 §5.2",
+               "A parameter is missing, repeated or malformed, sent in the URL instead of the form body, the body "
+               "is too large, or PKCE is missing or not S256. Fix the request.",
+               CLIENT_ENDPOINTS + (REDIRECT,)),
+    OAuthError("invalid_request", (404, 405), "RFC 6749 §5.2",
+               "No OAuth endpoint at this path, or not with this method (use POST).", (UNROUTED,)),
+    OAuthError("invalid_client", (400, 401), "RFC 6749 §5.2",
+               "Wrong client id or secret, a wrong authentication method, or the app was disabled: 401 with "
+               "WWW-Authenticate when you used HTTP Basic, else 400. Check your credentials.", CLIENT_ENDPOINTS),
+    OAuthError("invalid_grant", (400,), "RFC 6749 §5.2",
+               "The code or refresh token is expired, used, revoked or not yours, or the PKCE verifier or "
+               "redirect_uri does not match. Send the user through authorization again.",
+               (TOKEN, REFRESH, REVOKE)),
+    OAuthError("unsupported_grant_type", (400,), "RFC 6749 §5.2",
+               "Use grant_type authorization_code or refresh_token (only refresh_token on /v1/oauth/refresh).",
+               (TOKEN, REFRESH)),
+    OAuthError("invalid_scope", (400,), "RFC 6749 §5.2", "Ask for no scope, or only the scopes the server offers.",
+               (TOKEN, REFRESH, REDIRECT)),
+    OAuthError("unsupported_token_type", (401,), "RFC 7009 §2.2.1",
+               "token_type_hint names a type the server does not know: use access_token or refresh_token, or "
+               "send no hint. (401, as authlib answers it.)", (REVOKE, INTROSPECT)),
+    OAuthError("insecure_transport", (400,), "authlib (not an RFC code)",
+               "The server's public URL is neither https nor loopback, so it refuses OAuth. Ask its operator to "
+               "set --public-url.", CLIENT_ENDPOINTS),
+    OAuthError("slow_down", (429,), "RFC 8628 §3.5 (reused)",
+               "Too many failed client authentications: wait for Retry-After seconds.", CLIENT_ENDPOINTS),
+    OAuthError("server_error", (500,), "RFC 6749 §4.1.2.1",
+               "infer0 hit an unexpected error; it has been logged. Try again.", CLIENT_ENDPOINTS + (REDIRECT,)),
+    OAuthError("access_denied", (), "RFC 6749 §4.1.2.1", "The user said no. Offer to try again later.",
+               (REDIRECT,)),
+    OAuthError("unsupported_response_type", (), "RFC 6749 §4.1.2.1", "Use response_type=code.", (REDIRECT,)),
+)
+
+OAUTH_ERRORS: tuple[OAuthError, ...] = _ROWS
+OAUTH_ERROR_NAMES: tuple[str, ...] = tuple(dict.fromkeys(row.error for row in _ROWS))
+
+
+def oauth_error_name(error: str) -> str:
+    """`error`, checked against the table (KeyError otherwise): use at every raise site."""
+    if error not in OAUTH_ERROR_NAMES:
+        raise KeyError(error)
+    return error
+
+
+def emitted(where: str) -> list[OAuthError]:
+    """The rows that can be met at `where` (an operation, REDIRECT or UNROUTED)."""
+    return [row for row in _ROWS if where in row.where]
+
+
+@dataclass(frozen=True)
+class BearerChallenge:
+    """An RFC 6750 §3.1 error code for `WWW-Authenticate: Bearer error="…"` on the /v1 API."""
+
+    error: str
+    status: int
+    description: str
+
+
+BEARER_CHALLENGES: dict[str, BearerChallenge] = {row.error: row for row in (
+    BearerChallenge("invalid_request", 400, "The request is malformed; infer0 sends this when the access token "
+                                            "came in the URL (RFC 6750 §2.3 is not supported)."),
+    BearerChallenge("invalid_token", 401, "The access token is missing, expired, revoked or malformed."),
+)}
+
+
+@dataclass(frozen=True)
+class OAuthErrorSummary:
+    """One error name as /dev/docs lists it: every status it comes with, and whether it can
+    arrive on the redirect back from /oauth/authorize."""
+
+    error: str
+    statuses: tuple[int, ...]
+    redirect: bool
+    rfc: str
+    description: str
+
+
+def for_apps() -> list[OAuthErrorSummary]:
+    """The table folded by error name, in table order."""
+    out = []
+    for name in OAUTH_ERROR_NAMES:
+        rows = [row for row in _ROWS if row.error == name]
+        out.append(OAuthErrorSummary(name, tuple(sorted({s for row in rows for s in row.statuses})),
+                                     any(REDIRECT in row.where for row in rows), rows[0].rfc,
+                                     " ".join(row.description for row in rows)))
+    return out

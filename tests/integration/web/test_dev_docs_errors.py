@@ -1,0 +1,38 @@
+"""/dev/docs lists the errors an app can meet, from the same tables the server raises from."""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+
+from infer0app.errors import api_errors, oauth_errors
+
+
+def _rows(page: str, table_id: str) -> list[list[str]]:
+    table = re.search(rf'<table id="{table_id}">(.*?)</table>', page, re.S).group(1)
+    body = table.split("<tbody>", 1)[1]
+    return [[html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+             for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+async def test_docs_list_every_api_code_an_app_can_meet(browser):
+    resp, page = await browser.get("/dev/docs")
+    assert resp.status == 200
+    listed = {(int(status), type_, code, retries) for status, type_, code, retries, _ in _rows(page, "api-errors")}
+    expected = {(row.status, row.type, row.code, "yes" if row.sdk_retries else "no")
+                for row in api_errors.for_apps()}
+    assert listed == expected
+    assert (424, "provider_error", "provider_auth_failed", "no") in listed
+    codes = {code for _, _, code, _ in listed}
+    assert "provider_not_found" not in codes  # the dashboard's Test connection only
+    assert "grant_budget_exceeded" not in page  # reserved: no code raises it yet
+
+
+async def test_docs_list_every_oauth_error(browser):
+    _, page = await browser.get("/dev/docs")
+    listed = {error: statuses for error, statuses, _, _ in _rows(page, "oauth-errors")}
+    assert set(listed) == set(oauth_errors.OAUTH_ERROR_NAMES)
+    assert listed["invalid_client"] == "400 / 401"
+    assert listed["access_denied"] == "redirect"
+    assert listed["slow_down"] == "429"
