@@ -159,11 +159,23 @@ def default_gc() -> None:
     infer0app.runtime_tuning.tune_gc = lambda: None
 
 
+def log_off() -> None:
+    """`--log-level warning`: no access log (the bench ran so until the access log was made
+    cheap). `--compare log-off` measures what the default per-request line costs."""
+    import infer0app.logs
+
+    original = infer0app.logs.setup_logging
+
+    def setup_logging(fmt: str = "text", level: str = "info", stream=None) -> None:
+        original(fmt, "warning", stream)
+    infer0app.logs.setup_logging = setup_logging
+
+
 # Applied for real since (and so removed from here): serial-writes, client-cache,
 # usage-executemany, v1-skips-page-middlewares, cheap-request-id, long-cache-ttl.
 EXPERIMENTS = {"no-usage": no_usage, "count-sql": count_sql, "orjson": orjson_codec, "wal-normal": wal_normal,
                "gc-freeze": gc_freeze, "cprofile": cprofile, "no-malloc-tuning": no_malloc_tuning,
-               "cookie-jar": cookie_jar, "default-gc": default_gc}
+               "cookie-jar": cookie_jar, "default-gc": default_gc, "log-off": log_off}
 
 
 def apply(names: list[str]) -> None:

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from . import clients, loadgen, report
 from .compare import phase_compare
+from .limits_phase import phase_limits
 from .experiments import EXPERIMENTS
 from .procs import PY, ROOT, Proc, RssSampler, cpu_sets, free_port, http_get
 from .setup_infer0 import OAuthBrowser, prepare
@@ -121,8 +122,8 @@ class Run:
             launch.append("--")
         else:
             launch = [PY, "-m", "infer0app"]
-        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), "--log-level", "warning",
-                         *extra]
+        # default settings (the access log on): the figures are what an operator gets
+        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), *extra]
 
     def setup_infer0(self) -> None:
         """CLI set-up, `infer0 serve`, then access tokens through the real OAuth flow."""
@@ -388,6 +389,8 @@ class Run:
             self.phase("streaming", self.phase_streaming)
             self.phase("many_streams", self.phase_many_streams)
             if self.i0_port:
+                self.phase("limits", lambda: phase_limits(self, CHAT, _body()))
+            if self.i0_port:
                 self.phase("token_endpoint", self.phase_token_endpoint)
             self.phase("startup", self.phase_startup)
             if self.i0_port and not self.args.no_workers:
@@ -448,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(bench/compare.py); only the compare phase runs unless --phases says otherwise.")
     p.add_argument("--phases", type=lambda v: set(v.split(",")), default=None,
                    help="Run only these phases (comma-separated: idle_rss, latency_c1, throughput, streaming, "
-                        "many_streams, token_endpoint, startup, workers, profile, compare).")
+                        "many_streams, limits, token_endpoint, startup, workers, profile, compare).")
     args = p.parse_args(argv)
     if args.compare and not args.phases:
         args.phases = {"compare"}

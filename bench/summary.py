@@ -49,6 +49,15 @@ def summarize(res: dict) -> tuple[list[dict], list[dict]]:
     row("  server CPU per request, Anthropic (µs)", _get(tp, "infer0_anthropic", "server_cpu_us_per_request"),
         _get(tp, "bare", "server_cpu_us_per_request"), _get(tp, "direct", "server_cpu_us_per_request"))
 
+    lim = _get(res, "limits", default={})
+    if lim:  # measured in its own interleaved rounds, beside its own bare figure
+        row("req/s, OpenAI-compatible, grant with rpm + tokens/day + spend/month limits",
+            _get(lim, "infer0_limited", "rps"), _get(lim, "bare", "rps"), None, "", "≥ 60% of bare",
+            at_least(lim.get("limited_over_bare"), 0.60))
+        row("  same rounds, no limits (req/s)", _get(lim, "infer0", "rps"), _get(lim, "bare", "rps"))
+        row("  server CPU per request, limited / no limits (µs)", _get(lim, "infer0_limited", "cpu_us_per_request"),
+            _get(lim, "infer0", "cpu_us_per_request"), r=None)
+
     lat = {k: v for k, v in _get(res, "latency_c1", default={}).items() if not v.get("errors")}
     p50 = {n: _get(lat, n, "p50_us") for n in ("direct", "bare", "infer0_openai", "infer0_anthropic", "bare_anthropic")}
     p99 = {n: _get(lat, n, "p99_us") for n in p50}

@@ -24,10 +24,13 @@ from .oauth.server import AuthorizationServer
 from .paths import templates_dir
 from .runtime.cache_watch import cache_watch_ctx
 from .runtime.keyring_watch import keyring_watch_ctx
+from .runtime.limit_gate import limit_gate_ctx
 from .runtime.oauth_purge import oauth_purge_ctx
 from .runtime.target_cache import TargetCache
 from .runtime.usage_recorder import usage_recorder_ctx
 from .services.datadir import open_data_dir
+from .services.limits import LimitGate
+from .services.pricing import PriceTable
 from .services.throttle import Throttle
 from .web.filters import FILTERS as PAGE_FILTERS
 from .web.routes import setup_page_routes
@@ -45,6 +48,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.EXTRAS] = {}
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()
+    # Prices load now, so a malformed prices.json in the data dir stops the start, named.
+    app[keys.LIMITS] = LimitGate(store, PriceTable.load(settings.data_dir))
 
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(templates_dir())),
                                autoescape=jinja2.select_autoescape(default=True))
@@ -53,6 +58,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(usage_recorder_ctx)  # after the store: flushed before it closes
+    app.cleanup_ctx.append(limit_gate_ctx)  # after the store: leases reported and given back before it closes
     app.cleanup_ctx.append(cache_watch_ctx)  # token/target caches follow revocations in any process
     app[keys.TARGETS] = TargetCache(store, vault)
     app.cleanup_ctx.append(keyring_watch_ctx)  # KEK pick-up for rotation (services/runtime.py)

@@ -47,6 +47,12 @@ class Settings:
                                        metavar="SECONDS")
     shutdown_timeout: float = _setting(30.0, "Seconds running streams may take to finish on SIGTERM.",
                                        metavar="SECONDS")
+    refresh_reuse_interval: int = _setting(
+        0, "Seconds after a refresh token is rotated during which the same client presenting it again "
+           "(two tabs, a retry after a lost response) gets a fresh token pair from the same authorization "
+           "instead of having the whole authorization revoked as a stolen-token replay. 0 (default): any "
+           "reuse revokes. Trade-off: within the interval a thief holding the spent token gets tokens too, "
+           "and the theft is not detected; keep it a few seconds at most (max 300).", metavar="SECONDS")
 
     @property
     def issuer(self) -> str:
@@ -125,6 +131,8 @@ def validate(s: Settings) -> None:
             raise SettingsError(f"--public-url: {s.public_url!r} must be an http(s) URL with no query or fragment")
     if not 1 <= s.workers <= 64:
         raise SettingsError(f"--workers: {s.workers} is not between 1 and 64")
+    if not 0 <= s.refresh_reuse_interval <= 300:
+        raise SettingsError(f"--refresh-reuse-interval: {s.refresh_reuse_interval} is not between 0 and 300")
     for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{flag_name(name)} must be positive")

@@ -24,13 +24,13 @@ from aiohttp import web
 
 from . import keys
 from .api.v1 import CORS_HEADERS, cors_preflight, is_v1_path, last_resort_error, v1_error_response
+from .logs import ACCESS_LOG
 from .web.csrf import csrf_middleware
 from .http_common.request_id import REQUEST_ID, next_request_id
 from .http_common.security_headers import add_headers, security_headers
 from .web.middlewares import html_error_middleware
 from .web.session import session_middleware
 
-log = logging.getLogger("infer0.request")
 errlog = logging.getLogger("infer0.error")
 
 
@@ -78,9 +78,8 @@ def front_middleware(app: web.Application, settings):
             add_headers(response.headers, ours)
             return response
         finally:
-            if log.isEnabledFor(logging.INFO):  # method, path (never the query: it may carry codes)
-                log.info("request", extra={"fields": {
-                    "rid": rid, "method": request.method, "path": request.path, "status": status,
-                    "ms": round((time.perf_counter() - start) * 1000, 2)}})
+            if ACCESS_LOG.enabled:  # queued raw, written off the request path (logs.py)
+                # method, path (never the query: it may carry codes)
+                ACCESS_LOG.record(rid, request.method, request.path, status, time.perf_counter() - start)
 
     return front

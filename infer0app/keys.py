@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .store.database import Store
     from .vault.keyring import Vault
     from .services.throttle import Throttle
+    from .services.limits import LimitGate
     from .oauth.bearer import TokenCache
     from .oauth.server import AuthorizationServer
 
@@ -29,6 +30,8 @@ TOKEN_CACHE: web.AppKey["TokenCache"] = web.AppKey("token_cache")
 # The gateway's in-memory target cache and the background usage writer (runtime/).
 TARGETS: web.AppKey["TargetCache"] = web.AppKey("targets")
 USAGE: web.AppKey["UsageRecorder"] = web.AppKey("usage_recorder")
+# Grants' and connections' limits: reserve before a provider call, settle after (services/limits.py).
+LIMITS: web.AppKey["LimitGate"] = web.AppKey("limits")
 # The headers every /v1 answer carries (security + CORS), worked out once (front_middleware.py).
 V1_HEADERS: web.AppKey[tuple] = web.AppKey("v1_headers")
 # Filled by later subsystems (OAuth server, gateway caches, usage recorder).

@@ -67,6 +67,18 @@ def _redirect_errors() -> str:
     return ", ".join(f"`{r.error}`" for r in oauth_errors.emitted(oauth_errors.REDIRECT))
 
 
+# /v1/me: one limit (null = not set). Spend in USD, requests and tokens as counts.
+LIMIT_USE = {"type": ["object", "null"],
+             "required": ["limit", "used", "reserved", "remaining", "unit", "resets_at"],
+             "properties": {"limit": {"type": "number"}, "used": {"type": "number"},
+                            "reserved": {"type": "number", "description": "Held by servers for calls in flight."},
+                            "remaining": {"type": ["number", "null"],
+                                          "description": "null for a spend limit while the model's price is "
+                                                         "unknown (not enforced)."},
+                            "unit": {"type": "string", "enum": ["requests", "tokens", "usd"]},
+                            "resets_at": {"type": "integer", "description": "Epoch seconds (UTC window end)."}}}
+GRANT_LIMIT_NAMES = ("requests_per_minute", "tokens_per_day", "spend_per_day", "spend_per_week", "spend_per_month")
+
 TOKEN_FORM = {
     "type": "object",
     "required": ["grant_type"],
@@ -126,7 +138,15 @@ SCHEMAS: dict = {
         "type": "object", "required": ["user_id", "client_id"],
         "properties": {"user_id": {"type": ["integer", "string"]}, "client_id": {"type": "string"},
                        "app": {}, "provider": {}, "model": {"type": ["string", "null"]},
-                       "scope": {"type": ["string", "null"]}},
+                       "scope": {"type": ["string", "null"]},
+                       "limits": {"type": "object", "description": "What the user lets this app use, and its use "
+                                                               "in each limit's current window.",
+                                  "properties": {n: LIMIT_USE for n in GRANT_LIMIT_NAMES}},
+                       "connection_limits": {"type": "object", "description": "Caps on the user's provider "
+                                                                          "connection across all apps.",
+                                             "properties": {n: LIMIT_USE for n in GRANT_LIMIT_NAMES[2:]}},
+                       "spend_enforced": {"type": "boolean", "description": "The model's price is known, so "
+                                                                            "spend limits apply."}},
     },
     "ChatMessage": {
         "type": "object", "required": ["role"],
@@ -217,7 +237,9 @@ PATHS: dict = {
                                                   "token_type_hint": {"type": "string"},
                                                   "client_id": {"type": "string"},
                                                   "client_secret": {"type": "string"}}}),
-        "responses": {"200": {"description": "Revoked (or already invalid)."},
+        "responses": {"200": {"description": "Revoked (or already invalid); the body is an empty JSON object.",
+                              "content": {"application/json": {"schema": {
+                                  "type": "object", "maxProperties": 0}}}},
                       **oauth_error_responses(oauth_errors.REVOKE)}}},
     "/v1/oauth/introspect": {"post": {
         "summary": "Introspect a token (RFC 7662); client authentication required.", "tags": ["OAuth"],
@@ -231,7 +253,8 @@ PATHS: dict = {
         "summary": "Authorization server metadata (RFC 8414).", "tags": ["OAuth"],
         "responses": {"200": _json("ServerMetadata", "Metadata.")}}},
     "/v1/me": {"get": {
-        "summary": "Who this access token acts for: user, app, provider kind and model (never the key).",
+        "summary": "Who this access token acts for: user, app, provider kind and model (never the key), and "
+                   "the grant's limits with their use and what remains.",
         "tags": ["API"], "security": [{"bearerAuth": []}],
         "responses": {"200": _json("Me", "The token's grant."), **openai_error_responses(api_errors.ME)}}},
     "/v1/chat/completions": {"post": {
@@ -241,7 +264,9 @@ PATHS: dict = {
         "responses": {
             "200": {"description": "A chat completion, or with stream=true Server-Sent Events ending in "
                                    "`data: [DONE]`. Headers x-infer0-provider and x-infer0-model name who "
-                                   "answered; x-infer0-dropped-params lists advisory parameters dropped.",
+                                   "answered; x-infer0-dropped-params lists advisory parameters dropped. "
+                                   "When the grant has a requests-per-minute or tokens-per-day limit, "
+                                   "x-ratelimit-{limit,remaining,reset}-{requests,tokens} as OpenAI sends them.",
                     "content": {"application/json": {"schema": _ref("ChatCompletion")},
                                 "text/event-stream": {"schema": {"type": "string"}}}},
             **openai_error_responses(api_errors.CHAT)}}},

@@ -37,7 +37,9 @@ log = logging.getLogger("infer0.error")
 
 CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
 CORS_EXPOSE = ("WWW-Authenticate, Retry-After, X-Request-Id, x-infer0-provider, x-infer0-model, "
-               "x-infer0-dropped-params")
+               "x-infer0-dropped-params, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, "
+               "x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, "
+               "x-ratelimit-reset-tokens")
 #: The message of a bare HTTP error, by its code in the error table (api_errors.for_status).
 GENERIC_MESSAGES = {
     "invalid_request": "The request could not be understood.",

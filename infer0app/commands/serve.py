@@ -6,10 +6,14 @@ import logging
 import sys
 
 from ..config import SettingsError, env_name, flag_name, load_settings, setting_fields
+from ..services.pricing import PriceFileError, PriceTable
 from ..store.database import StoreError
 from ..store.migrations import SchemaTooNew
 from ..vault.keyring import KeyringError
 from .common import CommandError
+
+# What stops a start with a one-line message instead of a traceback.
+START_ERRORS = (StoreError, KeyringError, SchemaTooNew, PriceFileError)
 
 
 def add_setting_flags(parser) -> None:
@@ -47,13 +51,14 @@ def run(args) -> int:
         try:  # migrate and create the keyring once, before any worker exists
             store, _vault = open_data_dir(settings.data_dir)
             store.close()
-        except (StoreError, KeyringError, SchemaTooNew) as exc:
+            PriceTable.load(settings.data_dir)  # a bad prices.json fails here, not in each worker
+        except START_ERRORS as exc:
             raise CommandError(str(exc), 1) from None
         _announce(settings, data_dir)
         return run_workers(settings.workers, lambda: _serve_one(settings, reuse_port=True))
     try:
         app = create_app(settings)
-    except (StoreError, KeyringError, SchemaTooNew) as exc:
+    except START_ERRORS as exc:
         raise CommandError(str(exc), 1) from None
     _announce(settings, data_dir)
     _run(app, settings, reuse_port=False)
@@ -73,7 +78,7 @@ def _serve_one(settings, *, reuse_port: bool) -> int:
 
     try:
         app = create_app(settings)
-    except (StoreError, KeyringError, SchemaTooNew) as exc:
+    except START_ERRORS as exc:
         print(f"infer0: error: {exc}", file=sys.stderr)
         return 1
     _run(app, settings, reuse_port=reuse_port)
@@ -83,6 +88,11 @@ def _serve_one(settings, *, reuse_port: bool) -> int:
 def _run(app, settings, *, reuse_port: bool) -> None:
     from aiohttp import web
 
+    from ..logs import flush_logs
+
     # run_app handles SIGINT/SIGTERM: stop accepting, let running requests finish within the timeout.
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
-                shutdown_timeout=settings.shutdown_timeout, handle_signals=True, reuse_port=reuse_port)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
+                    shutdown_timeout=settings.shutdown_timeout, handle_signals=True, reuse_port=reuse_port)
+    finally:  # the last access lines are queued; a --workers child leaves by os._exit, past atexit
+        flush_logs()

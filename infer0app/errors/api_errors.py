@@ -85,10 +85,13 @@ _ROWS = (
              (CHAT, MODELS)),
     ApiError("grant_budget_exceeded", 402, INSUFFICIENT_QUOTA,
              "The user's spend or token cap for this app is used up; the message says when it resets and "
-             "where the user can raise it.", (CHAT,), reserved_for="issue 13"),
+             "where the user can raise it; Retry-After = seconds until that window resets.", (CHAT,)),
     ApiError("grant_rate_limited", 429, RATE_LIMIT,
              "The user's request-rate cap for this app is reached; wait for Retry-After seconds.",
-             (CHAT,), reserved_for="issue 13"),
+             (CHAT,)),
+    ApiError("limits_unavailable", 503, API_ERROR,
+             "infer0 could not check the grant's limits just now (its database did not answer); a cap the "
+             "user set is never skipped. Retry after Retry-After (1 s).", (CHAT, ME)),
     # -- the user's provider account: 424, the user must act on their dashboard ---------------
     ApiError("provider_auth_failed", 424, PROVIDER_ERROR,
              "The user's provider rejected their API key. Send the user to their infer0 dashboard.",

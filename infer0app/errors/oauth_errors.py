@@ -55,9 +55,6 @@ _ROWS = (
                (TOKEN, REFRESH)),
     OAuthError("invalid_scope", (400,), "RFC 6749 §5.2", "Ask for no scope, or only the scopes the server offers.",
                (TOKEN, REFRESH, REDIRECT)),
-    OAuthError("unsupported_token_type", (401,), "RFC 7009 §2.2.1",
-               "token_type_hint names a type the server does not know: use access_token or refresh_token, or "
-               "send no hint. (401, as authlib answers it.)", (REVOKE, INTROSPECT)),
     OAuthError("insecure_transport", (400,), "authlib (not an RFC code)",
                "The server's public URL is neither https nor loopback, so it refuses OAuth. Ask its operator to "
                "set --public-url.", CLIENT_ENDPOINTS),

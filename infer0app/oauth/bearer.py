@@ -17,6 +17,7 @@ import json
 import time
 
 from aiohttp import web
+from cachetools import TTLCache
 
 from .. import keys
 from ..errors.api_errors import api_error
@@ -26,39 +27,47 @@ from ..services.grants import AccessContext
 from ..services.secrets_util import sha256_hex
 
 CACHE_TTL = 30.0  # runtime/cache_watch.py clears it within 0.25 s of any revocation
-CACHE_MAX = 50_000
+CACHE_MAX = 50_000  # live tokens remembered (least recently used dropped first)
+NEGATIVE_MAX = 5_000  # unknown tokens remembered, in their own cache
 REALM = "infer0"
 
 
 class TokenCache:
-    """token hash -> (deadline, AccessContext | None); entries live CACHE_TTL seconds at most."""
+    """token hash -> AccessContext (known) or None (unknown), each for CACHE_TTL seconds at most.
 
-    def __init__(self, ttl: float = CACHE_TTL, max_entries: int = CACHE_MAX, clock=time.monotonic):
+    Two LRU+TTL caches (cachetools.TTLCache): known tokens in one, unknown tokens in a small
+    one of their own, so a flood of made-up tokens only churns the negative cache and never
+    evicts a real token (which would push every real request to SQLite). `get` answers
+    `(hit, ctx)`; `clear` empties both (cache epoch moved: runtime/cache_watch.py).
+    """
+
+    def __init__(self, ttl: float = CACHE_TTL, max_entries: int = CACHE_MAX, clock=time.monotonic,
+                 negative_entries: int = NEGATIVE_MAX):
         self.ttl = ttl
         self.max_entries = max_entries
-        self._clock = clock
-        self._entries: dict[str, tuple[float, AccessContext | None]] = {}
+        self._known: TTLCache = TTLCache(max_entries, ttl, timer=clock)
+        self._unknown: TTLCache = TTLCache(min(negative_entries, max_entries), ttl, timer=clock)
 
     def get(self, token_hash: str) -> tuple[bool, AccessContext | None]:
-        hit = self._entries.get(token_hash)
-        if hit is None:
-            return False, None
-        if hit[0] <= self._clock():
-            self._entries.pop(token_hash, None)
-            return False, None
-        return True, hit[1]
+        ctx = self._known.get(token_hash)
+        if ctx is not None:
+            return True, ctx
+        if token_hash in self._unknown:
+            return True, None
+        return False, None
 
     def put(self, token_hash: str, ctx: AccessContext | None) -> None:
-        if len(self._entries) >= self.max_entries:
-            now = self._clock()
-            for key in [k for k, (deadline, _) in self._entries.items() if deadline <= now]:
-                del self._entries[key]
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
-        self._entries[token_hash] = (self._clock() + self.ttl, ctx)
+        if ctx is None:
+            self._unknown[token_hash] = True
+        else:
+            self._known[token_hash] = ctx
+
+    def __len__(self) -> int:
+        return len(self._known) + len(self._unknown)
 
     def clear(self) -> None:
-        self._entries.clear()
+        self._known.clear()
+        self._unknown.clear()
 
 
 def _answer(code: str, challenge: str, message: str) -> dict:

@@ -8,7 +8,8 @@ Where authlib's defaults differ from our contract, the subclass says so:
   up, issue, then delete: two concurrent redemptions could both win); a used code coming
   back revokes the tokens issued from it;
 - refresh tokens always rotate, and a spent one coming back revokes the whole grant: authlib
-  has no reuse detection, so `validate_token_request` is ours;
+  has no reuse detection, so `validate_token_request` is ours (the operator may allow the same
+  client a short grace, --refresh-reuse-interval: see services.grants.rotate_refresh);
 - PKCE: S256 only (plain, or a challenge without a method, is refused), and public clients
   must use it at the authorization endpoint already, not only at the token endpoint.
 """
@@ -139,11 +140,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         record = grants_svc.find_refresh_token(self.store, value)
         if record is None or record.client_id != client.client_id:
             raise InvalidGrantError("Invalid 'refresh_token'.")
-        if record.refresh_used:
+        if record.refresh_used and not self.server.settings.refresh_reuse_interval:
             grants_svc.refresh_reused(self.store, record, actor=f"client:{client.client_id}")
             raise InvalidGrantError("This refresh token was already used; the authorization has been revoked. "
                                     "Send the user through /oauth/authorize again.")
-        if record.revoked or (record.refresh_expires_at or 0) <= time.time():
+        # With a reuse interval, rotate_refresh decides about a spent token, atomically.
+        if (record.revoked and not record.refresh_used) or (record.refresh_expires_at or 0) <= time.time():
             raise InvalidGrantError("The refresh token is expired or revoked.")
         token = Token(record)
         self._validate_token_scope(token)
@@ -159,9 +161,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             grants_svc.rotate_refresh(self.store, old.id, access_token=token["access_token"],
                                       refresh_token=token["refresh_token"], scope=token.get("scope", ""),
                                       access_ttl=settings.access_token_ttl, refresh_ttl=settings.refresh_token_ttl,
-                                      actor=f"client:{self.request.client.client_id}")
+                                      actor=f"client:{self.request.client.client_id}",
+                                      reuse_interval=settings.refresh_reuse_interval)
         except grants_svc.RefreshTokenReused:
-            raise InvalidGrantError("This refresh token was already used; the authorization has been revoked.") \
+            raise InvalidGrantError("This refresh token was already used; the authorization has been revoked. "
+                                    "Send the user through /oauth/authorize again.") \
                 from None
         except grants_svc.GrantGone:
             raise InvalidGrantError("The refresh token is expired or revoked.") from None

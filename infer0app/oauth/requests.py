@@ -7,9 +7,12 @@ handed over as a plain snapshot (DESIGN §3.7: read the body before calling the 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 from multidict import CIMultiDict, MultiDict, MultiDictProxy
@@ -19,6 +22,27 @@ from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from ..http_common.client_address import client_ip
 
 FORM_TYPES = ("application/x-www-form-urlencoded",)
+
+
+class MalformedBasicCredentials(ValueError):
+    """An `Authorization: Basic` header that does not decode to UTF-8 `client_id:client_secret`."""
+
+
+def basic_credentials(headers) -> tuple[str | None, str | None]:
+    """(client_id, client_secret) from HTTP Basic (RFC 6749 §2.3.1: each form-urlencoded, then
+    base64 of UTF-8 `id:secret`); (None, None) without Basic. Raises MalformedBasicCredentials
+    when the header is Basic but undecodable (authlib's own parser would raise UnicodeDecodeError)."""
+    scheme, _, value = (headers.get("Authorization") or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None, None
+    try:
+        text = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise MalformedBasicCredentials("The Basic credentials are not base64 of UTF-8 text.") from None
+    client_id, sep, secret = text.partition(":")
+    if not sep or not client_id:
+        raise MalformedBasicCredentials("The Basic credentials must be client_id:client_secret.")
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 @dataclass(frozen=True)

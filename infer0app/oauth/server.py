@@ -9,8 +9,10 @@ Handlers stay thin: they call one of the async methods here with the aiohttp req
 - `token_response(request)` (also for /v1/oauth/refresh), `endpoint_response(name, request)`
   for revocation and introspection: RFC 6749 §5.2 JSON errors, `Cache-Control: no-store`.
 
-Client authentication failures are throttled per client id (and per address): past the
-limit the client gets 429 `slow_down` without its secret being checked.
+Client authentication failures are throttled per (client id, address), with a looser cap per
+address: past the limit that pair (or address) gets 429 `slow_down` without its secret being
+checked. Failures from one address never slow the same client elsewhere, so a stranger who
+knows a public client_id cannot lock the real app out; a success clears its pair's count.
 """
 
 from __future__ import annotations
@@ -27,21 +29,21 @@ from authlib.oauth2.rfc6749 import AuthorizationServer as _AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientAuthentication, OAuth2Error
 from authlib.oauth2.rfc6749.errors import (InsecureTransportError, InvalidClientError, InvalidRequestError,
                                            UnsupportedGrantTypeError)
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 
 from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services.secrets_util import new_token
 from ..services.throttle import Throttle
-from .endpoints import IntrospectionEndpoint, RevocationEndpoint
+from .endpoints import IntrospectionClientError, IntrospectionEndpoint, RevocationEndpoint
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, S256CodeChallenge, redirect_with
 from .models import Client, EndUser
-from .requests import FORM_TYPES, AiohttpOAuth2Request, snapshot
+from .requests import FORM_TYPES, AiohttpOAuth2Request, MalformedBasicCredentials, basic_credentials, snapshot
 
 #: Parameters that carry secrets: never accepted in a URL's query string.
 SECRET_PARAMS = ("code", "code_verifier", "refresh_token", "client_secret", "token", "access_token")
 THROTTLE_WINDOW = 60.0
+BASIC_CHALLENGE = ("WWW-Authenticate", 'Basic realm="infer0", error="invalid_client"')
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,15 @@ class AuthorizationError(Exception):
         self.response = response
 
 
+def error_text(text: str, limit: int = 300) -> str:
+    """Text fit for `error_description` (RFC 6749 §5.2: only %x20-21 / %x23-5B / %x5D-7E), so a
+    description quoting what the client sent stays in the set: anything else becomes '?'."""
+    return "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in text[:limit])
+
+
 def json_response(status: int, body, headers) -> web.Response:
+    if isinstance(body, dict) and isinstance(body.get("error_description"), str):
+        body = {**body, "error_description": error_text(body["error_description"])}
     text = json.dumps(body) if isinstance(body, dict) else (body or "")
     hdrs = MultiDict(headers or [])
     return web.Response(status=status, text=text, headers=hdrs)
@@ -87,8 +97,10 @@ class AuthorizationServer(_AuthorizationServer):
         self.store = store
         self.settings = settings
         self.issuer = settings.issuer
+        # "Accounts" here are (client id, address) pairs: see _client_key; the address cap is looser.
         self.throttle = Throttle(per_account=10, per_address=30, window=THROTTLE_WINDOW)
         self._client_auth = ClientAuthentication(self.query_client)
+        self._client_auth.register("client_secret_basic", self._authenticate_basic)
         self.register_token_generator("default", BearerTokenGenerator(
             access_token_generator=lambda **_: new_token(grants_svc.ACCESS_PREFIX),
             refresh_token_generator=lambda **_: new_token(grants_svc.REFRESH_PREFIX),
@@ -108,6 +120,16 @@ class AuthorizationServer(_AuthorizationServer):
         if found is None or found[0].disabled:
             return None
         return Client(found[0], self.store, found[1])
+
+    def _authenticate_basic(self, query_client, request):
+        """client_secret_basic with RFC 6749 §2.3.1's decoding (authlib's parser crashes on non-UTF-8)."""
+        client_id, client_secret = basic_credentials(request.headers)
+        if not client_id or not client_secret:
+            return None
+        client = query_client(client_id)
+        if client is None:
+            raise InvalidClientError(status_code=401, description="The client does not exist on this server.")
+        return client if client.check_client_secret(client_secret) else None
 
     def save_token(self, token, request):  # pragma: no cover - each grant saves its own
         raise NotImplementedError
@@ -131,17 +153,18 @@ class AuthorizationServer(_AuthorizationServer):
         status, body, headers = error(self.get_error_uri(request, error))
         headers = [(k, v) for k, v in headers if k.lower() != "www-authenticate"]
         if isinstance(error, InvalidClientError):
-            # RFC 6749 §5.2: 401 + WWW-Authenticate when the client tried HTTP Basic, else 400.
-            if _uses_basic(request.headers):
+            # RFC 6749 §5.2: 401 + WWW-Authenticate when the client tried HTTP Basic, else 400;
+            # RFC 7662 §2.3: always 401 at the introspection endpoint.
+            if _uses_basic(request.headers) or isinstance(error, IntrospectionClientError):
                 status = 401
-                headers.append(("WWW-Authenticate", 'Basic realm="infer0", error="invalid_client"'))
+                headers.append(BASIC_CHALLENGE)
             else:
                 status = 400
         return json_response(status, body, headers)
 
     def authenticate_client(self, request, methods, endpoint="token"):
         """One mechanism per request (RFC 6749 §2.3): Basic, or a form secret, or neither."""
-        basic_id, _ = extract_basic_authorization(request.headers)
+        basic_id, _ = basic_credentials(request.headers)
         form_secret = request.form.get("client_secret")
         if _uses_basic(request.headers) and form_secret:
             raise InvalidRequestError("Use one client authentication method: HTTP Basic or client_secret, not both.")
@@ -161,7 +184,8 @@ class AuthorizationServer(_AuthorizationServer):
 
     # -- the authorization endpoint ------------------------------------------------------------
     def _error_redirect(self, error: OAuth2Error) -> web.Response:
-        params = [(k, v) for k, v in error.get_body() if k in ("error", "error_description", "error_uri", "state")]
+        params = [(k, error_text(v) if k == "error_description" else v) for k, v in error.get_body()
+                  if k in ("error", "error_description", "error_uri", "state")]
         params.append(("iss", self.issuer))
         return web.Response(status=303, headers={"Location": redirect_with(error.redirect_uri, params)})
 
@@ -188,6 +212,21 @@ class AuthorizationServer(_AuthorizationServer):
             raise AuthorizationError("invalid_request", f"{client.app.name} registered several redirect URIs "
                                                         "and the link names none of them.")
 
+    def _check_response_type(self, oauth_request) -> None:
+        """RFC 6749 §4.1.2.1, checked before authlib: a missing response_type is invalid_request
+        (authlib says unsupported_response_type), and an unknown one is refused without quoting
+        it (authlib quotes it into a description, and a non-ASCII value then raised a 500)."""
+        payload = oauth_request.payload
+        response_type = payload.data.get("response_type")
+        if response_type == "code":
+            return
+        redirect_uri = payload.redirect_uri or self.query_client(payload.client_id).get_default_redirect_uri()
+        if not response_type:
+            raise InvalidRequestError("Missing 'response_type' in request.", state=payload.state,
+                                      redirect_uri=redirect_uri)
+        raise OAuth2Error("Only response_type=code is supported.", error="unsupported_response_type",
+                          state=payload.state, redirect_uri=redirect_uri)
+
     def _validate_authorization(self, data, user):
         try:
             oauth_request = AiohttpOAuth2Request(data, from_query=True)
@@ -196,6 +235,7 @@ class AuthorizationServer(_AuthorizationServer):
                                                   "part in OAuth. Ask its operator to set --public-url.") from None
         self._check_client_and_redirect(oauth_request)
         try:
+            self._check_response_type(oauth_request)
             grant = self.get_consent_grant(request=oauth_request, end_user=user)
         except OAuth2Error as error:
             raise self._authorization_error(error) from None
@@ -227,24 +267,30 @@ class AuthorizationServer(_AuthorizationServer):
         if request.body_exists and request.content_type not in FORM_TYPES:
             return InvalidRequestError("Send the parameters form-encoded (Content-Type: "
                                        "application/x-www-form-urlencoded)."), None
+        if request.body_exists and (request.charset or "utf-8").lower() not in ("utf-8", "utf8"):
+            return InvalidRequestError("Send the form in UTF-8 (RFC 6749 Appendix B): charset=utf-8 or none."), None
         try:
             posted = await request.post()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, LookupError):  # UnicodeDecodeError is a ValueError
             return InvalidRequestError("The form body could not be decoded."), None
         if not all(isinstance(v, str) for v in posted.values()):
             return InvalidRequestError("File uploads are not accepted here."), None
+        if any("\ufffd" in k or "\ufffd" in v for k, v in posted.items()):
+            # aiohttp decodes bad %-escapes to U+FFFD: the body was not UTF-8 after all.
+            return InvalidRequestError("The form body is not valid UTF-8 (RFC 6749 Appendix B)."), None
         # Line breaks around values are dropped, so the brief's body works pasted as printed
         # (one parameter per line); no code, token, secret or URI of ours contains whitespace.
         form = MultiDict((k.strip(), v.strip()) for k, v in posted.items())
         repeated = sorted({k for k in form.keys() if len(form.getall(k)) > 1})
         if repeated:
-            return InvalidRequestError(f"Parameter {repeated[0]} was sent more than once."), None
+            return InvalidRequestError(f"Parameter {error_text(repeated[0], 60)} was sent more than once."), None
         return None, form
 
     def _client_key(self, data) -> str:
-        basic_id, _ = extract_basic_authorization(data.headers)
-        client_id = basic_id or data.form.get("client_id")
-        return f"c:{client_id}" if client_id else f"anon:{data.remote}"
+        """The throttle's key: the client named by the request, on the address it came from."""
+        basic_id, _ = basic_credentials(data.headers)
+        client_id = basic_id or data.form.get("client_id") or ""
+        return f"c:{client_id[:200]}@{data.remote}"
 
     def _error_json(self, error: OAuth2Error, status: int | None = None, extra=()) -> web.Response:
         code, body, headers = error()
@@ -256,8 +302,15 @@ class AuthorizationServer(_AuthorizationServer):
         problem, form = await self._read(request)
         if problem is not None:
             return self._error_json(problem)
+        try:
+            basic_credentials(request.headers)
+        except MalformedBasicCredentials as exc:  # RFC 6749 §5.2: Basic was tried, so 401 + challenge
+            return self._error_json(InvalidClientError(description=str(exc)), 401, [BASIC_CHALLENGE])
         if default_grant and "grant_type" not in form:
             form["grant_type"] = default_grant
+        if run == self.create_token_response and not form.get("grant_type"):
+            # RFC 6749 §5.2: a missing parameter is invalid_request (authlib says unsupported_grant_type).
+            return self._error_json(InvalidRequestError("Missing 'grant_type' in request."))
         if only_grant and form.get("grant_type") != only_grant:
             return self._error_json(UnsupportedGrantTypeError(form.get("grant_type")))
         data = snapshot(request, self.issuer, form)
@@ -274,6 +327,8 @@ class AuthorizationServer(_AuthorizationServer):
         response = await self.store.run_grouped(lambda _s: run(oauth_request))
         if isinstance(oauth_request.oauth_error, InvalidClientError):
             self.throttle.failed(key, address)
+        elif oauth_request.client is not None:
+            self.throttle.succeeded(key)
         return response
 
     async def token_response(self, request: web.Request, *, refresh_only: bool = False) -> web.Response:

@@ -21,6 +21,7 @@ log = logging.getLogger("infer0.cache")
 def clear_caches(app: web.Application) -> None:
     app[keys.TOKEN_CACHE].clear()
     app[keys.TARGETS].clear()
+    app[keys.LIMITS].clear()  # a grant's or connection's limits or prices may have changed
 
 
 async def cache_watch_ctx(app: web.Application):

@@ -4,35 +4,51 @@ Keyed by (provider connection, model). runtime/cache_watch.py clears it as soon 
 changes a provider connection (the database's cache epoch moves), so a replaced key or a
 deleted connection is seen within a fraction of a second; TTL only bounds how long an
 opened key stays in memory.
+
+Two LRU+TTL caches (cachetools.TTLCache): opened targets, and a small one of its own for
+connections that do not exist (None), so lookups of missing connections cannot evict the
+targets real requests use.
 """
 
 from __future__ import annotations
 
 import time
 
+from cachetools import TTLCache
+
 from ..services.providers import ProviderTarget
 from ..services.targets import load_target
 
 TTL = 60.0
 MAX_ENTRIES = 10_000
+MISSING_ENTRIES = 1_000
 
 
 class TargetCache:
-    def __init__(self, store, vault, ttl: float = TTL, clock=time.monotonic):
-        self._store, self._vault, self._ttl, self._clock = store, vault, ttl, clock
-        self._entries: dict[tuple[int, str], tuple[float, ProviderTarget | None]] = {}
+    def __init__(self, store, vault, ttl: float = TTL, clock=time.monotonic, max_entries: int = MAX_ENTRIES,
+                 missing_entries: int = MISSING_ENTRIES):
+        self._store, self._vault = store, vault
+        self._found: TTLCache = TTLCache(max_entries, ttl, timer=clock)
+        self._missing: TTLCache = TTLCache(missing_entries, ttl, timer=clock)
 
     async def get(self, provider_id: int, model: str) -> ProviderTarget | None:
+        """The opened target for (connection id, model), or None when there is no such connection."""
         key = (provider_id, model or "")
-        now = self._clock()
-        hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        target = self._found.get(key)
+        if target is not None:
+            return target
+        if key in self._missing:
+            return None
         target = await self._store.run(load_target, self._vault, provider_id, model)
-        if len(self._entries) >= MAX_ENTRIES:
-            self._entries.clear()
-        self._entries[key] = (now + self._ttl, target)
+        if target is None:
+            self._missing[key] = True
+        else:
+            self._found[key] = target
         return target
 
+    def __len__(self) -> int:
+        return len(self._found) + len(self._missing)
+
     def clear(self) -> None:
-        self._entries.clear()
+        self._found.clear()
+        self._missing.clear()

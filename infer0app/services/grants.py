@@ -292,24 +292,46 @@ def find_refresh_token(store, token: str) -> TokenRecord | None:
 _SPEND_REFRESH = ('UPDATE "token" SET refresh_used_at = ?, revoked_at = ? '
                   'WHERE id = ? AND refresh_used_at IS NULL AND revoked_at IS NULL RETURNING grant_id, code_hash')
 _REFRESH_USED = 'SELECT grant_id, refresh_used_at IS NOT NULL FROM "token" WHERE id = ?'
+# A token spent at most `interval` seconds ago whose family is still alive: none of its successors
+# spent yet (it is the one just rotated), some token of its family unrevoked, grant, user and app live.
+_JUST_ROTATED = (
+    'SELECT t.grant_id, t.code_hash FROM "token" t JOIN "grant" g ON g.id = t.grant_id '
+    'JOIN "user" u ON u.id = g.user_id JOIN "oauth_app" a ON a.id = g.app_id '
+    'WHERE t.id = ? AND t.refresh_used_at >= ? AND t.refresh_expires_at > ? AND g.revoked_at IS NULL '
+    'AND NOT u.disabled AND NOT a.disabled '
+    'AND NOT EXISTS (SELECT 1 FROM "token" c WHERE c.parent_id = t.id AND c.refresh_used_at IS NOT NULL) '
+    'AND EXISTS (SELECT 1 FROM "token" f WHERE f.code_hash = t.code_hash AND f.revoked_at IS NULL)')
 
 
 def rotate_refresh(store, token_id: int, *, access_token: str, refresh_token: str, scope: str,
-                   access_ttl: int, refresh_ttl: int, actor: str = "oauth") -> int:
+                   access_ttl: int, refresh_ttl: int, actor: str = "oauth", reuse_interval: float = 0) -> int:
     """Spend a refresh token and store its successor, atomically; the old access token dies too.
 
-    Raises RefreshTokenReused (after revoking the grant) when the token was spent already.
+    `reuse_interval` (seconds, the --refresh-reuse-interval setting): a token rotated at most
+    that long ago, whose family is alive and whose successors are unspent, may be presented
+    again; it then gets another successor in the same family (we keep only hashes, so the first
+    pair cannot be handed out again) and the family stays alive. Otherwise, a spent token
+    raises RefreshTokenReused after revoking the grant (reuse detection, RFC 9700 §4.14.2).
     """
     now = time.time()
+    reissued = None
     with store.write():
         claimed = store.db.execute_sql(_SPEND_REFRESH, (now, now, token_id)).fetchall()
+        if not claimed and reuse_interval > 0:
+            claimed = store.db.execute_sql(_JUST_ROTATED, (token_id, now - reuse_interval, now)).fetchall()
+            reissued = bool(claimed)
         if claimed:
             grant_id, code_hash = claimed[0]
             _touch_live_grant(store, grant_id, now)
-            return _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
-                                 scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
-                                 code_hash=code_hash, parent=token_id, now=now)
-        old = store.db.execute_sql(_REFRESH_USED, (token_id,)).fetchone()
+            new_id = _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
+                                   scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
+                                   code_hash=code_hash, parent=token_id, now=now)
+        else:
+            old = store.db.execute_sql(_REFRESH_USED, (token_id,)).fetchone()
+    if claimed:
+        if reissued:
+            audit.record(store, actor, "refresh.reuse_within_interval", f"grant:{grant_id}", token=token_id)
+        return new_id
     if old is None:
         raise GrantGone("This authorization was revoked.")
     grant_id, reused = old

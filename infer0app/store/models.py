@@ -161,5 +161,59 @@ class ServerInstance(BaseModel):
     primary_kek = pw.CharField(max_length=64, default="")  # the KEK it seals new secrets with
 
 
+class GrantLimit(BaseModel):
+    """The user's caps on one grant (m0008). NULL = no limit. Spend in micro-dollars (1 USD = 10**6)."""
+
+    grant = pw.ForeignKeyField(Grant, primary_key=True, on_delete="CASCADE", backref="limit")
+    spend_per_day_micro_usd = pw.IntegerField(null=True)
+    spend_per_week_micro_usd = pw.IntegerField(null=True)
+    spend_per_month_micro_usd = pw.IntegerField(null=True)
+    tokens_per_day = pw.IntegerField(null=True)
+    requests_per_minute = pw.IntegerField(null=True)
+    updated_at = pw.FloatField(default=now)
+
+
+class ConnectionLimit(BaseModel):
+    """Caps on a whole provider connection, across all apps (m0008). Micro-dollars; NULL = none."""
+
+    provider = pw.ForeignKeyField(ProviderConnection, primary_key=True, on_delete="CASCADE", backref="limit")
+    spend_per_day_micro_usd = pw.IntegerField(null=True)
+    spend_per_week_micro_usd = pw.IntegerField(null=True)
+    spend_per_month_micro_usd = pw.IntegerField(null=True)
+    updated_at = pw.FloatField(default=now)
+
+
+class ConnectionPrice(BaseModel):
+    """Prices the user set for a connection's models, USD per million tokens ('' = any model)."""
+
+    provider = pw.ForeignKeyField(ProviderConnection, on_delete="CASCADE", backref="prices", index=False)
+    model = pw.CharField(max_length=200)
+    input_usd_per_mtok = pw.FloatField()
+    cached_input_usd_per_mtok = pw.FloatField(null=True)
+    output_usd_per_mtok = pw.FloatField()
+
+
+class LimitCounter(BaseModel):
+    """Used amount of one metric in one period window (services/limit_ledger.py)."""
+
+    scope = pw.CharField(max_length=12)  # "grant" | "connection"
+    owner_id = pw.IntegerField()  # grant id or provider connection id
+    metric = pw.CharField(max_length=12)  # "requests" | "tokens" | "spend" (micro-dollars)
+    period = pw.CharField(max_length=8)  # "minute" | "day" | "week" | "month" (UTC)
+    period_start = pw.IntegerField()  # epoch seconds
+    period_end = pw.IntegerField(index=True)
+    used = pw.IntegerField(default=0)
+
+
+class LimitLease(BaseModel):
+    """Budget one server process holds out of a counter until it reports or returns it."""
+
+    counter = pw.ForeignKeyField(LimitCounter, on_delete="CASCADE", backref="leases", index=False)
+    holder = pw.CharField(max_length=32)
+    amount = pw.IntegerField()
+    expires_at = pw.FloatField()
+
+
 ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, AuthorizationCode, Token,
-              UsageEvent, AuditEvent, SchemaMigration, ServerInstance]
+              UsageEvent, AuditEvent, SchemaMigration, ServerInstance,
+              GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease]

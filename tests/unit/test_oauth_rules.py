@@ -53,7 +53,8 @@ def test_public_apps_may_vary_only_the_loopback_port():
     assert redirect_uri_matches(registered, "http://localhost/cb?x=1", is_public=True)
     for other in ("http://127.0.0.1:61000/cb/", "http://127.0.0.1:61000/CB", "http://[::1]:61000/cb",
                   "http://localhost:1234/cb?x=2", "https://app.example:444/cb", "http://127.0.0.1:1@evil/cb",
-                  "http://127.0.0.1:61000/cb#f", "http://127.0.0.1:123456/cb"):
+                  "http://127.0.0.1:61000/cb#f", "http://127.0.0.1:123456/cb", "http://127.0.0.1:65536/cb",
+                  "http://127.0.0.1:99999/cb", "http://127.0.0.1:0/cb", "http://127.0.0.1:08000/cb"):
         assert not redirect_uri_matches(registered, other, is_public=True), other
 
 
@@ -75,4 +76,4 @@ def test_bearer_cache_entries_expire_after_their_ttl():
     small = TokenCache(max_entries=2, clock=lambda: now[0])
     for key in "abc":
         small.put(key, None)
-    assert small.get("c") == (True, None) and len(small._entries) <= 2
+    assert small.get("c") == (True, None) and len(small) <= 2

@@ -130,7 +130,8 @@ async def test_registered_uri_with_its_own_query_is_kept_byte_for_byte(world):
 
 @pytest.mark.parametrize("params, error", [
     ({"response_type": "token"}, "unsupported_response_type"),
-    ({"response_type": ""}, "unsupported_response_type"),
+    ({"response_type": ""}, "invalid_request"),  # RFC 6749 §3.1: empty counts as missing
+    ({"response_type": "\u00e9"}, "unsupported_response_type"),  # was a 500 (issue 12 §4)
     ({"scope": "admin"}, "invalid_scope"),
     ({"scope": "inference openid"}, "invalid_scope"),
     ({"code_challenge": "x" * 43, "code_challenge_method": "plain"}, "invalid_request"),

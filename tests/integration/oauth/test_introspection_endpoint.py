@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.oauth import basic
 
 
@@ -43,7 +45,17 @@ async def test_inactive_when_revoked_spent_unknown_or_foreign(world):
 
 async def test_public_clients_and_anonymous_callers_cannot_introspect(world):
     client_id, _, tok, _ = await world.tokens(public=True)
+    # RFC 7662 §2.3: a caller that fails to authenticate here gets 401, whatever the method.
     resp, body = await world.post("/v1/oauth/introspect", {"token": tok["access_token"], "client_id": client_id})
-    assert resp.status == 400 and body["error"] == "invalid_client"
+    assert resp.status == 401 and body["error"] == "invalid_client" and "WWW-Authenticate" in resp.headers
     resp, body = await world.post("/v1/oauth/introspect", {"token": tok["access_token"]})
-    assert resp.status == 400 and body["error"] == "invalid_client"
+    assert resp.status == 401 and body["error"] == "invalid_client"
+
+
+# RFC 7662 §2.1: an unknown token_type_hint is ignored, a wrong one extends the search.
+@pytest.mark.parametrize("hint", ["id_token", "access_token", "bogus", "\u00e9"])
+async def test_any_hint_finds_a_refresh_token(world, hint):
+    client_id, secret, tok, _ = await world.tokens()
+    resp, body = await world.post("/v1/oauth/introspect", {"token": tok["refresh_token"], "token_type_hint": hint},
+                                  auth=(client_id, secret))
+    assert resp.status == 200 and body["active"] is True and body["client_id"] == client_id, body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.oauth import basic
 
 
@@ -76,6 +78,27 @@ async def test_missing_token_and_bad_hint(world):
     client_id, secret, tok, _ = await world.tokens()
     resp, body = await world.post("/v1/oauth/revoke", {"client_id": client_id, "client_secret": secret})
     assert resp.status == 400 and body["error"] == "invalid_request"
-    resp, body = await world.post("/v1/oauth/revoke", {"token": tok["access_token"], "token_type_hint": "id_token",
+    resp, body = await world.post("/v1/oauth/revoke", {"token": "", "client_id": client_id, "client_secret": secret})
+    assert resp.status == 400 and body["error"] == "invalid_request"  # RFC 6749 §3.1: empty is missing
+
+
+# RFC 7009 §2.1: token_type_hint is only a hint; an unknown one is ignored, a wrong one extends the search.
+@pytest.mark.parametrize("hint", ["id_token", "access_token", "refresh_token", "bogus", "\u00e9", ""])
+async def test_any_hint_revokes_a_refresh_token(world, hint):
+    client_id, secret, tok, _ = await world.tokens()
+    resp, body = await world.post("/v1/oauth/revoke", {"token": tok["refresh_token"], "token_type_hint": hint,
                                                        "client_id": client_id, "client_secret": secret})
-    assert body["error"] == "unsupported_token_type"
+    assert resp.status == 200 and body == {}, body
+    resp, body = await world.post("/v1/oauth/refresh", {"refresh_token": tok["refresh_token"],
+                                                        "client_id": client_id, "client_secret": secret})
+    assert resp.status == 400 and body["error"] == "invalid_grant"
+    assert (await world.me(tok["access_token"]))[0].status == 401  # the family went with it
+
+
+@pytest.mark.parametrize("hint", ["id_token", "refresh_token", "urn:ietf:params:oauth:token-type:jwt"])
+async def test_any_hint_revokes_an_access_token(world, hint):
+    client_id, secret, tok, _ = await world.tokens()
+    resp, _ = await world.post("/v1/oauth/revoke", {"token": tok["access_token"], "token_type_hint": hint},
+                               auth=(client_id, secret))
+    assert resp.status == 200
+    assert (await world.me(tok["access_token"]))[0].status == 401

@@ -15,8 +15,11 @@ async def test_unknown_grant_type(world):
     resp, body = await world.post("/v1/oauth/token", {"grant_type": "password", "client_id": client_id,
                                                       "client_secret": secret})
     assert resp.status == 400 and body["error"] == "unsupported_grant_type"
+    # RFC 6749 §5.2: a missing (or empty, §3.1) required parameter is invalid_request.
     resp, body = await world.post("/v1/oauth/token", {"client_id": client_id, "client_secret": secret})
-    assert resp.status == 400 and body["error"] == "unsupported_grant_type"
+    assert resp.status == 400 and body["error"] == "invalid_request"
+    resp, body = await world.post("/v1/oauth/token", {"grant_type": "", "client_id": client_id, "client_secret": secret})
+    assert resp.status == 400 and body["error"] == "invalid_request"
 
 
 async def test_invalid_client_with_basic_is_401_with_www_authenticate(world):

@@ -26,7 +26,7 @@ async def test_docs_list_every_api_code_an_app_can_meet(browser):
     assert (424, "provider_error", "provider_auth_failed", "no") in listed
     codes = {code for _, _, code, _ in listed}
     assert "provider_not_found" not in codes  # the dashboard's Test connection only
-    assert "grant_budget_exceeded" not in page  # reserved: no code raises it yet
+    assert {"grant_budget_exceeded", "grant_rate_limited", "limits_unavailable"} <= codes  # the limits' answers
 
 
 async def test_docs_list_every_oauth_error(browser):

@@ -1,0 +1,457 @@
+"""Enforcing a grant's limits on the chat path: reserve before the provider call, settle after.
+
+    gate = LimitGate(store, PriceTable.load(data_dir))
+    outcome = await gate.reserve(grant_id, provider_id, kind, model, body, len(raw_body))
+    if isinstance(outcome, Refusal): answer outcome.status with outcome.message(manage_url)
+    ... call the provider, answer with outcome.headers() ...
+    gate.settle(outcome, prompt_tokens, completion_tokens, cached_tokens)   # always, once
+
+**What is reserved.** For each cap of the grant and of its provider connection, an estimate:
+1 request; prompt tokens = request body bytes / 4 (the usual chars-per-token rule of thumb,
+rounded up; it counts JSON syntax too, so it leans high, and a base64 image counts as text,
+far above what providers bill for it) plus output tokens = `max_completion_tokens` or
+`max_tokens` (x `n`), else the model's `default_output_tokens` from the price table, else
+DEFAULT_OUTPUT_TOKENS; spend = that estimate at the model's price (services/pricing.py). A
+model with no known price skips the spend caps (spend "unknown"); token and request caps
+still apply. If any cap cannot take its share, nothing is reserved and the call is refused
+(`Refusal`: which cap, when it resets). Settling replaces the estimate by the real usage;
+a call settled with less gives the difference back. A call can only overshoot a cap by what
+its real usage exceeds its estimate: concurrent calls cannot overshoot together, because each
+holds its own reservation.
+
+**Why leases, not one transaction per call** (measured by `bench/limits_micro.py`). Caps must
+hold across processes (`serve --workers N`), so the truth is in the database (m0008:
+`limit_counter.used` + `limit_lease`), changed only in `BEGIN IMMEDIATE` transactions
+(services/limit_ledger.py). A durable transaction per call, even shared through group commit,
+costs an fsync wait and a trip through the commit thread on every request, more than the
+chat path's whole budget for limits. So each process takes *leases*: budget out of a counter,
+recorded in the database, that it then hands to calls from memory. Reserve and settle are
+then dictionary arithmetic; the database is touched only to refill a lease, and by a
+background `flush()` (FLUSH_INTERVAL) that reports settled consumption, renews live leases
+(LEASE_TTL, so a crashed process's budget frees itself) and gives back budget a process has
+not needed for IDLE_RETURN seconds. Leases run ahead of demand only while the cap has ample
+room (limit_ledger.CHUNK_HEADROOM): near a cap each reservation is its own transaction, so
+the last units are exact and no process strands budget another needs. Refusals are
+remembered for DENY_MEMO seconds so a flood of over-limit calls does not hammer the
+database. Grants without limits cost one dictionary lookup.
+
+Consumption settled but not yet flushed (at most FLUSH_INTERVAL's worth) is lost if the
+process dies; its leases then expire. Windows are fixed UTC windows (limit_periods.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .limit_ledger import LimitConfig, LimitRule, SyncItem, current_usage, load_config, release_holder, sync_leases
+from .limit_periods import iso_utc, openai_duration
+from .pricing import Price, PriceTable, price_for
+
+CHARS_PER_TOKEN = 4
+DEFAULT_OUTPUT_TOKENS = 1024
+LEASE_TTL = 30.0
+FLUSH_INTERVAL = 0.5
+IDLE_RETURN = 1.0
+DENY_MEMO = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    prompt_tokens: int
+    completion_tokens: int
+    spend: int | None  # micro-dollars; None = the model's price is unknown
+
+    def amount(self, metric: str) -> int | None:
+        if metric == "requests":
+            return 1
+        if metric == "tokens":
+            return self.prompt_tokens + self.completion_tokens
+        return self.spend
+
+
+def estimate(body: Mapping, body_size: int, price: Price | None) -> Estimate:
+    """The reservation for a chat request whose JSON body is `body_size` bytes (see the module doc)."""
+    prompt = -(-body_size // CHARS_PER_TOKEN)
+    out = body.get("max_completion_tokens")
+    if not isinstance(out, int) or isinstance(out, bool) or out <= 0:
+        out = body.get("max_tokens")
+    if not isinstance(out, int) or isinstance(out, bool) or out <= 0:
+        out = (price.default_output_tokens if price is not None else None) or DEFAULT_OUTPUT_TOKENS
+    n = body.get("n")
+    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+        out *= n
+    spend = price.cost_micro_usd(prompt, out) if price is not None else None
+    return Estimate(prompt, out, spend)
+
+
+class _Lease:
+    """This process's share of one counter window. DB lease amount == budget + held + pending."""
+
+    __slots__ = ("key", "start", "end", "cap", "budget", "held", "pending", "free", "synced_at", "last_demand", "denied_at",
+                 "denied_want", "recheck")
+
+    def __init__(self, key: tuple, cap: int):
+        self.key, self.cap = key, cap
+        self.start, self.end = key[4], key[5]  # the window, epoch seconds
+        self.budget = 0  # leased, not handed to any call (negative after an overshoot)
+        self.held = 0  # reserved by calls in flight
+        self.pending = 0  # consumed by settled calls, not yet reported
+        self.free = cap  # what the database had free beyond our lease at the last sync
+        self.synced_at = 0.0
+        self.last_demand = 0.0
+        self.denied_at = -1e18
+        self.denied_want = 0
+        self.recheck = False  # the cap changed: give the budget back and ask again
+
+
+
+
+@dataclass(slots=True)
+class Reservation:
+    parts: list  # [(LimitRule, _Lease, reserved amount)]
+    estimate: Estimate | None
+    price: Price | None
+    at: float
+    settled: bool = False
+    spend_unknown: bool = False  # a spend cap applies but the model's price is unknown
+    seen: tuple = ()  # (rule, remaining, window end) of the grant's request and token caps
+
+    def headers(self) -> dict[str, str]:
+        """OpenAI's x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the grant's request
+        and token caps (none when the grant has no such cap), as of the reservation. Remaining is
+        as this process last saw the shared counter: like OpenAI's, an approximation."""
+        out: dict[str, str] = {}
+        for rule, remaining, end in self.seen:
+            out[f"x-ratelimit-limit-{rule.metric}"] = str(rule.cap)
+            out[f"x-ratelimit-remaining-{rule.metric}"] = str(max(0, remaining))
+            out[f"x-ratelimit-reset-{rule.metric}"] = openai_duration(end - self.at)
+        return out
+
+
+class _Plan:
+    """A grant's caps as the hot path walks them, with each cap's lease for the current window."""
+
+    __slots__ = ("config", "slots", "prices")
+
+    def __init__(self, config: LimitConfig):
+        self.config = config
+        self.slots = [[rule, None] for rule in config.rules]
+        self.prices: dict[tuple, Price | None] = {}
+
+
+_MISSING = object()
+UNLIMITED = Reservation(parts=[], estimate=None, price=None, at=0.0, settled=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A call that does not fit. 429 `grant_rate_limited` for the request rate, else 402
+    `grant_budget_exceeded`; `retry_after` whole seconds until the cap's window resets."""
+
+    rule: LimitRule
+    needed: int
+    remaining: int
+    resets_at: int
+    retry_after: int
+
+    @property
+    def status(self) -> int:
+        return 429 if self.rule.metric == "requests" else 402
+
+    @property
+    def code(self) -> str:
+        return "grant_rate_limited" if self.rule.metric == "requests" else "grant_budget_exceeded"
+
+    def message(self, manage_url: str) -> str:
+        """OpenAI-style text: which limit, when it resets, where the user can raise it."""
+        whose = "this app's" if self.rule.scope == "grant" else "this provider connection's (all apps)"
+        reset = f"It resets at {iso_utc(self.resets_at)} (in {openai_duration(self.retry_after)})."
+        if self.rule.metric == "requests":
+            return (f"Rate limit reached: {whose} limit of {self.rule.cap} requests per minute is used up. "
+                    f"{reset} The account holder can raise it at {manage_url}.")
+        what = describe(self.rule.metric, self.rule.cap)
+        need = describe(self.rule.metric, self.needed)
+        left = describe(self.rule.metric, self.remaining)
+        return (f"Budget exceeded: {whose} limit of {what} per {self.rule.period} does not cover this request "
+                f"(estimated {need}; {left} left). {reset} The account holder can raise it at {manage_url}.")
+
+
+def describe(metric: str, amount: int) -> str:
+    if metric == "spend":
+        return f"${amount / 1_000_000:,.2f}" if amount >= 10_000 or amount == 0 else f"${amount / 1_000_000:.6f}"
+    return f"{amount:,} {metric}"
+
+
+@dataclass
+class GateStats:
+    syncs: int = 0
+    refills: int = 0
+    local_refusals: int = 0
+    items: int = 0
+    errors: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+class LimitGate:
+    """Per-process limit enforcement over the shared database (see the module doc).
+
+    Use from one event loop. `clear()` when the cache epoch moves (changed limits or prices);
+    run `flush()` every FLUSH_INTERVAL (`run_flusher`) and `close()` at shutdown."""
+
+    def __init__(self, store, prices: PriceTable, *, holder: str | None = None, clock=time.time,
+                 lease_ttl: float = LEASE_TTL, idle_return: float = IDLE_RETURN, deny_memo: float = DENY_MEMO):
+        self._store = store
+        self._prices = prices
+        self.holder = holder or secrets.token_hex(8)
+        self._clock = clock
+        self.lease_ttl, self.idle_return, self.deny_memo = lease_ttl, idle_return, deny_memo
+        self._plans: dict[tuple, _Plan] = {}  # (grant, connection) -> caps, prices, current leases
+        self._leases: dict[tuple, _Lease] = {}
+        self._lock: asyncio.Lock | None = None  # one sync at a time: lease bookkeeping stays exact
+        self.stats = GateStats()
+
+    def clear(self) -> None:
+        """Forget cached limits and prices (they changed somewhere); leases stay."""
+        self._plans.clear()
+
+    def unlimited(self, grant_id: int, provider_id: int | None) -> bool:
+        """True when this grant (on this connection) is known to have no caps: the caller skips
+        `reserve` altogether, so grants without limits pay one dict lookup and no await."""
+        plan = self._plans.get((grant_id, provider_id))
+        return plan is not None and not plan.slots
+
+    async def config(self, grant_id: int, provider_id: int | None) -> LimitConfig:
+        return (await self._plan(grant_id, provider_id)).config
+
+    async def _plan(self, grant_id: int, provider_id: int | None) -> "_Plan":
+        key = (grant_id, provider_id)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = _Plan(await self._store.run(load_config, grant_id, provider_id))
+            self._plans[key] = plan
+        return plan
+
+    def price(self, config: LimitConfig, provider_id, kind: str, model: str) -> Price | None:
+        return price_for(self._prices, kind, model, dict(config.connection_prices))
+
+    def _lease_for(self, rule: LimitRule, at: float) -> _Lease:
+        key = rule.key(at)
+        lease = self._leases.get(key)
+        if lease is None:
+            lease = self._leases[key] = _Lease(key, rule.cap)
+        if lease.cap != rule.cap:  # the user changed the cap: our lease must be re-checked
+            lease.cap, lease.recheck = rule.cap, True
+        return lease
+
+    # -- reserve -----------------------------------------------------------------------------
+    async def reserve(self, grant_id: int, provider_id: int | None, kind: str, model: str,
+                      body: Mapping, body_size: int) -> Reservation | Refusal:
+        """Reserve an estimate of this call against every cap; `Refusal` if one cannot take it.
+        Raises the store's error if the database cannot be reached for a refill (fail closed)."""
+        plan = self._plans.get((grant_id, provider_id))
+        if plan is None:
+            plan = await self._plan(grant_id, provider_id)
+        if not plan.slots:
+            return UNLIMITED
+        pkey = (kind, model)
+        price = plan.prices.get(pkey, _MISSING)
+        if price is _MISSING:
+            price = plan.prices[pkey] = self.price(plan.config, provider_id, kind, model)
+        est = estimate(body, body_size, price)
+        amounts = {"requests": 1, "tokens": est.prompt_tokens + est.completion_tokens, "spend": est.spend}
+        at = self._clock()
+        parts, spend_unknown = [], False
+        for slot in plan.slots:  # slot: [rule, lease of the current window or None]
+            rule, lease = slot
+            amount = amounts[rule.metric]
+            if amount is None:
+                spend_unknown = True
+                continue
+            if lease is None or not lease.start <= at < lease.end or lease.cap != rule.cap:
+                lease = slot[1] = self._lease_for(rule, at)
+            lease.last_demand = at
+            parts.append((rule, lease, amount))
+        short = self._take(parts)
+        if short:
+            denied = self._memo_denied(short, at)
+            if denied is not None:
+                self.stats.local_refusals += 1
+                return self._refusal(denied, at)
+            await self._refill(short, at)
+            short = self._take(parts)
+            if short:
+                return self._refusal(short[0], at)
+        seen = tuple((rule, lease.free + lease.budget, lease.end) for rule, lease, _ in parts
+                     if rule.scope == "grant" and rule.metric != "spend")
+        return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown, seen=seen)
+
+    @staticmethod
+    def _take(parts: list) -> list:
+        """All or nothing from local budgets; returns the parts that do not fit."""
+        short = [p for p in parts if p[1].budget < p[2] or p[1].recheck]
+        if not short:
+            for _, lease, amount in parts:
+                lease.budget -= amount
+                lease.held += amount
+        return short
+
+    def _memo_denied(self, short: list, at: float):
+        for part in short:
+            lease = part[1]
+            if at - lease.denied_at < self.deny_memo and part[2] - lease.budget >= lease.denied_want:
+                return part
+        return None
+
+    def _refusal(self, part, at: float) -> Refusal:
+        rule, lease, amount = part
+        return Refusal(rule=rule, needed=amount, remaining=max(0, lease.free + lease.budget),
+                       resets_at=lease.end, retry_after=max(1, math.ceil(lease.end - at)))
+
+    async def _refill(self, short: list, at: float) -> None:
+        async with self._sync_lock():
+            if not self._still_short(short):
+                return  # a sync that ran while we waited brought enough
+            items, leases = [], []
+            for rule, lease, amount in short:
+                if lease.recheck:
+                    lease.recheck = False
+                    items.append(self._item(lease, at, want=amount, give_back=max(0, lease.budget)))
+                elif amount > lease.budget:
+                    items.append(self._item(lease, at, want=amount - lease.budget))
+                else:
+                    continue
+                leases.append(lease)
+            self.stats.refills += 1
+            results = await self._sync(items, leases)
+            now = self._clock()
+            for item, lease, result in zip(items, leases, results or ()):
+                if item.want and not result.granted:
+                    lease.denied_at, lease.denied_want = now, item.want
+
+    @staticmethod
+    def _still_short(short: list) -> bool:
+        return any(lease.budget < amount or lease.recheck for _, lease, amount in short)
+
+    def _sync_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    def _item(self, lease: _Lease, at: float, *, want: int = 0, give_back: int = 0) -> SyncItem:
+        """Moves what is reported and given back out of the local lease now, so calls that run
+        while the transaction is in flight cannot spend it; `_apply` settles the rest."""
+        report = lease.pending
+        lease.pending -= report
+        lease.budget -= give_back
+        chunk = lease.end - at > 1  # no lease ahead of demand in a window's last second
+        return SyncItem(key=lease.key, cap=lease.cap, report=report, give_back=give_back, want=want, chunk=chunk)
+
+    async def _sync(self, items: list[SyncItem], leases: list[_Lease]):
+        if not items:
+            return []
+        at = self._clock()
+        self.stats.syncs += 1
+        self.stats.items += len(items)
+        try:
+            results = await self._store.run_grouped(sync_leases, self.holder, at, items, self.lease_ttl)
+        except Exception:
+            self.stats.errors += 1
+            for item, lease in zip(items, leases):  # nothing changed in the database: undo
+                lease.pending += item.report
+                lease.budget += item.give_back
+            raise
+        for lease, result in zip(leases, results):
+            # The database's lease is authoritative: whatever it holds beyond calls in flight
+            # and unreported consumption is ours to hand out.
+            lease.budget = result.amount - lease.held - lease.pending
+            lease.free = result.free
+            lease.synced_at = at
+        return results
+
+    # -- settle ------------------------------------------------------------------------------
+    def settle(self, res: Reservation, prompt_tokens: int | None = None, completion_tokens: int | None = None,
+               cached_tokens: int = 0, *, streamed_chars: int = 0) -> None:
+        """Replace the reservation by real usage; call exactly once per reservation (later calls
+        are ignored). Unknown usage (None: a stream cut before its usage chunk, a provider that
+        reports none) is charged as the prompt estimate plus `streamed_chars` / 4 output tokens;
+        a call that never reached the provider settles with 0, 0 (only the request counts)."""
+        if res.settled:
+            return
+        res.settled = True
+        est = res.estimate
+        if prompt_tokens is None:
+            prompt_tokens = est.prompt_tokens
+        if completion_tokens is None:
+            completion_tokens = -(-streamed_chars // CHARS_PER_TOKEN)
+        spend = res.price.cost_micro_usd(prompt_tokens, completion_tokens, cached_tokens) if res.price else 0
+        actual = {"requests": 1, "tokens": prompt_tokens + completion_tokens, "spend": spend}
+        for rule, lease, reserved in res.parts:
+            used = actual[rule.metric]
+            lease.held -= reserved
+            lease.pending += used
+            lease.budget += reserved - used
+
+    # -- background --------------------------------------------------------------------------
+    async def flush(self, *, final: bool = False) -> int:
+        """Report settled use, renew live leases, give back idle budget; returns items synced."""
+        async with self._sync_lock():
+            at = self._clock()
+            items, leases = [], []
+            for key, lease in list(self._leases.items()):
+                over = lease.end <= at
+                idle = at - lease.last_demand >= self.idle_return
+                give_back = max(0, lease.budget) if (final or over or idle or lease.recheck) else 0
+                stale = at - lease.synced_at >= self.lease_ttl / 3 and (lease.held > 0 or lease.budget > 0)
+                if lease.pending or give_back or stale or lease.recheck:
+                    lease.recheck = False
+                    items.append(self._item(lease, at, give_back=give_back))
+                    leases.append(lease)
+                elif lease.held == 0 and lease.budget <= 0 and (over or idle):
+                    del self._leases[key]
+            await self._sync(items, leases)
+            return len(items)
+
+    async def run_flusher(self, interval: float = FLUSH_INTERVAL) -> None:
+        """Flush every `interval` seconds until cancelled; errors are counted and retried."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                pass  # the items were put back by _sync; the next round retries
+
+    async def close(self) -> None:
+        """Final report; give back every lease (calls still in flight are charged as estimated)."""
+        for lease in self._leases.values():
+            lease.pending += lease.held  # an unfinished call is charged its reservation
+            lease.held = 0
+        await self.flush(final=True)
+        await self._store.run_grouped(release_holder, self.holder)
+        self._leases.clear()
+
+    # -- reading -----------------------------------------------------------------------------
+    async def usage_summary(self, grant_id: int, provider_id: int | None, kind: str, model: str) -> dict:
+        """For GET /v1/me: every cap with its window's use. Shape:
+        {"limits": [{"name", "scope", "period", "unit", "limit", "used", "reserved", "remaining",
+        "resets_at"}], "spend_enforced": bool}. Spend figures are USD (floats), others integers;
+        `reserved` is budget held by servers for calls in flight or ahead of demand."""
+        await self.flush()
+        config = await self.config(grant_id, provider_id)
+        rows = await self._store.run(current_usage, config.rules, self._clock())
+        price = self.price(config, provider_id, kind, model)
+        out = []
+        for row in rows:
+            rule = row["rule"]
+            conv = (lambda v: round(v / 1_000_000, 6)) if rule.metric == "spend" else (lambda v: v)
+            out.append({"name": rule.name, "scope": rule.scope, "period": rule.period,
+                        "unit": "usd" if rule.metric == "spend" else rule.metric,
+                        "limit": conv(rule.cap), "used": conv(row["used"]), "reserved": conv(row["leased"]),
+                        "remaining": conv(row["remaining"]), "resets_at": row["resets_at"]})
+        return {"limits": out, "spend_enforced": price is not None}
