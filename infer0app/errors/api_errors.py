@@ -3,7 +3,8 @@
 Each row: the `code`, the HTTP `status`, OpenAI's error `type`, a description for app
 developers (what happened, what to do), and `where` it can be met:
 
-- an operation, named "METHOD /path" as in `/openapi.json` (`CHAT`, `MODELS`, `ME`);
+- an operation, named "METHOD /path" as in `/openapi.json` (`CHAT`, `RESPONSES`, `MESSAGES`,
+  `MODELS`, `ME`; `CALLS` = the three that call the user's provider);
 - `UNROUTED`: a /v1 path or method that no operation serves (404, 405);
 - `DASHBOARD`: only the dashboard's "Test connection" (never answered to an app).
 
@@ -23,9 +24,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHAT = "POST /v1/chat/completions"
+RESPONSES = "POST /v1/responses"
+MESSAGES = "POST /v1/messages"  # answered in Anthropic's shape: anthropic_errors.py gives each code its type
 MODELS = "GET /v1/models"
 ME = "GET /v1/me"
-BEARER = (CHAT, MODELS, ME)  # every bearer-protected operation
+CALLS = (CHAT, RESPONSES, MESSAGES)  # every operation that calls the user's provider
+BEARER = (*CALLS, MODELS, ME)  # every bearer-protected operation
 UNROUTED = "unrouted"
 DASHBOARD = "dashboard"
 
@@ -63,16 +67,16 @@ _ROWS = (
              "The request is malformed (e.g. messages missing or empty), or the access token was sent in "
              "the URL (send it in the Authorization header). Fix the request; param names the field.",
              BEARER),
-    ApiError("invalid_json", 400, INVALID_REQUEST, "The request body is not valid JSON.", (CHAT,)),
+    ApiError("invalid_json", 400, INVALID_REQUEST, "The request body is not valid JSON.", CALLS),
     ApiError("unsupported_parameter", 400, INVALID_REQUEST,
              "The user's provider cannot honour a parameter the request relies on (param names it).",
-             (CHAT,)),
+             CALLS),
     ApiError("invalid_token", 401, INVALID_REQUEST,
              "The access token is missing, unknown, expired or revoked (WWW-Authenticate: Bearer "
              "error=\"invalid_token\"). Refresh it once; if that fails, send the user through authorization again.",
              BEARER),
     ApiError("request_too_large", 413, INVALID_REQUEST, "The request body is larger than infer0 accepts (8 MiB).",
-             (CHAT,)),
+             CALLS),
     ApiError("not_found", 404, INVALID_REQUEST, "No API operation at this path.", (UNROUTED,)),
     ApiError("method_not_allowed", 405, INVALID_REQUEST, "The path exists but not with this method (see Allow).",
              (UNROUTED,)),
@@ -82,47 +86,47 @@ _ROWS = (
     ApiError("provider_not_configured", 409, INVALID_REQUEST,
              "The user removed the provider connection this app was authorized to use. Send them to "
              "/connections, or through authorization again. (OpenAI SDKs retry 409: the retries fail alike.)",
-             (CHAT, MODELS)),
+             (*CALLS, MODELS)),
     ApiError("grant_budget_exceeded", 402, INSUFFICIENT_QUOTA,
              "The user's spend or token cap for this app is used up; the message says when it resets and "
-             "where the user can raise it; Retry-After = seconds until that window resets.", (CHAT,)),
+             "where the user can raise it; Retry-After = seconds until that window resets.", CALLS),
     ApiError("grant_rate_limited", 429, RATE_LIMIT,
              "The user's request-rate cap for this app is reached; wait for Retry-After seconds.",
-             (CHAT,)),
+             CALLS),
     ApiError("limits_unavailable", 503, API_ERROR,
              "infer0 could not check the grant's limits just now (its database did not answer); a cap the "
-             "user set is never skipped. Retry after Retry-After (1 s).", (CHAT, ME)),
+             "user set is never skipped. Retry after Retry-After (1 s).", (*CALLS, ME)),
     # -- the user's provider account: 424, the user must act on their dashboard ---------------
     ApiError("provider_auth_failed", 424, PROVIDER_ERROR,
              "The user's provider rejected their API key. Send the user to their infer0 dashboard.",
-             (CHAT, DASHBOARD)),
+             (*CALLS, DASHBOARD)),
     ApiError("provider_quota_exceeded", 424, PROVIDER_ERROR,
              "The user's provider account cannot pay for the request. Send the user to their provider.",
-             (CHAT, DASHBOARD)),
+             (*CALLS, DASHBOARD)),
     ApiError("provider_model_not_found", 424, PROVIDER_ERROR,
              "The user's provider does not know the configured model. Send the user to their dashboard.",
-             (CHAT, DASHBOARD)),
+             (*CALLS, DASHBOARD)),
     ApiError("provider_not_found", 424, PROVIDER_ERROR,
              "The provider has no model list at the configured address (the base URL is wrong).", (DASHBOARD,)),
     # -- the provider's answer --------------------------------------------------------------
     ApiError("provider_rejected_request", 400, INVALID_REQUEST,
              "The user's provider refused the request as invalid; the message carries its words.",
-             (CHAT, DASHBOARD)),
+             (*CALLS, DASHBOARD)),
     ApiError("provider_rate_limited", 429, RATE_LIMIT,
              "The user's provider account is rate limited; Retry-After is passed on when the provider sent it.",
-             (CHAT, DASHBOARD)),
+             (*CALLS, DASHBOARD)),
     ApiError("provider_unavailable", 502, API_ERROR,
-             "The user's provider failed (a 5xx, or overloaded). Retry later.", (CHAT, DASHBOARD)),
+             "The user's provider failed (a 5xx, or overloaded). Retry later.", (*CALLS, DASHBOARD)),
     ApiError("provider_unreachable", 502, API_ERROR, "infer0 could not connect to the user's provider.",
-             (CHAT, DASHBOARD)),
+             (*CALLS, DASHBOARD)),
     ApiError("provider_bad_response", 502, API_ERROR, "The user's provider sent an answer infer0 cannot read.",
-             (CHAT, DASHBOARD)),
+             (*CALLS, DASHBOARD)),
     ApiError("provider_stream_ended", 502, API_ERROR,
              "The provider's stream ended before it was complete. After the first chunk this arrives as an "
-             "error chunk inside the 200 stream.", (CHAT,)),
+             "error chunk inside the 200 stream.", CALLS),
     ApiError("provider_misconfigured", 502, API_ERROR,
-             "The user's connection names a wire format this infer0 cannot speak.", (CHAT, DASHBOARD)),
-    ApiError("provider_timeout", 504, API_ERROR, "The user's provider did not answer in time.", (CHAT, DASHBOARD)),
+             "The user's connection names a wire format this infer0 cannot speak.", (*CALLS, DASHBOARD)),
+    ApiError("provider_timeout", 504, API_ERROR, "The user's provider did not answer in time.", (*CALLS, DASHBOARD)),
 )
 
 API_ERRORS: dict[str, ApiError] = {row.code: row for row in _ROWS}

@@ -105,9 +105,12 @@ def bearer_token(request: web.Request) -> str:
     return token
 
 
-async def authenticate(request: web.Request) -> AccessContext:
-    """The live token's context, or InvalidTokenError / TokenInURLError."""
-    token = bearer_token(request)
+async def authenticate(request: web.Request, token: str | None = None) -> AccessContext:
+    """The live token's context, or InvalidTokenError / TokenInURLError. The token is read from
+    `Authorization: Bearer` unless the caller found it elsewhere (`token`, e.g. /v1/messages'
+    `x-api-key`)."""
+    if token is None:
+        token = bearer_token(request)
     if not token.startswith(grants_svc.ACCESS_PREFIX) or len(token) > 200:
         raise InvalidTokenError("The access token is invalid, expired or revoked.")
     token_hash = sha256_hex(token)

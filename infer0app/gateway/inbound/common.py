@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infer0app.gateway.providers.base import GatewayError
+from infer0app.gateway.providers.base import GatewayError, gateway_error
 
 #: Makes an object id from a prefix ("resp", "msg", "fc", ...). Tests pass a counter.
 IdMaker = Callable[[str], str]
@@ -34,7 +34,7 @@ class ChatRequest:
 
 
 def bad_request(message: str, param: str | None, code: str = "invalid_request") -> GatewayError:
-    return GatewayError(400, message, code=code, param=param)
+    return gateway_error(code, message, param=param)
 
 
 def as_int(value: Any) -> int:

@@ -48,6 +48,7 @@ from infer0app.gateway.inbound.common import (
     first_choice,
     random_id,
 )
+from infer0app.errors.anthropic_errors import anthropic_error_body
 from infer0app.gateway.providers.base import GatewayError
 
 log = logging.getLogger(__name__)
@@ -66,37 +67,16 @@ STOP_REASONS: Mapping[str, str] = {
     "content_filter": "refusal",
 }
 
-#: HTTP status -> Anthropic error `type` (Anthropic's documented error types).
-ERROR_TYPES: Mapping[int, str] = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    402: "billing_error",
-    403: "permission_error",
-    404: "not_found_error",
-    413: "request_too_large",
-    429: "rate_limit_error",
-    500: "api_error",
-    504: "timeout_error",
-    529: "overloaded_error",
-}
-
-
 def stop_reason(finish_reason: Any) -> str | None:
     if finish_reason is None:
         return None
     return STOP_REASONS.get(str(finish_reason), "end_turn")
 
 
-def error_type(status: int) -> str:
-    """An HTTP status -> the Anthropic error type an SDK maps back to the same status."""
-    if status in ERROR_TYPES:
-        return ERROR_TYPES[status]
-    return "invalid_request_error" if status < 500 else "api_error"
-
-
 def error_body(err: GatewayError) -> dict[str, Any]:
-    """A `GatewayError` in Anthropic's error shape (the HTTP status stays `err.status`)."""
-    return {"type": "error", "error": {"type": error_type(err.status), "message": err.message}}
+    """A `GatewayError` in Anthropic's error shape (the HTTP status stays `err.status`; the
+    type from infer0app/errors/anthropic_errors.py)."""
+    return anthropic_error_body(err.code, err.status, err.message)
 
 
 def to_chat(body: Mapping[str, Any]) -> ChatRequest:

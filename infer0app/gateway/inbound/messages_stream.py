@@ -24,12 +24,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from infer0app.errors.anthropic_errors import anthropic_error_body
 from infer0app.gateway.inbound.common import IdMaker, first_choice, random_id
 from infer0app.gateway.inbound.messages import message_usage, stop_reason
 from infer0app.gateway.sse import SSEParser, encode_event
 
-#: infer0 error codes -> the Anthropic error type an SDK reads from an `error` event.
-_STREAM_ERROR_TYPES = {"provider_rate_limited": "rate_limit_error", "provider_timeout": "timeout_error"}
 
 
 class MessagesStream:
@@ -170,6 +169,6 @@ class MessagesStream:
         if self._ended:
             return []
         self._ended = True
-        kind = _STREAM_ERROR_TYPES.get(str(error.get("code")), "api_error")
         message = str(error.get("message") or "The provider failed while answering.")
-        return [self._event("error", error={"type": kind, "message": message})]
+        code = error.get("code")
+        return [self._event("error", **anthropic_error_body(str(code) if code else None, 500, message))]

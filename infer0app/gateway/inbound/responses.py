@@ -58,12 +58,9 @@ def _stateful(param: str, what: str) -> Exception:
     )
 
 
-def to_chat(body: Mapping[str, Any]) -> ChatRequest:
-    """A Responses create-request body -> a Chat Completions request (see the module doc).
-
-    Raises `GatewayError(400)` (OpenAI error object, `param` named) for malformed input
-    and for stateful or hosted features.
-    """
+def check_stateless(body: Mapping[str, Any]) -> None:
+    """400 (`unsupported_parameter`, param named) for the stateful features infer0 does not keep
+    state for; also run before a pass-through to OpenAI, so every connection behaves alike."""
     if not isinstance(body, Mapping):
         raise bad_request("The request body must be a JSON object.", None)
     if body.get("previous_response_id"):
@@ -75,6 +72,14 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
     if body.get("prompt"):
         raise _stateful("prompt", "A stored prompt (`prompt`)")
 
+
+def to_chat(body: Mapping[str, Any]) -> ChatRequest:
+    """A Responses create-request body -> a Chat Completions request (see the module doc).
+
+    Raises `GatewayError(400)` (OpenAI error object, `param` named) for malformed input
+    and for stateful or hosted features.
+    """
+    check_stateless(body)
     messages: list[dict[str, Any]] = []
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
