@@ -47,13 +47,18 @@ ANTHROPIC_TYPES: dict[str, str] = {
 }
 
 
+#: HTTP status -> Anthropic error type, for an error without an infer0 code (Anthropic's own statuses).
+STATUS_TYPES: dict[int, str] = {400: INVALID_REQUEST, 401: "authentication_error", 402: "billing_error",
+                                403: "permission_error", 404: "not_found_error", 413: "request_too_large",
+                                429: "rate_limit_error", 500: "api_error", 504: "timeout_error",
+                                529: "overloaded_error"}
+
+
 def anthropic_type(code: str | None, status: int) -> str:
     """The Anthropic error type for an infer0 `code` (by `status` for a code-less error)."""
     if code in ANTHROPIC_TYPES:
         return ANTHROPIC_TYPES[code]
-    if status == 401:
-        return "authentication_error"
-    return INVALID_REQUEST if status < 500 else "api_error"
+    return STATUS_TYPES.get(status) or (INVALID_REQUEST if status < 500 else "api_error")
 
 
 def anthropic_error_body(code: str | None, status: int, message: str) -> dict:
