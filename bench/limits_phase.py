@@ -35,7 +35,7 @@ def _limit_grant(data_dir, client_id: str, provider_id: int) -> None:
     try:
         grant = (Grant.select(Grant.id).join(OAuthApp).where((OAuthApp.client_id == client_id)
                                                             & Grant.revoked_at.is_null()).get())
-        set_grant_limits(store, grant.id, GrantLimits(**CAPS), actor="bench")
+        set_grant_limits(store, grant.id, GrantLimits(**CAPS), actor="cli:bench")
         set_connection_price(store, provider_id, "bench-model", Price(*BENCH_PRICE))
     finally:
         store.close()
