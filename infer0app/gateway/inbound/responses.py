@@ -21,6 +21,8 @@ Request (Responses -> Chat Completions), `to_chat(body)`:
   `stream_options.include_usage` (the final event carries usage).
 * `store`: infer0 keeps no responses. `store: true` (the API's default) and `false` are
   both accepted and nothing is stored, so a later `previous_response_id` gets the 400 below.
+  (An OpenAI connection is passed through by api/inbound_api.py with `store: false` forced,
+  after the same `check_stateless` refusals: gateway/passthrough.py.)
   `metadata` is echoed in the response, not sent upstream.
 * Stateful or hosted features answer a 400 naming the parameter: `previous_response_id`,
   `conversation`, `background: true`, `prompt` (stored templates), built-in tools

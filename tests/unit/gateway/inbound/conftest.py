@@ -1,7 +1,11 @@
 """A loopback stand-in for the inbound routes: the official SDKs talk to it, it translates
 with the inbound modules, calls the real gateway pipeline against the fake providers in
 tests/fakes, and translates the answer back. So the SDKs' own parsers judge our output,
-and the providers' fakes judge what reaches them (Mock only at the network edge)."""
+and the providers' fakes judge what reaches them (Mock only at the network edge).
+
+These stay unit tests of the translators (deterministic ids, every translation path on all three
+wires); the real routes, with tokens, limits, usage and pass-through, are tested in
+tests/integration/api/test_inbound_sdk.py."""
 
 from __future__ import annotations
 
