@@ -24,7 +24,7 @@ def phase_compare(run, chat_path: str, body: bytes) -> None:
     argv = [PY, "-m", "bench.launch"] + (["--uvloop"] if run.args.uvloop else [])
     for experiment in [*run.args.experiment, name]:
         argv += ["--experiment", experiment]
-    argv += ["--", "serve", "--data-dir", str(run.data_dir), "--port", str(port)]
+    argv += ["--", "serve", "--data-dir", str(run.data_dir), "--port", str(port), *run.upstream_allow()]
     variant = run.spawn(f"infer0-{name}", argv, run.server_cpus)
     variant.wait_http(port, "/healthz")
     auth = run.auth("openai")

@@ -171,11 +171,51 @@ def log_off() -> None:
     infer0app.logs.setup_logging = setup_logging
 
 
+def no_reply_normaliser() -> None:
+    """OpenAI-wire streams forwarded byte for byte with only usage and model read (what infer0
+    did before issue 14 put `profiles.replies.StreamNormaliser` behind the translator):
+    `--compare no-reply-normaliser` measures what the normaliser and its byte checks cost."""
+    from infer0app.gateway.providers import openai_compat
+    from infer0app.gateway.providers.base import Usage
+    from infer0app.gateway.sse import encode_data
+
+    def feed(self, event):
+        data = event.data
+        if self._done or self.error is not None or not data:
+            return []
+        if data == "[DONE]":
+            self._done = True
+            self._norm.feed(data)
+            return []
+        if self.model is None or '"usage":{' in data:
+            obj = openai_compat.load_json(data.encode())
+            if isinstance(obj, dict):
+                self.model = self.model or obj.get("model")
+                usage = Usage.from_openai(obj.get("usage"))
+                if usage is not None:
+                    self.usage = usage
+        if '"finish_reason":"' in data:
+            self._norm._open[0] = False
+        self._out += 1
+        return [encode_data(data)]
+    openai_compat.PassthroughTranslator.feed = feed
+
+
+def normalise_every_chunk() -> None:
+    """Every OpenAI-wire chunk through `StreamNormaliser` (JSON parse, and a re-serialise
+    when it changed), no byte-check fast path: `--compare normalise-every-chunk` measures
+    what the fast path saves."""
+    from infer0app.gateway.providers import openai_compat
+
+    openai_compat.plain_open_chunk = lambda data: False  # every chunk takes the slow path
+
+
 # Applied for real since (and so removed from here): serial-writes, client-cache,
 # usage-executemany, v1-skips-page-middlewares, cheap-request-id, long-cache-ttl.
 EXPERIMENTS = {"no-usage": no_usage, "count-sql": count_sql, "orjson": orjson_codec, "wal-normal": wal_normal,
                "gc-freeze": gc_freeze, "cprofile": cprofile, "no-malloc-tuning": no_malloc_tuning,
-               "cookie-jar": cookie_jar, "default-gc": default_gc, "log-off": log_off}
+               "cookie-jar": cookie_jar, "default-gc": default_gc, "log-off": log_off,
+               "no-reply-normaliser": no_reply_normaliser, "normalise-every-chunk": normalise_every_chunk}
 
 
 def apply(names: list[str]) -> None:

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from . import clients, loadgen, report
 from .compare import phase_compare
 from .limits_phase import phase_limits
+from .embeddings_phase import phase_embeddings
 from .messages_phase import phase_messages
 from .experiments import EXPERIMENTS
 from .procs import PY, ROOT, Proc, RssSampler, cpu_sets, free_port, http_get
@@ -124,7 +125,11 @@ class Run:
         else:
             launch = [PY, "-m", "infer0app"]
         # default settings (the access log on): the figures are what an operator gets
-        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), *extra]
+        return launch + ["serve", "--data-dir", str(self.data_dir), "--port", str(port), *self.upstream_allow(), *extra]
+
+    def upstream_allow(self) -> list[str]:
+        """The bench's fake upstream listens on loopback, which infer0 refuses unless allowed."""
+        return ["--upstream-allow", f"127.0.0.1:{self.up_port}"]
 
     def setup_infer0(self) -> None:
         """CLI set-up, `infer0 serve`, then access tokens through the real OAuth flow."""
@@ -392,6 +397,8 @@ class Run:
             if self.i0_port:
                 self.phase("limits", lambda: phase_limits(self, CHAT, _body()))
                 self.phase("messages", lambda: phase_messages(self, CHAT, _body()))
+            if self.i0_port:
+                self.phase("embeddings", lambda: phase_embeddings(self))
             if self.i0_port:
                 self.phase("token_endpoint", self.phase_token_endpoint)
             self.phase("startup", self.phase_startup)

@@ -2,7 +2,8 @@
 
 Speaks just enough of two wires to be proxied for real:
 
-* OpenAI:    POST /v1/chat/completions  (JSON, or SSE when the body has "stream": true)
+* OpenAI:    POST /v1/chat/completions  (JSON, or SSE when the body has "stream": true),
+             POST /v1/embeddings  (one 256-float vector, JSON)
 * Anthropic: POST /v1/messages          (JSON, or SSE event stream)
 
 Streams carry CHUNKS content deltas whose text is "<i> " (i = 0 .. CHUNKS-1), so a client can
@@ -119,6 +120,12 @@ class State:
 OK_OPENAI = http_response(200, OPENAI_JSON)
 OK_ANTHROPIC = http_response(200, ANTHROPIC_JSON)
 OK_MODELS = http_response(200, MODELS_JSON)
+# One 256-float embedding per call (the bench body embeds one short text), as OpenAI answers it.
+EMBEDDINGS_JSON = json.dumps({"object": "list", "model": "bench-embed", "usage": {"prompt_tokens": 8, "total_tokens": 8},
+                              "data": [{"object": "embedding", "index": 0,
+                                        "embedding": [round((i % 17) / 17 - 0.5, 6) for i in range(256)]}]},
+                             separators=(",", ":")).encode()
+OK_EMBEDDINGS = http_response(200, EMBEDDINGS_JSON)
 NOT_FOUND = http_response(404, b'{"error":{"message":"not found"}}')
 
 
@@ -195,6 +202,9 @@ class Upstream(asyncio.Protocol):
             wire, reply = "openai", OK_OPENAI
         elif method == "POST" and path.endswith("/messages"):
             wire, reply = "anthropic", OK_ANTHROPIC
+        elif method == "POST" and path.endswith("/embeddings"):
+            t.write(OK_EMBEDDINGS)
+            return
         elif path.startswith("/_bench/"):
             t.write(self._admin(path, target))
             return

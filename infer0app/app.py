@@ -16,8 +16,10 @@ from . import __version__, keys
 from .api.health import healthz
 from .api.openapi import openapi_json
 from .api.oauth_endpoints import metadata as oauth_metadata
+from .api.oauth_endpoints import resource_metadata
 from .api.v1 import add_v1_routes
 from .config import Settings
+from .egress.connector import EgressConnector
 from .front_middleware import front_middleware
 from .oauth.bearer import TokenCache
 from .oauth.server import AuthorizationServer
@@ -28,6 +30,7 @@ from .runtime.limit_gate import limit_gate_ctx
 from .runtime.oauth_purge import oauth_purge_ctx
 from .runtime.target_cache import TargetCache
 from .runtime.usage_recorder import usage_recorder_ctx
+from .runtime.usage_rollup import usage_rollup_ctx
 from .services.datadir import open_data_dir
 from .services.limits import LimitGate
 from .services.pricing import PriceTable
@@ -36,20 +39,34 @@ from .web.filters import FILTERS as PAGE_FILTERS
 from .web.routes import setup_page_routes
 
 
+MAX_BODY = 8 * 1024 * 1024  # bytes; larger bodies get 413 request_too_large
+#: bytes in one header line: a 10 KB Authorization or Cookie still reaches the handlers (and gets
+#: an answer in the protocol's language); aiohttp's own 8190 answered a plain-text 400.
+MAX_HEADER_FIELD = 16 * 1024
+
+
 def create_app(settings: Settings) -> web.Application:
     """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
     store, vault = open_data_dir(settings.data_dir)
-    app = web.Application(client_max_size=1024 * 1024 * 8)
+    # handler_args reach aiohttp's connection handler under `infer0 serve` and test servers alike
+    app = web.Application(client_max_size=MAX_BODY, handler_args={
+        "keepalive_timeout": settings.keepalive_timeout,  # also bounds headers trickling in
+        "max_field_size": MAX_HEADER_FIELD,
+    })
     app.middlewares.append(front_middleware(app, settings))
     app[keys.SETTINGS] = settings
     app[keys.STORE] = store
     app[keys.VAULT] = vault
-    app[keys.THROTTLE] = Throttle()
+    app[keys.THROTTLE] = Throttle(per_pair=5, per_address=20, per_account=100, window=900.0)
+    app[keys.SIGNUP_THROTTLE] = Throttle(per_pair=None, per_address=10, window=900.0)
+    app[keys.REGISTRATION_THROTTLE] = Throttle(per_pair=None, per_address=settings.client_registration_rate,
+                                               window=3600.0)
     app[keys.EXTRAS] = {}
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()
     # Prices load now, so a malformed prices.json in the data dir stops the start, named.
-    app[keys.LIMITS] = LimitGate(store, PriceTable.load(settings.data_dir))
+    app[keys.PRICES] = PriceTable.load(settings.data_dir)
+    app[keys.LIMITS] = LimitGate(store, app[keys.PRICES])
 
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(str(templates_dir())),
                                autoescape=jinja2.select_autoescape(default=True))
@@ -66,7 +83,12 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/.well-known/oauth-authorization-server", oauth_metadata)
+    # RFC 9728 §3.1: the resource https://host/v1 has its metadata at …/oauth-protected-resource/v1;
+    # the bare path describes the server as a whole.
+    app.router.add_get("/.well-known/oauth-protected-resource", resource_metadata)
+    app.router.add_get("/.well-known/oauth-protected-resource/v1", resource_metadata)
     app.cleanup_ctx.append(oauth_purge_ctx)
+    app.cleanup_ctx.append(usage_rollup_ctx)  # raw usage rows past --usage-raw-days become daily rows
     add_v1_routes(app)
     setup_page_routes(app)
     return app
@@ -78,8 +100,11 @@ async def _store_ctx(app: web.Application):
 
 
 async def _http_ctx(app: web.Application):
-    """The one upstream ClientSession, shared by every call (never one per request)."""
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
+    """The one upstream ClientSession, shared by every call (never one per request), and the
+    only door out to user-supplied provider URLs (DESIGN.md §3.12): its connector refuses
+    loopback, private, link-local and other non-public addresses at connect time unless
+    `--upstream-allow` names them. Callers pass `allow_redirects=False` (gateway/pipeline.py)."""
+    connector = EgressConnector(app[keys.SETTINGS].egress_policy, limit=0, limit_per_host=0, ttl_dns_cache=300)
     # No cookie jar: this one session carries every user's calls, so a cookie a provider sets
     # (Cloudflare's __cf_bm in front of OpenAI and Anthropic) would ride along on the next
     # call to that host, whoever's it is. (It also spares a jar lookup per call.)

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from .egress.policy import EgressPolicy
+
 
 def _setting(default: Any, help: str, *, choices: tuple[str, ...] | None = None,
              metavar: str | None = None) -> Any:
@@ -30,6 +32,15 @@ class Settings:
                                "TLS reverse proxy. Empty: http://HOST:PORT.", metavar="URL")
     signup: str = _setting("open", "Who may create an account in the browser: 'open' (anyone) or 'closed' "
                                    "(operators create users with `infer0 users create`).", choices=("open", "closed"))
+    client_registration: str = _setting(
+        "open", "Whether apps may register themselves through dynamic client registration (RFC 7591, "
+                "POST /v1/oauth/register): 'open' (any app a user points at this server can register, as with "
+                "Mastodon; such apps are marked unverified until an operator verifies them, and users still "
+                "approve each one) or 'closed' (403 access_denied; operators and developers register apps "
+                "with `infer0 apps create` or /dev/apps).", choices=("open", "closed"))
+    client_registration_rate: int = _setting(
+        20, "Dynamic client registrations accepted per client address per hour (per server process); "
+            "past it, 429 slow_down.", metavar="N")
     session_lifetime: int = _setting(14 * 24 * 3600, "Seconds a dashboard sign-in lasts.", metavar="SECONDS")
     access_token_ttl: int = _setting(3600, "Seconds an OAuth access token lives (the hosted original: 1 hour).",
                                      metavar="SECONDS")
@@ -45,6 +56,12 @@ class Settings:
                               choices=("debug", "info", "warning", "error"))
     upstream_timeout: float = _setting(120.0, "Seconds to wait for an upstream provider before answering 504.",
                                        metavar="SECONDS")
+    upstream_allow: str = _setting("", "Comma-separated upstream destinations users' provider URLs may reach "
+                                       "although they are not public: loopback, private (RFC 1918, fc00::/7), "
+                                       "link-local (cloud metadata) and other special addresses are refused "
+                                       "otherwise. Each entry is a host, an address or a CIDR, with an optional "
+                                       "port: 127.0.0.1:11434 (a local Ollama), 10.0.0.0/8, [::1]:8080, "
+                                       "ollama.lan:11434.", metavar="HOSTS")
     shutdown_timeout: float = _setting(30.0, "Seconds running streams may take to finish on SIGTERM.",
                                        metavar="SECONDS")
     refresh_reuse_interval: int = _setting(
@@ -53,6 +70,24 @@ class Settings:
            "instead of having the whole authorization revoked as a stolen-token replay. 0 (default): any "
            "reuse revokes. Trade-off: within the interval a thief holding the spent token gets tokens too, "
            "and the theft is not detected; keep it a few seconds at most (max 300).", metavar="SECONDS")
+    body_read_timeout: float = _setting(30.0, "Seconds a client may take to send a request body once its "
+                                              "headers arrived; a slower body is answered 408 and the "
+                                              "connection closed.", metavar="SECONDS")
+    keepalive_timeout: float = _setting(75.0, "Seconds a connection may wait for its next complete request "
+                                              "head (an idle keep-alive connection, or headers trickling in) "
+                                              "before it is closed.", metavar="SECONDS")
+    default_grant_limits: str = _setting(
+        "", "Limits a new authorization starts with on the consent page (the user may change them), as "
+            "name=value pairs: spend_per_day, spend_per_week, spend_per_month (US dollars), tokens_per_day, "
+            "requests_per_minute, e.g. 'spend_per_month=5,requests_per_minute=60'. Empty: no limits.",
+        metavar="LIMITS")
+    max_grant_limits: str = _setting(
+        "", "The most a user may allow any app, same form as --default-grant-limits; a limit named here "
+            "cannot be 'none', and apps' suggested limits above it are lowered to it. Empty: no maximum.",
+        metavar="LIMITS")
+    usage_raw_days: int = _setting(
+        30, "Days raw usage rows (one per request) are kept; older ones are rolled up hourly into one row "
+            "per app, model, status and day, kept indefinitely. Totals do not change.", metavar="DAYS")
 
     @property
     def issuer(self) -> str:
@@ -64,8 +99,24 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @property
+    def grant_limit_defaults(self):
+        """--default-grant-limits as services.grant_limits.GrantLimits (validated at load)."""
+        from .services.limit_choice import parse_spec
+        return parse_spec(self.default_grant_limits, "--default-grant-limits")
+
+    @property
+    def grant_limit_maximum(self):
+        from .services.limit_choice import parse_spec
+        return parse_spec(self.max_grant_limits, "--max-grant-limits")
+
+    @property
     def trusted_proxy_set(self) -> frozenset[str]:
         return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+
+    @property
+    def egress_policy(self) -> EgressPolicy:
+        """The destination policy of the upstream connector (infer0app/egress)."""
+        return EgressPolicy.parse(self.upstream_allow)
 
     @property
     def secure_cookies(self) -> bool:
@@ -131,8 +182,23 @@ def validate(s: Settings) -> None:
             raise SettingsError(f"--public-url: {s.public_url!r} must be an http(s) URL with no query or fragment")
     if not 1 <= s.workers <= 64:
         raise SettingsError(f"--workers: {s.workers} is not between 1 and 64")
+    if not 1 <= s.client_registration_rate <= 100_000:
+        raise SettingsError(f"--client-registration-rate: {s.client_registration_rate} is not between 1 and 100000")
     if not 0 <= s.refresh_reuse_interval <= 300:
         raise SettingsError(f"--refresh-reuse-interval: {s.refresh_reuse_interval} is not between 0 and 300")
-    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
+    try:
+        s.egress_policy
+    except ValueError as exc:
+        raise SettingsError(f"--upstream-allow: {exc}") from None
+    if not 1 <= s.usage_raw_days <= 3660:
+        raise SettingsError(f"--usage-raw-days: {s.usage_raw_days} is not between 1 and 3660")
+    from .services.limit_choice import parse_spec  # services import no settings: no cycle
+    for name in ("default_grant_limits", "max_grant_limits"):
+        try:
+            parse_spec(getattr(s, name), flag_name(name))
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl", "body_read_timeout",
+                 "keepalive_timeout"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{flag_name(name)} must be positive")

@@ -12,10 +12,18 @@ and the hook is two more coroutines per response. On the chat path that was ~7 Â
 of Python per call (bench/README.md). The cost of the shortcut: a handler that prepares its
 own StreamResponse must add the headers itself first, with `add_headers(response.headers,
 request.app[keys.V1_HEADERS])` (only the chat stream does).
+
+Bodies: aiohttp waits for a body as long as the client keeps the connection open, so a declared
+1 MB of which 10 bytes arrive would hold a connection (and a handler) forever. When a body has
+not fully arrived with its headers, it is read here, within `body_read_timeout` seconds, before
+any handler runs (handlers then get it from memory through `request.read()` / `post()` /
+`json()`); if it is late, the answer is 408 in the half's own language and the connection is
+closed. A body that came with its headers (nearly all) costs two attribute reads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from functools import partial
@@ -34,12 +42,32 @@ from .web.session import session_middleware
 errlog = logging.getLogger("infer0.error")
 
 
+def _body_pending(request: web.Request) -> bool:
+    return request.body_exists and not request.content.is_eof()
+
+
+async def read_body_within(request: web.Request, seconds: float) -> None:
+    """Read the whole body into the request (aiohttp caches it) within `seconds`; 408 otherwise.
+    Raises HTTPRequestEntityTooLarge (413) past client_max_size, as `request.read()` does."""
+    try:
+        async with asyncio.timeout(seconds):
+            await request.read()
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(headers={"Connection": "close"}) from None
+
+
+async def _body_then(request: web.Request, handler, seconds: float):
+    await read_body_within(request, seconds)
+    return await handler(request)
+
+
 def front_middleware(app: web.Application, settings):
     """Builds the middleware (a new-style aiohttp middleware); the header sets are worked out
     once here and kept on the app."""
     page_headers = security_headers(settings)
     v1_headers = page_headers + CORS_HEADERS
     app[keys.V1_HEADERS] = v1_headers
+    body_timeout = settings.body_read_timeout
 
     @web.middleware
     async def front(request: web.Request, handler):
@@ -52,15 +80,21 @@ def front_middleware(app: web.Application, settings):
         try:
             if not v1:
                 inner = partial(session_middleware, handler=partial(csrf_middleware, handler=handler))
+                if _body_pending(request):
+                    inner = partial(_body_then, handler=inner, seconds=body_timeout)
                 response = await html_error_middleware(request, inner)
             elif request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
                 response = cors_preflight(request)
             else:
                 try:
+                    if _body_pending(request):
+                        await read_body_within(request, body_timeout)
                     response = await handler(request)
                 except Exception as exc:  # CancelledError is not an Exception: it passes
                     response = v1_error_response(request, exc)  # re-raises redirects
             status = response.status
+            if status == 408:  # the body is late: do not wait for the rest on this connection
+                response.force_close()
             if not response.prepared:
                 headers = response.headers
                 headers[REQUEST_ID] = rid

@@ -14,7 +14,8 @@ error line follows the requests that preceded it. Nothing queued is lost at a cl
 exit hook) writes the rest.
 
 Control characters in any logged value are escaped (`\\n`, `\\x1b`, ...): a request path with
-`%0a` in it must not forge a second line. Text values holding a space or a quote are quoted.
+`%0a` in it must not forge a second line; a traceback's lines are indented and escaped likewise.
+Text values holding a space or a quote are quoted.
 """
 
 from __future__ import annotations
@@ -76,8 +77,12 @@ class TextFormatter(logging.Formatter):
         fields = getattr(record, "fields", None)
         if fields:
             line += " " + " ".join(f"{k}={text_value(v)}" for k, v in fields.items())
-        if record.exc_info:  # a traceback stays multi-line on purpose: it is ours, not a client's
-            line += "\n" + self.formatException(record.exc_info)
+        if record.exc_info:
+            # A traceback stays several lines, but each is indented and escaped: its exception
+            # message may quote a client's input (a path with %0a), which must not start a line
+            # that reads as a record of its own.
+            trace = self.formatException(record.exc_info)
+            line += "".join("\n  " + text_value(part, quote=False) for part in trace.split("\n"))
         return line
 
 

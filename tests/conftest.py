@@ -7,6 +7,7 @@ import pytest
 from infer0app.app import create_app
 from infer0app.config import load_settings
 from tests.support.browser import Browser
+from tests.support.egress import FAKES_ALLOW
 from tests.support.processes import ServerProcess
 
 
@@ -18,8 +19,10 @@ def data_dir(tmp_path):
 
 @pytest.fixture
 def make_settings(data_dir):
+    """Settings from flags; `upstream_allow` defaults to FAKES_ALLOW (the fakes on loopback)."""
+
     def make(**overrides):
-        flags = {"data_dir": str(data_dir)}
+        flags = {"data_dir": str(data_dir), "upstream_allow": FAKES_ALLOW}
         flags.update({k: (str(v) if v is not None else None) for k, v in overrides.items()})
         return load_settings(flags, environ={})
     return make
@@ -65,9 +68,12 @@ async def new_browser(app_url):
 
 @pytest.fixture
 def serve_process(data_dir):
+    """`start(*flags)` runs `infer0 serve`; `--upstream-allow FAKES_ALLOW` unless flags name one."""
     started = []
 
     def start(*extra, **kw):
+        if "--upstream-allow" not in extra:
+            extra = (*extra, "--upstream-allow", FAKES_ALLOW)
         proc = ServerProcess(data_dir, *extra, **kw)
         started.append(proc)
         return proc

@@ -7,6 +7,7 @@ from .grants import GrantsScreen
 from .keys import KeysScreen
 from .overview import OverviewScreen
 from .problem import ProblemScreen
+from .usage import UsageScreen
 from .users import UsersScreen
 
 SECTION_SCREENS = {
@@ -16,7 +17,8 @@ SECTION_SCREENS = {
     "grants": GrantsScreen,
     "keys": KeysScreen,
     "audit": AuditScreen,
+    "usage": UsageScreen,
 }
 
 __all__ = ["AppsScreen", "AuditScreen", "ConfirmScreen", "GrantsScreen", "KeysScreen", "OverviewScreen",
-           "ProblemScreen", "UsersScreen", "SECTION_SCREENS"]
+           "ProblemScreen", "UsageScreen", "UsersScreen", "SECTION_SCREENS"]

@@ -1,5 +1,6 @@
-"""Apps: search; per app the owner, type, redirect URIs, created, users connected and request
-volume; disable / re-enable; revoke every grant and token of an app."""
+"""Apps: search; per app the owner, origin (dashboard or dynamic registration), verified mark,
+type, redirect URIs, created, users connected and request volume; disable / re-enable; mark
+verified / unverified; revoke every grant and token of an app."""
 
 from __future__ import annotations
 
@@ -20,13 +21,15 @@ class AppsScreen(SearchableScreen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
         Binding("d", "toggle_disabled", "Disable/enable"),
+        Binding("v", "toggle_verified", "Verify"),
         Binding("x", "revoke_all", "Revoke tokens"),
     ]
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="Search apps by name, client id or owner  (/)", id="search", classes="search",
                     compact=True)
-        yield RecordTable([("App", 18), ("Owner", 20), ("Type", 6), ("Users", 5), ("Req 24h", 7), ("Status", 8)],
+        yield RecordTable([("App", 16), ("Owner", 15), ("Origin", 7), ("Type", 6), ("Users", 5), ("Req 24h", 7),
+                           ("Status", 8)],
                           id="apps-table")
         yield Static("", id="app-detail", classes="detail")
 
@@ -42,7 +45,9 @@ class AppsScreen(SearchableScreen):
 
     def show(self, rows: list[admin_queries.AppRow]) -> None:
         self.table.set_records(
-            (str(a.id), a, [cell(a.name), cell(a.owner_email), cell("public" if a.is_public else "conf."),
+            (str(a.id), a, [cell(a.name + (" ✓" if a.verified else "")), cell(a.owner_label),
+                            cell("dynamic", "yellow") if a.origin == "dynamic" else cell("dash."),
+                            cell("public" if a.is_public else "conf."),
                             cell(a.users_connected), cell(a.requests_day),
                             cell("disabled", "bold red") if a.disabled else cell("active")])
             for a in rows)
@@ -56,7 +61,10 @@ class AppsScreen(SearchableScreen):
         text = Text.assemble((a.name, "bold"), "  ", ("DISABLED" if a.disabled else "active",
                                                       "bold red" if a.disabled else "green"),
                              f"  {a.type} client {a.client_id}\n",
-                             f"Owner {a.owner_email}  created {stamp(a.created_at)}\n",
+                             "  verified" if a.verified else "  unverified",
+                             f"\nOwner {a.owner_label}  origin {a.origin}"
+                             + (f" (from {a.registered_from})" if a.registered_from else "")
+                             + f"  created {stamp(a.created_at)}\n",
                              f"users connected {a.users_connected}  requests 24h {a.requests_day}  "
                              f"all time {a.requests_total}\n")
         text.append("Redirect URIs:", style="bold")
@@ -80,6 +88,20 @@ class AppsScreen(SearchableScreen):
                               "It cannot start authorizations or obtain tokens, and its tokens stop working at once.",
                               apps.set_disabled, a.client_id, True, actor=self.ctx.actor,
                               success=f"App {a.name} disabled.", yes_label="Disable")
+
+    def action_toggle_verified(self) -> None:
+        a = self.table.selected
+        if a is None:
+            return
+        if a.verified:
+            self.confirm_then(f"Withdraw the verified mark of {a.name}?", "Its consent page shows it as unverified.",
+                              apps.set_verified, a.client_id, False, actor=self.ctx.actor,
+                              success=f"App {a.name} is unverified.", yes_label="Unverify")
+        else:
+            self.confirm_then(f"Mark {a.name} as verified?",
+                              "Users see on its consent page that the operator vouches for this app.",
+                              apps.set_verified, a.client_id, True, actor=self.ctx.actor,
+                              success=f"App {a.name} verified.", yes_label="Verify")
 
     def action_revoke_all(self) -> None:
         a = self.table.selected

@@ -13,6 +13,7 @@ SECTIONS = [
     ("grants", "4", "Grants"),
     ("keys", "5", "Keys"),
     ("audit", "6", "Audit"),
+    ("usage", "7", "Usage"),
 ]
 
 

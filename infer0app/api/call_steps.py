@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 
 from .. import keys
+from ..gateway.header_text import header_text
 from ..gateway.providers.base import GatewayError, Route, gateway_error
 from ..http_common.request_id import REQUEST_ID
 from ..http_common.security_headers import add_headers
@@ -63,7 +64,9 @@ async def route_for(request: web.Request, ctx, requested_model=None) -> Route:
 
 
 def answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str, str]:
-    headers = {"x-infer0-provider": route.kind, "x-infer0-model": model, "Cache-Control": "no-store"}
+    """x-infer0-provider / x-infer0-model (made header-safe) and no-store, then `extra`."""
+    headers = {"x-infer0-provider": route.kind, "x-infer0-model": header_text(model),
+               "Cache-Control": "no-store"}
     headers.update(extra)
     return headers
 

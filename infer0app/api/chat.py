@@ -16,8 +16,10 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway import pipeline
-from ..gateway.params import parse_body
+from ..gateway.failover import first_answer
+from ..gateway.params import header_text, parse_body
 from ..gateway.providers.base import GatewayError
+from ..gateway.providers.kinds import get_kind
 from ..oauth.bearer import authenticate
 from ..services.limits import UNLIMITED, Reservation
 from ..services.usage_log import UsageRecord
@@ -25,14 +27,19 @@ from .call_steps import JSON, answer_headers, count, error_response, reserve, ro
 from .call_steps import target_for as _target_for
 from .call_steps import upstream_timeout as _timeout
 from .limit_answers import streamed_text_chars
+from .routing import fallback_loader
 
 
 def _models_open_to_app(ctx, target) -> list[str]:
-    """The grant's model, plus the connection's others when the user let the app choose."""
+    """The grant's model, plus the connection's others when the user let the app choose, plus
+    its embedding model (/v1/embeddings) when the connection has embeddings."""
     model = target.route.model
     models = [model]
     if ctx.allow_model_choice:
         models += [m for m in target.models if m != model]
+    kind = get_kind(target.route.kind)
+    if kind is not None and kind.embeddings and ctx.embedding_model and ctx.embedding_model not in models:
+        models.append(ctx.embedding_model)
     return models
 
 
@@ -49,16 +56,20 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     try:
         raw = await request.read()
         body = parse_body(raw)
-        route = await route_for(request, ctx, body.get("model"))
+        model = body.get("model")  # a non-string is refused by the pipeline's validation
+        route = await route_for(request, ctx, model if isinstance(model, str) else None)
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
             res = await reserve(request, gate, ctx, route, body, len(raw))
         http = app[keys.HTTP]
         timeout = app[keys.SETTINGS].upstream_timeout
+        fallbacks = fallback_loader(request, ctx)
         if body.get("stream") is True:
             rec.streamed = True
-            return await _stream(request, http, route, body, rec, timeout, res)
-        result = await pipeline.complete(http, route, body, timeout=_timeout(timeout))
+            return await _stream(request, http, route, body, rec, timeout, res, fallbacks)
+        route, result = await first_answer(route, fallbacks,
+                                           lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout)))
+        rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:
             settle(gate, res, result.usage, len(result.body))
     except GatewayError as err:
@@ -78,8 +89,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return web.Response(body=result.body, status=result.status, content_type=JSON, headers=headers)
 
 
-async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, res: Reservation) -> web.StreamResponse:
-    result = await pipeline.stream(http, route, body, timeout=_timeout(timeout))
+async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, res: Reservation,
+                  fallbacks) -> web.StreamResponse:
+    route, result = await first_answer(route, fallbacks,
+                                       lambda r: pipeline.stream(http, r, body, timeout=_timeout(timeout)))
+    rec.provider_kind = route.kind
     headers = answer_headers(route, route.model, result.headers)
     if res.seen:
         headers.update(res.headers())
@@ -123,4 +137,4 @@ async def list_models(request: web.Request) -> web.Response:
     data = [{"id": m, "object": "model", "created": created, "owned_by": route.kind}
             for m in _models_open_to_app(ctx, target)]
     return web.json_response({"object": "list", "data": data},
-                             headers={"x-infer0-provider": route.kind, "x-infer0-model": route.model})
+                             headers={"x-infer0-provider": route.kind, "x-infer0-model": header_text(route.model)})

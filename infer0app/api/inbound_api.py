@@ -36,9 +36,11 @@ from ..gateway.inbound import messages, responses, responses_output
 from ..gateway.inbound.common import ChatRequest
 from ..gateway.inbound.messages_stream import MessagesStream
 from ..gateway.inbound.responses_stream import ResponsesStream
-from ..gateway.params import dropped_header, parse_body
+from ..gateway.failover import first_answer
+from ..gateway.params import parse_body
+from ..gateway.profiles.apply import Changes
 from ..gateway.providers.base import GatewayError, Route, dump_json
-from ..oauth.bearer import REALM, authenticate
+from ..oauth.bearer import REALM, authenticate, resource_metadata_url
 from ..services.grants import AccessContext
 from ..services.limits import UNLIMITED, LimitGate, Reservation
 from ..services.usage_log import UsageRecord
@@ -54,6 +56,7 @@ from .call_steps import (
     upstream_timeout,
 )
 from .limit_answers import streamed_text_chars
+from .routing import fallback_loader
 
 MESSAGES_PATH = "/v1/messages"
 # Generated text in a passed-through stream (Anthropic text/partial_json deltas, Responses
@@ -120,8 +123,9 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     """POST /v1/messages."""
     token = request.headers.get("x-api-key", "").strip() or None
     if token is None and not request.headers.get("Authorization"):
+        challenge = f'Bearer realm="{REALM}", resource_metadata="{resource_metadata_url(request)}"'  # RFC 9728 §5.1
         return anthropic_response("invalid_token", 401, "Missing access token: send it in the x-api-key header "
-                                  "(or as Authorization: Bearer).", {"WWW-Authenticate": f'Bearer realm="{REALM}"'})
+                                  "(or as Authorization: Bearer).", {"WWW-Authenticate": challenge})
     try:
         ctx = await authenticate(request, token)
     except web.HTTPException as exc:
@@ -146,7 +150,8 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
     try:
         raw = await request.read()
         body = parse_body(raw)
-        route = await route_for(request, ctx, body.get("model"))
+        model = body.get("model")  # a non-string is refused by the translation or the provider
+        route = await route_for(request, ctx, model if isinstance(model, str) else None)
         rec.provider_kind, rec.model = route.kind, route.model
         native = api.native if api.is_native(route) else None
         if native is not None:
@@ -160,18 +165,22 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
             res = await reserve(request, gate, ctx, route, estimate, len(raw))
         http = app[keys.HTTP]
         timeout = upstream_timeout(app[keys.SETTINGS].upstream_timeout)
+        fallbacks = _fallbacks(request, ctx, api if native is not None else None)
         if body.get("stream") is True:
             rec.streamed = True
             if native is not None:
-                return await _native_stream(request, api, route, body, rec, res, timeout)
-            return await _translated_stream(request, api, route, body, chat, rec, res, timeout)
+                return await _native_stream(request, api, route, body, rec, res, timeout, fallbacks)
+            return await _translated_stream(request, api, route, body, chat, rec, res, timeout, fallbacks)
         if native is not None:
-            done = await passthrough.complete(http, route, native, body, timeout=timeout)
-            answer, usage, model, dropped = done.body, done.usage, done.model, ()
+            route, done = await first_answer(
+                route, fallbacks, lambda r: passthrough.complete(http, r, native, body, timeout=timeout))
+            answer, usage, model, extra = done.body, done.usage, done.model, {}
         else:
-            result = await pipeline.complete(http, route, chat.body, timeout=timeout)
+            route, result = await first_answer(
+                route, fallbacks, lambda r: pipeline.complete(http, r, chat.body, timeout=timeout))
             answer = dump_json(api.answer(json.loads(result.body), body))
-            usage, model, dropped = result.usage, result.model, chat.dropped + result.dropped_params
+            usage, model, extra = result.usage, result.model, _changes_headers(chat, result.changes)
+        rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:
             settle(gate, res, usage, len(answer))
     except GatewayError as err:
@@ -185,17 +194,20 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
             app[keys.USAGE].record(rec)
     count(rec, usage)
     rec.model = model
-    headers = answer_headers(route, model, dropped_header(dropped))
+    headers = answer_headers(route, model, extra)
     if res.seen:
         headers.update(res.headers())
     return web.Response(body=answer, status=200, content_type=JSON, headers=headers)
 
 
 async def _translated_stream(request: web.Request, api: InboundApi, route: Route, body: dict, chat: ChatRequest,
-                             rec: UsageRecord, res: Reservation, timeout) -> web.StreamResponse:
-    result = await pipeline.stream(request.app[keys.HTTP], route, chat.body, timeout=timeout)
+                             rec: UsageRecord, res: Reservation, timeout, fallbacks) -> web.StreamResponse:
+    http = request.app[keys.HTTP]
+    route, result = await first_answer(route, fallbacks,
+                                       lambda r: pipeline.stream(http, r, chat.body, timeout=timeout))
+    rec.provider_kind = route.kind
     translator = api.stream(body, route.model)
-    response = _open(request, route, dropped_header(chat.dropped + result.dropped_params), res)
+    response = _open(request, route, _changes_headers(chat, result.changes), res)
     limited, chars, started = not res.settled, 0, time.perf_counter()
     try:
         async with result:
@@ -220,8 +232,11 @@ async def _translated_stream(request: web.Request, api: InboundApi, route: Route
 
 
 async def _native_stream(request: web.Request, api: InboundApi, route: Route, body: dict, rec: UsageRecord,
-                         res: Reservation, timeout) -> web.StreamResponse:
-    stream = await passthrough.open_stream(request.app[keys.HTTP], route, api.native, body, timeout=timeout)
+                         res: Reservation, timeout, fallbacks) -> web.StreamResponse:
+    http = request.app[keys.HTTP]
+    route, stream = await first_answer(
+        route, fallbacks, lambda r: passthrough.open_stream(http, r, api.native, body, timeout=timeout))
+    rec.provider_kind = route.kind
     response = _open(request, route, {}, res)
     limited, chars, started = not res.settled, 0, time.perf_counter()
     try:
@@ -241,6 +256,26 @@ async def _native_stream(request: web.Request, api: InboundApi, route: Route, bo
     finally:
         _close(request, rec, res, limited, stream.watch.usage, stream.watch.model or route.model, chars, started)
     return response
+
+
+def _fallbacks(request: web.Request, ctx: AccessContext, native: InboundApi | None):
+    """The grant's fallback routes (api/routing.py), loaded only after a failure. A pass-through
+    (`native` given) moves on only to connections that speak the app's API too: the body it sends
+    was never translated."""
+    load = fallback_loader(request, ctx)
+    if native is None:
+        return load
+
+    async def native_only() -> list[Route]:
+        return [r for r in await load() if native.is_native(r)]
+
+    return native_only
+
+
+def _changes_headers(chat: ChatRequest, changes: Changes) -> dict[str, str]:
+    """x-infer0-*-params: what the translation dropped plus what the provider's profile changed."""
+    dropped = tuple(sorted(set(chat.dropped) | set(changes.dropped)))
+    return Changes(dropped, changes.renamed, changes.adjusted).headers()
 
 
 def _open(request: web.Request, route: Route, extra: dict[str, str], res: Reservation) -> web.StreamResponse:

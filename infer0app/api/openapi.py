@@ -17,6 +17,7 @@ from aiohttp import web
 from .. import __version__, keys
 from ..errors import api_errors, oauth_errors
 from . import openapi_inbound
+from . import openapi_registration as registration
 
 
 def _ref(name: str) -> dict:
@@ -130,6 +131,7 @@ SCHEMAS: dict = {
         "properties": {"issuer": {"type": "string"}, "authorization_endpoint": {"type": "string"},
                        "token_endpoint": {"type": "string"}, "revocation_endpoint": {"type": "string"},
                        "introspection_endpoint": {"type": "string"},
+                       "registration_endpoint": {"type": "string"},
                        "grant_types_supported": {"type": "array", "items": {"type": "string"}},
                        "response_types_supported": {"type": "array", "items": {"type": "string"}},
                        "token_endpoint_auth_methods_supported": {"type": "array", "items": {"type": "string"}},
@@ -152,24 +154,44 @@ SCHEMAS: dict = {
     "ChatMessage": {
         "type": "object", "required": ["role"],
         "properties": {"role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool"]},
-                       "content": {"type": ["string", "array", "null"]},
-                       "name": {"type": "string"}, "tool_calls": {"type": "array"},
-                       "tool_call_id": {"type": "string"}},
+                       "content": {"type": ["string", "array", "null"], "items": {
+                           "type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}}},
+                       "name": {"type": ["string", "null"]},
+                       "tool_calls": {"type": ["array", "null"], "items": {"type": "object"}},
+                       "tool_call_id": {"type": ["string", "null"]}},
     },
     "ChatCompletionRequest": {
         "type": "object", "required": ["messages"],
+        "description": "Validated before any provider is called (gateway/request_shape.py): a field of the "
+                       "wrong type or out of range is a 400 invalid_request naming it in `param`; JSON that "
+                       "is not UTF-8, has NaN/Infinity, duplicate names or nests past 100 levels is a 400 "
+                       "invalid_json.",
         "properties": {
-            "model": {"type": "string", "description": "Ignored: the user's chosen model answers."},
+            "model": {"type": ["string", "null"], "description": "Ignored: the user's chosen model answers."},
             "messages": {"type": "array", "minItems": 1, "items": _ref("ChatMessage")},
-            "stream": {"type": "boolean"},
-            "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
-            "tools": {"type": "array"}, "tool_choice": {"type": ["string", "object"]},
-            "parallel_tool_calls": {"type": "boolean"},
-            "response_format": {"type": "object"},
-            "temperature": {"type": "number"}, "top_p": {"type": "number"},
-            "max_tokens": {"type": "integer"}, "max_completion_tokens": {"type": "integer"},
-            "stop": {"type": ["string", "array"]}, "seed": {"type": "integer"}, "user": {"type": "string"},
-            "n": {"type": "integer"},
+            "stream": {"type": ["boolean", "null"]},
+            "stream_options": {"type": ["object", "null"],
+                               "properties": {"include_usage": {"type": ["boolean", "null"]}}},
+            "tools": {"type": ["array", "null"], "items": {"type": "object"}},
+            "tool_choice": {"type": ["string", "object", "null"]},
+            "parallel_tool_calls": {"type": ["boolean", "null"]},
+            "response_format": {"type": ["object", "null"], "properties": {
+                "type": {"enum": ["text", "json_object", "json_schema"]}}},
+            "temperature": {"type": ["number", "null"], "minimum": 0, "maximum": 2},
+            "top_p": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "presence_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+            "frequency_penalty": {"type": ["number", "null"], "minimum": -2, "maximum": 2},
+            "max_tokens": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1},
+            "max_completion_tokens": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1},
+            "stop": {"type": ["string", "array", "null"], "items": {"type": "string"}},
+            "seed": {"type": ["integer", "null"], "minimum": -2**63, "maximum": 2**63 - 1},
+            "user": {"type": ["string", "null"]},
+            "n": {"type": ["integer", "null"], "minimum": 1, "maximum": 128},
+            "logprobs": {"type": ["boolean", "null"]},
+            "top_logprobs": {"type": ["integer", "null"], "minimum": 0, "maximum": 20},
+            "logit_bias": {"type": ["object", "null"],
+                           "additionalProperties": {"type": "number", "minimum": -100, "maximum": 100}},
+            "metadata": {"type": ["object", "null"]},
         },
     },
     "ChatCompletion": {
@@ -187,6 +209,35 @@ SCHEMAS: dict = {
                                "finish_reason": {"type": ["string", "null"]}}}},
             "usage": {"type": "object", "properties": {"prompt_tokens": {"type": "integer"},
                                                        "completion_tokens": {"type": "integer"},
+                                                       "total_tokens": {"type": "integer"}}},
+        },
+    },
+    "EmbeddingsRequest": {
+        "type": "object", "required": ["input"],
+        "properties": {
+            "input": {"description": "A string, an array of strings, an array of token ids, or an array of "
+                                     "token-id arrays (at most 2048 items).",
+                      "anyOf": [{"type": "string", "minLength": 1},
+                                {"type": "array", "minItems": 1, "maxItems": 2048, "items": {"type": "string"}},
+                                {"type": "array", "minItems": 1, "items": {"type": "integer"}},
+                                {"type": "array", "minItems": 1, "maxItems": 2048,
+                                 "items": {"type": "array", "items": {"type": "integer"}}}]},
+            "model": {"type": "string", "description": "Ignored: the grant's embedding model answers."},
+            "encoding_format": {"enum": ["float", "base64"], "description": "base64: little-endian float32."},
+            "dimensions": {"type": "integer", "minimum": 1},
+            "user": {"type": "string"},
+        },
+    },
+    "EmbeddingList": {
+        "type": "object", "required": ["object", "data", "model"],
+        "properties": {
+            "object": {"const": "list"}, "model": {"type": "string"},
+            "data": {"type": "array", "items": {
+                "type": "object", "required": ["object", "index", "embedding"],
+                "properties": {"object": {"const": "embedding"}, "index": {"type": "integer"},
+                               "embedding": {"anyOf": [{"type": "array", "items": {"type": "number"}},
+                                                       {"type": "string"}]}}}},
+            "usage": {"type": "object", "properties": {"prompt_tokens": {"type": "integer"},
                                                        "total_tokens": {"type": "integer"}}},
         },
     },
@@ -265,14 +316,30 @@ PATHS: dict = {
         "responses": {
             "200": {"description": "A chat completion, or with stream=true Server-Sent Events ending in "
                                    "`data: [DONE]`. Headers x-infer0-provider and x-infer0-model name who "
-                                   "answered; x-infer0-dropped-params lists advisory parameters dropped. "
+                                   "answered (a fallback connection the user chose, when the grant's own "
+                                   "failed before any byte was sent); x-infer0-dropped-params, "
+                                   "x-infer0-renamed-params and x-infer0-adjusted-params list what infer0 "
+                                   "dropped, renamed (old->new) or fitted to the user's provider. "
                                    "When the grant has a requests-per-minute or tokens-per-day limit, "
                                    "x-ratelimit-{limit,remaining,reset}-{requests,tokens} as OpenAI sends them.",
                     "content": {"application/json": {"schema": _ref("ChatCompletion")},
                                 "text/event-stream": {"schema": {"type": "string"}}}},
             **openai_error_responses(api_errors.CHAT)}}},
+    "/v1/embeddings": {"post": {
+        "summary": "OpenAI-compatible embeddings, routed to the user's provider and the grant's embedding model "
+                   "(the user's choice, else the provider's default embedding model).",
+        "tags": ["API"], "security": [{"bearerAuth": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("EmbeddingsRequest")}}},
+        "responses": {
+            "200": {"description": "The embeddings. Headers x-infer0-provider and x-infer0-model name the "
+                                   "connection kind and model that answered (a fallback connection when the "
+                                   "grant's own failed first); x-infer0-dropped-params lists optional fields "
+                                   "the provider does not take; x-ratelimit-* as for chat.",
+                    "content": {"application/json": {"schema": _ref("EmbeddingList")}}},
+            **openai_error_responses(api_errors.EMBEDDINGS)}}},
     "/v1/models": {"get": {
-        "summary": "The model(s) this token's grant uses, in OpenAI's list format.", "tags": ["API"],
+        "summary": "The models this token's grant may use: its chat model(s) and its embedding model, in "
+                   "OpenAI's list format.", "tags": ["API"],
         "security": [{"bearerAuth": []}],
         "responses": {"200": _json("ModelList", "Models."), **openai_error_responses(api_errors.MODELS)}}},
     "/healthz": {"get": {
@@ -290,15 +357,17 @@ def _document_text(issuer: str) -> str:
                                 "through the authorization code flow (PKCE for public clients) and call an "
                                 "OpenAI-compatible API that routes to the end user's own provider."},
         "servers": [{"url": issuer}],
-        "paths": {**copy.deepcopy(PATHS), **openapi_inbound.paths(openai_error_responses)},
+        "paths": {**copy.deepcopy(PATHS), **openapi_inbound.paths(openai_error_responses),
+                  **registration.paths(oauth_error_responses)},
         "components": {
-            "schemas": {**copy.deepcopy(SCHEMAS), **openapi_inbound.SCHEMAS},
+            "schemas": {**copy.deepcopy(SCHEMAS), **openapi_inbound.SCHEMAS, **copy.deepcopy(registration.SCHEMAS)},
             # Answers to a /v1 path or method no operation serves: OpenAI's shape, RFC 6749's under /v1/oauth/.
             "responses": {**{f"api_{k}": v for k, v in openai_error_responses(api_errors.UNROUTED).items()},
                           **{f"oauth_{k}": v for k, v in oauth_error_responses(oauth_errors.UNROUTED).items()}},
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An i0_at_ access token."},
                 **openapi_inbound.SECURITY_SCHEMES,
+                **registration.SECURITY_SCHEMES,
                 "clientSecretBasic": {"type": "http", "scheme": "basic",
                                       "description": "client_id:client_secret (or send them in the form)."},
                 "oauth2": {"type": "oauth2", "flows": {"authorizationCode": {

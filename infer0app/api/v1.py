@@ -33,13 +33,13 @@ from aiohttp import web
 from .. import keys
 from ..errors.api_errors import api_error, for_status
 from ..errors.oauth_errors import oauth_error_name
-from . import chat, inbound_api, me, oauth_endpoints
+from . import chat, embeddings, inbound_api, me, oauth_endpoints, registration
 
 log = logging.getLogger("infer0.error")
 
-CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
+CORS_ALLOW_METHODS = "GET, POST, PUT, DELETE, OPTIONS"  # PUT, DELETE: RFC 7592 client configuration
 CORS_EXPOSE = ("WWW-Authenticate, Retry-After, X-Request-Id, x-infer0-provider, x-infer0-model, "
-               "x-infer0-dropped-params, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, "
+               "x-infer0-dropped-params, x-infer0-renamed-params, x-infer0-adjusted-params, x-ratelimit-limit-requests, x-ratelimit-remaining-requests, "
                "x-ratelimit-reset-requests, x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, "
                "x-ratelimit-reset-tokens")
 #: The message of a bare HTTP error, by its code in the error table (api_errors.for_status).
@@ -49,6 +49,7 @@ GENERIC_MESSAGES = {
     "not_found": "Unknown API path {path}.",
     "method_not_allowed": "{method} is not allowed on {path}.",
     "request_too_large": "The request body is too large.",
+    "request_timeout": "The request body did not arrive in time; the connection is closed.",
     "internal_error": "infer0 hit an unexpected error; it has been logged.",
 }
 
@@ -71,6 +72,10 @@ def add_oauth_routes(app: web.Application) -> None:
     r.add_post("/v1/oauth/refresh", oauth_endpoints.refresh)
     r.add_post("/v1/oauth/revoke", oauth_endpoints.revoke)
     r.add_post("/v1/oauth/introspect", oauth_endpoints.introspect)
+    r.add_post("/v1/oauth/register", registration.register)
+    r.add_get("/v1/oauth/register/{client_id}", registration.read)
+    r.add_put("/v1/oauth/register/{client_id}", registration.update)
+    r.add_delete("/v1/oauth/register/{client_id}", registration.delete)
 
 
 def add_api_routes(app: web.Application) -> None:
@@ -81,6 +86,7 @@ def add_api_routes(app: web.Application) -> None:
     r.add_post("/v1/responses", inbound_api.create_response)
     r.add_post(inbound_api.MESSAGES_PATH, inbound_api.create_message)
     r.add_get("/v1/models", chat.list_models)
+    r.add_post("/v1/embeddings", embeddings.embeddings)
 
 
 # -- errors -------------------------------------------------------------------------------

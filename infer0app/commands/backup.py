@@ -9,7 +9,11 @@ from .common import CommandError, add_data_dir, emit, opened, resolve
 
 
 def register(sub) -> None:
-    p = sub.add_parser("backup", help="Copy the database consistently (SQLite backup API) to PATH.")
+    p = sub.add_parser("backup", help="Copy the database consistently (SQLite backup API) to PATH, "
+                       "readable by its owner only (file 0600, new directories 0700).",
+                       description="Copy the database consistently (SQLite backup API) to PATH. The copy "
+                       "holds sealed provider keys and token hashes: the file is written 0600 and "
+                       "missing directories are created 0700, whatever the umask.")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--force", action="store_true", help="Overwrite PATH if it exists.")
     add_data_dir(p)
@@ -28,7 +32,7 @@ def run(args) -> int:
         store.backup_to(target)
         keyring = keyring_path(store.path.parent)
     emit({"database_backup": str(target), "keyring": str(keyring)})
-    print(f"Database copied to {target}.\n"
+    print(f"Database copied to {target} (mode 0600: readable by its owner only).\n"
           f"The keyring is NOT inside it: copy {keyring} too and keep it somewhere separate and safe "
           "(mode 0600). Without the keyring the provider keys in the backup cannot be decrypted.\n"
           "To restore: stop the server, put the backup at <data-dir>/infer0.sqlite3 and the keyring at "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sys
 
 from ..config import SettingsError, env_name, flag_name, load_settings, setting_fields
@@ -44,6 +46,7 @@ def run(args) -> int:
         raise CommandError(str(exc), 2) from None
     setup_logging(settings.log_format, settings.log_level)
     data_dir = settings.data_dir.resolve()
+    check_port_free(settings.host, settings.port)  # before "serving" is said, and before any fork
     if settings.workers > 1:
         from ..prefork import run_workers
         from ..services.datadir import open_data_dir
@@ -73,6 +76,37 @@ def _announce(settings, data_dir) -> None:
         "started", extra={"fields": {"url": settings.issuer, "data_dir": str(data_dir), "workers": settings.workers}})
 
 
+def _bind_problem(exc: OSError, host: str, port: int) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use; choose another with --port"
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} on {host}; choose a port above 1023 with --port"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"{host} is not an address of this machine; choose another with --host"
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+def check_port_free(host: str, port: int) -> None:
+    """CommandError (exit 2) with one clear line if `host`:`port` cannot be listened on.
+
+    Binds each address `host` resolves to the way the server will (SO_REUSEADDR, as asyncio
+    does; not SO_REUSEPORT, so a port that another server shares is reported as busy), then
+    lets it go. The server's own bind can still lose a race: `_run` says the same line then."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CommandError(f"cannot resolve --host {host}: {exc.strerror}", 2) from None
+    for family, kind, proto, _name, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)  # as asyncio binds it
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                raise CommandError(_bind_problem(exc, host, port), 2) from None
+
+
 def _serve_one(settings, *, reuse_port: bool) -> int:
     from ..app import create_app
 
@@ -81,7 +115,11 @@ def _serve_one(settings, *, reuse_port: bool) -> int:
     except START_ERRORS as exc:
         print(f"infer0: error: {exc}", file=sys.stderr)
         return 1
-    _run(app, settings, reuse_port=reuse_port)
+    try:
+        _run(app, settings, reuse_port=reuse_port)
+    except CommandError as exc:  # a worker lost the race for the port: one line, the parent exits 2
+        print(f"infer0: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     return 0
 
 
@@ -94,5 +132,9 @@ def _run(app, settings, *, reuse_port: bool) -> None:
     try:
         web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
                     shutdown_timeout=settings.shutdown_timeout, handle_signals=True, reuse_port=reuse_port)
+    except OSError as exc:  # the port was taken between check_port_free and here
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        raise CommandError(_bind_problem(exc, settings.host, settings.port), 2) from None
     finally:  # the last access lines are queued; a --workers child leaves by os._exit, past atexit
         flush_logs()

@@ -9,7 +9,7 @@ the same status on every endpoint; this table only names the Anthropic error `ty
 is answered with (Anthropic's types: invalid_request_error 400, authentication_error 401,
 billing_error 402, permission_error 403, not_found_error 404, request_too_large 413,
 rate_limit_error 429, api_error 500, timeout_error 504, overloaded_error 529). Where
-Anthropic has no status of its own (405, 409, 424, 502, 503), infer0's status stays and the
+Anthropic has no status of its own (405, 408, 409, 424, 502, 503), infer0's status stays and the
 type is the nearest in meaning; Anthropic's SDKs raise by status, so an app sees the same
 exception class it would for that status elsewhere. The infer0 `code` itself is not in
 Anthropic's shape; the message names what to do.
@@ -26,16 +26,21 @@ ANTHROPIC_TYPES: dict[str, str] = {
     "unsupported_parameter": INVALID_REQUEST,
     "invalid_token": "authentication_error",
     "request_too_large": "request_too_large",
+    "request_timeout": INVALID_REQUEST,  # the app's body came too slowly: the app's to fix, like a 400
     "not_found": "not_found_error",
     "method_not_allowed": INVALID_REQUEST,
     "internal_error": "api_error",
     "provider_not_configured": INVALID_REQUEST,
+    "embeddings_not_supported": INVALID_REQUEST,  # /v1/embeddings only: typed for completeness
+    "embedding_model_not_chosen": INVALID_REQUEST,
     "grant_budget_exceeded": "billing_error",
     "grant_rate_limited": "rate_limit_error",
     "limits_unavailable": "api_error",
     "provider_auth_failed": "permission_error",  # the user's provider key, not the app's token: not 401
     "provider_quota_exceeded": "billing_error",
     "provider_model_not_found": "not_found_error",
+    "provider_redirected": "api_error",  # the provider answered with a redirect infer0 does not follow
+    "provider_destination_refused": "permission_error",  # the egress policy refused the address (403)
     "provider_rejected_request": INVALID_REQUEST,
     "provider_rate_limited": "rate_limit_error",
     "provider_unavailable": "api_error",

@@ -4,7 +4,7 @@ Each row: the `code`, the HTTP `status`, OpenAI's error `type`, a description fo
 developers (what happened, what to do), and `where` it can be met:
 
 - an operation, named "METHOD /path" as in `/openapi.json` (`CHAT`, `RESPONSES`, `MESSAGES`,
-  `MODELS`, `ME`; `CALLS` = the three that call the user's provider);
+  `EMBEDDINGS`, `MODELS`, `ME`; `CALLS` = the four that call the user's provider);
 - `UNROUTED`: a /v1 path or method that no operation serves (404, 405);
 - `DASHBOARD`: only the dashboard's "Test connection" (never answered to an app).
 
@@ -28,7 +28,8 @@ RESPONSES = "POST /v1/responses"
 MESSAGES = "POST /v1/messages"  # answered in Anthropic's shape: anthropic_errors.py gives each code its type
 MODELS = "GET /v1/models"
 ME = "GET /v1/me"
-CALLS = (CHAT, RESPONSES, MESSAGES)  # every operation that calls the user's provider
+EMBEDDINGS = "POST /v1/embeddings"
+CALLS = (CHAT, EMBEDDINGS, RESPONSES, MESSAGES)  # every operation that calls the user's provider
 BEARER = (*CALLS, MODELS, ME)  # every bearer-protected operation
 UNROUTED = "unrouted"
 DASHBOARD = "dashboard"
@@ -77,6 +78,9 @@ _ROWS = (
              BEARER),
     ApiError("request_too_large", 413, INVALID_REQUEST, "The request body is larger than infer0 accepts (8 MiB).",
              CALLS),
+    ApiError("request_timeout", 408, INVALID_REQUEST,
+             "The request body did not arrive within the server's body-read timeout (30 s unless the operator "
+             "changed it); the connection is closed. Send the body at once.", CALLS),
     ApiError("not_found", 404, INVALID_REQUEST, "No API operation at this path.", (UNROUTED,)),
     ApiError("method_not_allowed", 405, INVALID_REQUEST, "The path exists but not with this method (see Allow).",
              (UNROUTED,)),
@@ -87,6 +91,13 @@ _ROWS = (
              "The user removed the provider connection this app was authorized to use. Send them to "
              "/connections, or through authorization again. (OpenAI SDKs retry 409: the retries fail alike.)",
              (*CALLS, MODELS)),
+    ApiError("embeddings_not_supported", 400, INVALID_REQUEST,
+             "The user's provider has no embeddings API (e.g. Anthropic). The user can point the app at a "
+             "connection that has one (OpenAI, Azure, Gemini, Mistral, Ollama, Together, Fireworks, custom).",
+             (EMBEDDINGS,)),
+    ApiError("embedding_model_not_chosen", 409, INVALID_REQUEST,
+             "The user's connection (an Azure resource or a custom server) has no default embedding model and "
+             "the user chose none for this app: send them to /connections to name one.", (EMBEDDINGS,)),
     ApiError("grant_budget_exceeded", 402, INSUFFICIENT_QUOTA,
              "The user's spend or token cap for this app is used up; the message says when it resets and "
              "where the user can raise it; Retry-After = seconds until that window resets.", CALLS),
@@ -108,6 +119,13 @@ _ROWS = (
              (*CALLS, DASHBOARD)),
     ApiError("provider_not_found", 424, PROVIDER_ERROR,
              "The provider has no model list at the configured address (the base URL is wrong).", (DASHBOARD,)),
+    ApiError("provider_redirected", 424, PROVIDER_ERROR,
+             "The user's provider answered with a redirect, which infer0 never follows (the base URL is "
+             "wrong). Send the user to their dashboard.", (*CALLS, DASHBOARD)),
+    ApiError("provider_destination_refused", 403, INVALID_REQUEST,
+             "The user's provider address is on this machine or a private network (loopback, RFC 1918, "
+             "link-local), which infer0 only connects to when its operator allows it with --upstream-allow. "
+             "Nothing was sent. Send the user to their dashboard; retrying will not help.", (*CALLS, DASHBOARD)),
     # -- the provider's answer --------------------------------------------------------------
     ApiError("provider_rejected_request", 400, INVALID_REQUEST,
              "The user's provider refused the request as invalid; the message carries its words.",
@@ -134,7 +152,8 @@ assert len(API_ERRORS) == len(_ROWS), "a code appears twice"
 
 #: The code answered for a bare HTTP error of this status (aiohttp's 404, 405, 413, ...).
 BY_STATUS: dict[int, str] = {400: "invalid_request", 401: "invalid_token", 404: "not_found",
-                             405: "method_not_allowed", 413: "request_too_large", 500: "internal_error"}
+                             405: "method_not_allowed", 408: "request_timeout", 413: "request_too_large",
+                             500: "internal_error"}
 
 
 def api_error(code: str) -> ApiError:

@@ -8,7 +8,8 @@ Most OAuth errors are raised by authlib (its `error` names are these); infer0 ra
 Each row: the `error`, the HTTP `statuses` it comes with, the RFC that defines it, a
 description for app developers, and `where`: the operations (as named in `/openapi.json`),
 `REDIRECT` (sent back to the app's redirect_uri from /oauth/authorize, RFC 6749 §4.1.2.1) or
-`UNROUTED` (a /v1/oauth path or method no endpoint serves).
+`UNROUTED` (a /v1/oauth path or method no endpoint serves). The registration endpoints (RFC
+7591/7592) answer the same JSON shape with their RFCs' codes.
 
 Left out because infer0 cannot answer them: `unauthorized_client` (every app may use both
 grant types and `code`, the one response type) and `temporarily_unavailable`.
@@ -23,6 +24,12 @@ REFRESH = "POST /v1/oauth/refresh"
 REVOKE = "POST /v1/oauth/revoke"
 INTROSPECT = "POST /v1/oauth/introspect"
 CLIENT_ENDPOINTS = (TOKEN, REFRESH, REVOKE, INTROSPECT)
+REGISTER = "POST /v1/oauth/register"  # RFC 7591
+CLIENT_READ = "GET /v1/oauth/register/{client_id}"  # RFC 7592 client configuration endpoint
+CLIENT_UPDATE = "PUT /v1/oauth/register/{client_id}"
+CLIENT_DELETE = "DELETE /v1/oauth/register/{client_id}"
+CLIENT_CONFIGURATION = (CLIENT_READ, CLIENT_UPDATE, CLIENT_DELETE)
+REGISTRATION_ENDPOINTS = (REGISTER,) + CLIENT_CONFIGURATION
 REDIRECT = "redirect"
 UNROUTED = "unrouted"
 
@@ -60,8 +67,26 @@ _ROWS = (
                "set --public-url.", CLIENT_ENDPOINTS),
     OAuthError("slow_down", (429,), "RFC 8628 §3.5 (reused)",
                "Too many failed client authentications: wait for Retry-After seconds.", CLIENT_ENDPOINTS),
+    OAuthError("slow_down", (429,), "RFC 8628 §3.5 (reused)",
+               "Too many registrations from your address: wait for Retry-After seconds.", (REGISTER,)),
     OAuthError("server_error", (500,), "RFC 6749 §4.1.2.1",
-               "infer0 hit an unexpected error; it has been logged. Try again.", CLIENT_ENDPOINTS + (REDIRECT,)),
+               "infer0 hit an unexpected error; it has been logged. Try again.",
+               CLIENT_ENDPOINTS + REGISTRATION_ENDPOINTS + (REDIRECT,)),
+    OAuthError("invalid_redirect_uri", (400,), "RFC 7591 §3.2.2",
+               "A redirect URI is missing or not allowed: https, http only on a loopback host, or for a public "
+               "client (token_endpoint_auth_method none) a private-use scheme with a period such as "
+               "com.example.app:/callback; exact strings, no fragments or wildcards.", (REGISTER, CLIENT_UPDATE)),
+    OAuthError("invalid_client_metadata", (400,), "RFC 7591 §3.2.2",
+               "A metadata field is missing or invalid (client_name required; client_uri, logo_uri, policy_uri, "
+               "tos_uri must be https; grant_types authorization_code [+ refresh_token]; response_types code), "
+               "the body is not a JSON object, or an update names another client_id or a wrong client_secret.",
+               (REGISTER, CLIENT_UPDATE)),
+    OAuthError("access_denied", (403,), "RFC 6749 §4.1.2.1 (reused)",
+               "Dynamic client registration is closed on this server: ask its operator to register your app "
+               "(infer0 apps create) or to start it with --client-registration open.", (REGISTER,)),
+    OAuthError("invalid_token", (401,), "RFC 7592 §2, RFC 6750 §3.1",
+               "The registration access token is missing, wrong, or its client was deleted "
+               "(WWW-Authenticate: Bearer error=\"invalid_token\").", CLIENT_CONFIGURATION),
     OAuthError("access_denied", (), "RFC 6749 §4.1.2.1", "The user said no. Offer to try again later.",
                (REDIRECT,)),
     OAuthError("unsupported_response_type", (), "RFC 6749 §4.1.2.1", "Use response_type=code.", (REDIRECT,)),

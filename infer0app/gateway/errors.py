@@ -17,6 +17,13 @@ Status codes infer0 answers, and why:
   `provider_unreachable`; an unreadable 2xx body -> 502 `provider_bad_response`.
 * upstream 400/409/413/422 -> 400 `provider_rejected_request`, with the provider's own
   message in plain words.
+* upstream 3xx -> 424 `provider_redirected`: redirects are never followed (one could point
+  at a refused address), and a provider API that redirects means a wrong base URL.
+* the egress policy refused the provider's address (loopback, private, link-local ... not
+  allowed by the operator's `--upstream-allow`) -> **403** `provider_destination_refused`,
+  always the one sentence `REFUSED_MESSAGE`: nothing was sent, and the answer says nothing
+  about the target (open or closed port, which rule). 403, not 424: infer0's own policy
+  refused, no provider failed; and SDKs do not retry it.
 
 Status and OpenAI `type` come from the one error table (infer0app/errors/api_errors.py):
 build errors with `gateway_error(code, message)` (providers/base.py), never with literal statuses.
@@ -27,7 +34,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from infer0app.egress.connector import REFUSED_MESSAGE
 from infer0app.gateway.providers.base import GatewayError, Route, UpstreamFailure, gateway_error, redact
+
+#: The code of `destination_refused_error` (a literal there, for the error-table test's walk);
+#: the dashboard's Test button shows its message bare.
+DESTINATION_REFUSED = "provider_destination_refused"
 
 DASHBOARD_HINT = "Send the user to their infer0 dashboard to check their provider settings."
 
@@ -48,6 +60,14 @@ def upstream_error(
     `for_user=True` words them for the user on the dashboard itself ("Test connection").
     """
     label = route.provider_label
+    if status is not None and 300 <= status < 400:
+        # Redirects are never followed (one could lead to a refused address), and a provider
+        # that redirects its API is misconfigured: the user's base URL needs fixing.
+        return gateway_error(
+            "provider_redirected",
+            f"{label} answered with a redirect (HTTP {status}), which infer0 does not follow. "
+            "Check the connection's base URL.",
+        )
     said = redact(failure.message.strip(), route.api_key)[:1000]
     detail = f" ({label} said: {said})" if said else ""
     whose, hint = ("This", "") if for_user else ("The user's", f" {DASHBOARD_HINT}")
@@ -89,6 +109,12 @@ def timeout_error(route: Route) -> GatewayError:
 
 def unreachable_error(route: Route) -> GatewayError:
     return gateway_error("provider_unreachable", f"Could not reach {route.provider_label}.")
+
+
+def destination_refused_error() -> GatewayError:
+    """The egress policy refused the provider's address before any packet left (see
+    `infer0app.egress`). The same answer whatever the target was."""
+    return gateway_error("provider_destination_refused", REFUSED_MESSAGE)
 
 
 def bad_response_error(route: Route, what: str = "an unreadable response") -> GatewayError:

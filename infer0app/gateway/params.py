@@ -3,83 +3,64 @@
 The app does not choose the provider - the user does - so a request is fitted to the
 route instead of failing on differences that do not matter:
 
-* **advisory** parameters the provider lacks (penalties, `logit_bias`, `seed` on
-  Anthropic, `user` on Gemini, `messages[].name` on Groq, ...) are removed and their names
-  returned; the handler lists them in the `x-infer0-dropped-params` response header;
 * parameters whose loss would silently break the app's contract - `n` > 1, `logprobs` /
   `top_logprobs`, `tools`, image inputs, JSON mode / JSON schema - are rejected with an
-  OpenAI-style 400 naming the parameter and the user's provider;
+  OpenAI-style 400 naming the parameter and the user's provider, when the route lacks
+  the capability (data on the adapter, `ParamSupport`; a route may narrow it with
+  `route.options["capabilities"]`, e.g. a model without vision);
+* then the provider's input rules (`gateway.profiles`: accepted fields, renames, roles,
+  ranges, stop sequences, tool-call ids, model families) fit what is left, and report
+  what they dropped, renamed or adjusted (`Prepared.changes`, the `x-infer0-*-params`
+  response headers);
 * the request's `model` is ignored (the user's configured model is used), silently.
-
-Which parameters a route takes is data on the adapter (`ParamSupport`); a route may
-narrow its capabilities with `route.options["capabilities"]` (a model without vision).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infer0app.gateway.profiles.apply import Changes, apply_request_rules
 from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route, gateway_error
-
-ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
-
-#: Never reported as dropped: handled by infer0 itself or meaningless upstream.
-_SILENT = frozenset({"model", "stream", "stream_options"})
+from infer0app.gateway.header_text import header_text  # noqa: F401  (re-exported for api/chat.py)
+from infer0app.gateway.request_shape import check_chat_request, decode_json
 
 
 @dataclass(frozen=True)
 class Prepared:
     body: dict[str, Any]  # what the adapter builds the upstream request from
-    dropped: tuple[str, ...]  # advisory params removed, for x-infer0-dropped-params
+    changes: Changes  # what was dropped, renamed or adjusted, for the x-infer0-*-params headers
     stream: bool  # the app asked for stream: true
     include_usage: bool  # the app asked for stream_options.include_usage
 
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return self.changes.dropped
+
 
 def parse_body(raw: bytes) -> dict[str, Any]:
-    """Decode a request body; malformed JSON or a non-object -> 400."""
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise gateway_error("invalid_json", "The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise gateway_error("invalid_request", "The request body must be a JSON object.")
-    return body
+    """Decode a request body: a JSON object, or a 400 (see request_shape.decode_json)."""
+    return decode_json(raw)
 
 
 def validate(body: Any) -> None:
-    if not isinstance(body, dict):
-        raise gateway_error("invalid_request", "The request body must be a JSON object.")
-    messages = body.get("messages")
-    if not isinstance(messages, list) or not messages:
-        raise gateway_error(
-            "invalid_request", "`messages` must be a non-empty array of message objects.", param="messages"
-        )
-    for i, msg in enumerate(messages):
-        if not isinstance(msg, dict) or msg.get("role") not in ROLES:
-            raise gateway_error(
-                "invalid_request",
-                f"messages[{i}] must be an object whose `role` is one of: " + ", ".join(sorted(ROLES)) + ".",
-                param=f"messages[{i}].role",
-            )
+    """The whole request's shape, or a 400 naming `param` (see request_shape.check_chat_request)."""
+    check_chat_request(body)
 
 
 def effective_support(route: Route, adapter: Adapter) -> ParamSupport:
     support = adapter.param_support(route)
     narrowed = route.options.get("capabilities") if isinstance(route.options, Mapping) else None
     if narrowed is not None:
-        return ParamSupport(
-            capabilities=support.capabilities & frozenset(narrowed),
-            accepted=support.accepted,
-            unsupported=support.unsupported,
-        )
+        return ParamSupport(capabilities=support.capabilities & frozenset(narrowed))
     return support
 
 
 def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
-    """Validate `body` and fit it to `route`. Raises GatewayError(400) on a contract break."""
+    """Validate `body` and fit it to `route`: capabilities first, then the provider's
+    profile (`profiles.apply_request_rules`, the one place its input rules apply).
+    Raises GatewayError(400) on a contract break or a field the provider cannot keep."""
     validate(body)
     support = effective_support(route, adapter)
     caps = support.capabilities
@@ -94,11 +75,8 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
         )
 
     n = out.get("n")
-    if n is not None and n != 1:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise gateway_error("invalid_request", "`n` must be a positive integer.", param="n")
-        if "n" not in caps:
-            raise reject("n", "`n` > 1 (several choices)")
+    if n is not None and n != 1 and "n" not in caps:  # validate() made it an integer in 1..128
+        raise reject("n", "`n` > 1 (several choices)")
     if out.get("logprobs") and "logprobs" not in caps:
         raise reject("logprobs", "`logprobs`")
     if out.get("top_logprobs") and "logprobs" not in caps:
@@ -131,26 +109,14 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
     if fmt_type == "text" and "json" not in caps:
         out.pop("response_format", None)
 
-    for key in list(out):
-        if key == "messages" or key in _SILENT:
-            continue
-        if key in support.unsupported or (support.accepted is not None and key not in support.accepted):
-            out.pop(key)
-            dropped.add(key)
-
-    if "message_names" not in caps and any(_named(m) for m in out["messages"]):
-        out["messages"] = [{k: v for k, v in m.items() if k != "name"} if _named(m) else m for m in out["messages"]]
-        dropped.add("messages[].name")
-
     out.pop("model", None)
+    api_version = route.options.get("api_version") if isinstance(route.options, Mapping) else None
+    out, changes = apply_request_rules(route.kind, route.model, out, api_version=api_version)
+    if dropped:
+        changes = Changes(tuple(sorted(dropped | set(changes.dropped))), changes.renamed, changes.adjusted)
     so = body.get("stream_options")
     include_usage = bool(isinstance(so, dict) and so.get("include_usage"))
-    return Prepared(body=out, dropped=tuple(sorted(dropped)), stream=bool(body.get("stream")), include_usage=include_usage)
-
-
-def _named(msg: Any) -> bool:
-    # a legacy `function` message needs its name: that one is not advisory
-    return isinstance(msg, dict) and "name" in msg and msg.get("role") != "function"
+    return Prepared(body=out, changes=changes, stream=bool(body.get("stream")), include_usage=include_usage)
 
 
 def _has_images(messages: list[Any]) -> bool:
@@ -165,4 +131,4 @@ def _has_images(messages: list[Any]) -> bool:
 
 def dropped_header(dropped: tuple[str, ...] | list[str]) -> dict[str, str]:
     """The response header naming dropped params ({} when none were dropped)."""
-    return {"x-infer0-dropped-params": ", ".join(dropped)} if dropped else {}
+    return Changes(dropped=tuple(dropped)).headers()

@@ -33,8 +33,15 @@ from typing import Any
 import aiohttp
 import yarl
 
+from infer0app.egress.connector import DestinationRefused
 from infer0app.errors.anthropic_errors import anthropic_error_body
-from infer0app.gateway.errors import bad_response_error, timeout_error, unreachable_error, upstream_error
+from infer0app.gateway.errors import (
+    bad_response_error,
+    destination_refused_error,
+    timeout_error,
+    unreachable_error,
+    upstream_error,
+)
 from infer0app.gateway.providers import anthropic as anthropic_wire
 from infer0app.gateway.providers.anthropic_stream import usage_of as anthropic_usage
 from infer0app.gateway.providers.base import (
@@ -166,9 +173,13 @@ async def _send(http: aiohttp.ClientSession, route: Route, native: NativeApi, bo
                 stream: bool, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientResponse:
     req = native.request(route, body, stream)
     try:
-        resp = await http.request(req.method, yarl.URL(req.url), headers=req.headers, data=req.body, timeout=timeout)
+        # redirects refused: a provider must not bounce the server to an address the user never saved
+        resp = await http.request(req.method, yarl.URL(req.url), headers=req.headers, data=req.body, timeout=timeout,
+                                  allow_redirects=False)
     except TimeoutError:
         raise timeout_error(route) from None
+    except DestinationRefused:  # a ClientError too: caught first
+        raise destination_refused_error() from None
     except aiohttp.ClientError:
         raise unreachable_error(route) from None
     if resp.status >= 300:

@@ -8,12 +8,15 @@
 
 `http` is the app's one shared `aiohttp.ClientSession`; `route` says where the call
 goes (provider, model, key); `body` is the app's decoded JSON request (use
-`params.parse_body` for raw bytes). Both calls apply the params policy first (400 on a
-contract break, advisory params dropped and listed in `dropped_params`).
+`params.parse_body` for raw bytes). Both calls apply the params policy and the
+provider's profile first (`params.prepare`: 400 on a contract break; what was dropped,
+renamed or adjusted is in `changes`, sent to the app as the `x-infer0-*-params` headers).
 
 Errors before any byte reached the app raise `GatewayError` (status, OpenAI error
 object, extra headers such as `retry-after`) - see `gateway/errors.py` for the status
-codes. Once a stream has started, failures become an OpenAI error chunk followed by
+codes. Redirects are never followed (`allow_redirects=False`: a 3xx is a provider
+failure), and a destination the session's egress connector refuses answers 403
+`provider_destination_refused` (DESIGN.md §3.12). Once a stream has started, failures become an OpenAI error chunk followed by
 `data: [DONE]`, so the app's SDK raises and the connection ends cleanly.
 
 Every wire format goes through the same adapter calls (`providers.base.Adapter`): build
@@ -39,8 +42,16 @@ from typing import Any
 import aiohttp
 import yarl
 
-from infer0app.gateway.errors import bad_response_error, timeout_error, unreachable_error, upstream_error
-from infer0app.gateway.params import dropped_header, prepare
+from infer0app.egress.connector import DestinationRefused
+from infer0app.gateway.errors import (
+    bad_response_error,
+    destination_refused_error,
+    timeout_error,
+    unreachable_error,
+    upstream_error,
+)
+from infer0app.gateway.params import prepare
+from infer0app.gateway.profiles.apply import Changes
 from infer0app.gateway.providers.base import (
     GatewayError,
     LocalAnswer,
@@ -69,12 +80,16 @@ class ChatResult:
     body: bytes
     usage: Usage | None
     model: str
-    dropped_params: tuple[str, ...]
+    changes: Changes
     content_type: str = "application/json"
 
     @property
+    def dropped_params(self) -> tuple[str, ...]:
+        return self.changes.dropped
+
+    @property
     def headers(self) -> dict[str, str]:
-        return dropped_header(self.dropped_params)
+        return self.changes.headers()
 
 
 async def complete(
@@ -94,11 +109,13 @@ async def complete(
         try:
             # http.request directly, not through _send: one coroutine layer fewer on the hot path
             async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
-                                    timeout=timeout) as resp:
+                                    timeout=timeout, allow_redirects=False) as resp:
                 raw = await resp.read()
                 status, headers = resp.status, resp.headers
         except TimeoutError:
             raise timeout_error(route) from None
+        except DestinationRefused:  # a ClientError too: caught first
+            raise destination_refused_error() from None
         except aiohttp.ClientError:
             raise unreachable_error(route) from None
     else:
@@ -110,7 +127,7 @@ async def complete(
         parsed = adapter.parse_response(route, raw, created=created)
     except (ValueError, TypeError, KeyError, AttributeError):
         raise bad_response_error(route) from None
-    return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.dropped)
+    return ChatResult(200, parsed.body, parsed.usage, parsed.model, prepared.changes)
 
 
 class LocalResponse:
@@ -156,12 +173,13 @@ class StreamResult:
     def __init__(
         self,
         route: Route,
-        dropped: tuple[str, ...],
+        changes: Changes,
         translator: StreamTranslator,
         response: aiohttp.ClientResponse | LocalResponse,
     ) -> None:
         self.route = route
-        self.dropped_params = dropped
+        self.changes = changes
+        self.dropped_params = changes.dropped
         self._translator = translator
         self._resp = response
         self._parser = SSEParser()
@@ -179,7 +197,7 @@ class StreamResult:
 
     @property
     def headers(self) -> dict[str, str]:
-        return dropped_header(self.dropped_params)
+        return self.changes.headers()
 
     @property
     def error(self) -> GatewayError | None:
@@ -294,7 +312,7 @@ async def stream(
         finally:
             resp.release()
         raise upstream_error(route, resp.status, adapter.read_error(resp.status, raw), resp.headers)
-    result = StreamResult(route, prepared.dropped, translator, resp)
+    result = StreamResult(route, prepared.changes, translator, resp)
     await result._prime()
     return result
 
@@ -314,6 +332,8 @@ async def list_models(
                 status, headers = resp.status, resp.headers
         except TimeoutError:
             raise timeout_error(route) from None
+        except DestinationRefused:  # a ClientError too: caught first
+            raise destination_refused_error() from None
         except aiohttp.ClientError:
             raise unreachable_error(route) from None
     else:
@@ -338,10 +358,13 @@ async def _send(
 ) -> aiohttp.ClientResponse:
     try:
         return await http.request(
-            req.method, _url(req.url), headers=req.headers, data=req.body, timeout=timeout
+            req.method, _url(req.url), headers=req.headers, data=req.body, timeout=timeout,
+            allow_redirects=False,
         )
     except TimeoutError:
         raise
+    except DestinationRefused:  # a ClientError too: caught first
+        raise destination_refused_error() from None
     except aiohttp.ClientError:
         raise unreachable_error(route) from None
 

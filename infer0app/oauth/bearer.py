@@ -14,6 +14,7 @@ OpenAI SDKs) handle it as is.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from aiohttp import web
@@ -30,6 +31,8 @@ CACHE_TTL = 30.0  # runtime/cache_watch.py clears it within 0.25 s of any revoca
 CACHE_MAX = 50_000  # live tokens remembered (least recently used dropped first)
 NEGATIVE_MAX = 5_000  # unknown tokens remembered, in their own cache
 REALM = "infer0"
+#: RFC 6750 §2.1 b64token: anything else (non-ASCII, controls, spaces) is no token of ours.
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class TokenCache:
@@ -70,12 +73,15 @@ class TokenCache:
         self._unknown.clear()
 
 
-def _answer(code: str, challenge: str, message: str) -> dict:
+def _answer(code: str, challenge: str, message: str, resource_metadata: str = "") -> dict:
     """The keyword arguments of an aiohttp HTTP error: OpenAI's error object for `code` (from the
-    /v1 error table) and the RFC 6750 §3.1 challenge `challenge` (from the Bearer table)."""
+    /v1 error table) and the RFC 6750 §3.1 challenge `challenge` (from the Bearer table), naming
+    the RFC 9728 protected-resource metadata URL when given (RFC 9728 §5.1)."""
     row, _ = api_error(code), BEARER_CHALLENGES[challenge]  # KeyError: a code missing from its table
     body = json.dumps({"error": {"message": message, "type": row.type, "code": code, "param": None}})
     header = f'Bearer realm="{REALM}", error="{challenge}", error_description="{message}"'
+    if resource_metadata:
+        header += f', resource_metadata="{resource_metadata}"'
     return {"text": body, "content_type": "application/json",
             "headers": {"WWW-Authenticate": header, "Cache-Control": "no-store"}}
 
@@ -83,8 +89,8 @@ def _answer(code: str, challenge: str, message: str) -> dict:
 class InvalidTokenError(web.HTTPUnauthorized):
     """401: missing, unknown, expired or revoked token (WWW-Authenticate: Bearer error="invalid_token")."""
 
-    def __init__(self, message: str):
-        super().__init__(**_answer("invalid_token", "invalid_token", message))
+    def __init__(self, message: str, resource_metadata: str = ""):
+        super().__init__(**_answer("invalid_token", "invalid_token", message, resource_metadata))
 
 
 class TokenInURLError(web.HTTPBadRequest):
@@ -95,24 +101,34 @@ class TokenInURLError(web.HTTPBadRequest):
         super().__init__(**_answer("invalid_request", "invalid_request", message))
 
 
+def resource_metadata_url(request: web.Request) -> str:
+    """RFC 9728 §5.1: a 401 names where clients find the authorization server for /v1."""
+    return request.app[keys.SETTINGS].issuer + "/.well-known/oauth-protected-resource/v1"
+
+
 def bearer_token(request: web.Request) -> str:
     if "access_token" in request.query:
         raise TokenInURLError()
     scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
     token = value.strip()
     if scheme.lower() != "bearer" or not token:
-        raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.")
+        raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.",
+                                resource_metadata_url(request))
+    if len(token) > 200 or not B64TOKEN.fullmatch(token):
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     return token
 
 
 async def authenticate(request: web.Request, token: str | None = None) -> AccessContext:
     """The live token's context, or InvalidTokenError / TokenInURLError. The token is read from
     `Authorization: Bearer` unless the caller found it elsewhere (`token`, e.g. /v1/messages'
-    `x-api-key`)."""
+    `x-api-key`), which gets the same shape check (RFC 6750 §2.1 b64token, at most 200 chars)."""
     if token is None:
         token = bearer_token(request)
-    if not token.startswith(grants_svc.ACCESS_PREFIX) or len(token) > 200:
-        raise InvalidTokenError("The access token is invalid, expired or revoked.")
+    elif len(token) > 200 or not B64TOKEN.fullmatch(token):
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
+    if not token.startswith(grants_svc.ACCESS_PREFIX):
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     token_hash = sha256_hex(token)
     cache = request.app[keys.TOKEN_CACHE]
     hit, ctx = cache.get(token_hash)
@@ -120,5 +136,5 @@ async def authenticate(request: web.Request, token: str | None = None) -> Access
         ctx = await request.app[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
         cache.put(token_hash, ctx)
     if ctx is None or ctx.expires_at <= time.time():
-        raise InvalidTokenError("The access token is invalid, expired or revoked.")
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     return ctx

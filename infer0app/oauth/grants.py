@@ -82,7 +82,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge") or None,
             code_challenge_method=data.get("code_challenge_method") or None,
             actor=f"user:{grant_user.email}" if grant_user.email else "",
-            allow_model_choice=consent.allow_model_choice)
+            allow_model_choice=consent.allow_model_choice, model_other=consent.model_other,
+            embedding_model=consent.embedding_model, limits=consent.limits)
         params = [("code", code)]
         if request.payload.state:
             params.append(("state", request.payload.state))

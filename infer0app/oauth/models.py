@@ -11,7 +11,6 @@ from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services.apps import AppView
 from ..services.grants import CodeRecord, TokenRecord
-from ..services.secrets_util import same_hash
 
 CONFIDENTIAL_AUTH = ("client_secret_basic", "client_secret_post")
 GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -27,10 +26,10 @@ class EndUser:
 
 
 class Client(ClientMixin):
-    def __init__(self, app: AppView, store, secret_hash: str | None = None):
+    def __init__(self, app: AppView, store, secrets: apps_svc.SecretHashes | None = None):
         self.app = app
         self._store = store
-        self._secret_hash = secret_hash  # read with the app row: no second query per exchange
+        self._secrets = secrets or apps_svc.SecretHashes(None)  # read with the app row: no second query
 
     @property
     def client_id(self) -> str:
@@ -56,11 +55,13 @@ class Client(ClientMixin):
     def check_client_secret(self, client_secret):
         if self.app.is_public:
             return False
-        return same_hash(client_secret or "", self._secret_hash)
+        return self._secrets.accepts(client_secret or "", time.time())
 
     def check_endpoint_auth_method(self, method, endpoint):
         if self.app.is_public:
             return method == "none"
+        if self.app.token_endpoint_auth_method:
+            return method == self.app.token_endpoint_auth_method  # registered via RFC 7591
         return method in CONFIDENTIAL_AUTH
 
     def check_response_type(self, response_type):

@@ -49,8 +49,11 @@ BASIC_CHALLENGE = ("WWW-Authenticate", 'Basic realm="infer0", error="invalid_cli
 @dataclass(frozen=True)
 class Consent:
     provider_id: int | str | None
-    model: str = ""
+    model: str = ""  # picked from the list ('' = the connection's default)
     allow_model_choice: bool = False
+    limits: object | None = None  # services.grant_limits.GrantLimits chosen on the consent page
+    model_other: str = ""  # typed for a custom endpoint (wins over `model`)
+    embedding_model: str = ""
 
 
 @dataclass
@@ -98,7 +101,7 @@ class AuthorizationServer(_AuthorizationServer):
         self.settings = settings
         self.issuer = settings.issuer
         # "Accounts" here are (client id, address) pairs: see _client_key; the address cap is looser.
-        self.throttle = Throttle(per_account=10, per_address=30, window=THROTTLE_WINDOW)
+        self.throttle = Throttle(per_pair=10, per_address=30, window=THROTTLE_WINDOW)
         self._client_auth = ClientAuthentication(self.query_client)
         self._client_auth.register("client_secret_basic", self._authenticate_basic)
         self.register_token_generator("default", BearerTokenGenerator(
@@ -328,7 +331,7 @@ class AuthorizationServer(_AuthorizationServer):
         if isinstance(oauth_request.oauth_error, InvalidClientError):
             self.throttle.failed(key, address)
         elif oauth_request.client is not None:
-            self.throttle.succeeded(key)
+            self.throttle.succeeded(key, address)
         return response
 
     async def token_response(self, request: web.Request, *, refresh_only: bool = False) -> web.Response:
@@ -356,6 +359,8 @@ class AuthorizationServer(_AuthorizationServer):
             "refresh_endpoint": f"{base}/v1/oauth/refresh",
             "api_base_url": f"{base}/v1",
             "service_documentation": f"{base}/dev/docs",
+            **({"registration_endpoint": f"{base}/v1/oauth/register"}
+               if self.settings.client_registration == "open" else {}),
             "scopes_supported": list(grants_svc.SCOPES),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],

@@ -5,6 +5,7 @@
 - usage_recorder.py: usage events recorded off the request path, written in batches;
 - limit_gate.py: the limit gate's lease flusher, counter pruning and shutdown report;
 - oauth_purge.py: hourly deletion of OAuth codes and tokens nobody can use any more;
+- usage_rollup.py: hourly roll-up of raw usage rows past --usage-raw-days into daily rows;
 - keyring_watch.py: picks up a rotated keyring (services/runtime.py holds the logic);
 - periodic.py: the one helper that runs each of them every N seconds.
 """

@@ -190,10 +190,17 @@ class AppRow:
     users_connected: int  # distinct users with an active grant
     requests_day: int
     requests_total: int
+    origin: str = "dashboard"  # "dashboard" | "dynamic" (RFC 7591 registration)
+    verified: bool = False
+    registered_from: str = ""  # address of a dynamic registration
 
     @property
     def type(self) -> str:
         return "public" if self.is_public else "confidential"
+
+    @property
+    def owner_label(self) -> str:
+        return self.owner_email or "(registered dynamically)"
 
 
 def _redirects(raw: str) -> list[str]:
@@ -207,7 +214,9 @@ def _redirects(raw: str) -> list[str]:
 def list_apps(store, search: str = "", *, now: float | None = None, limit: int = 500) -> list[AppRow]:
     now = time.time() if now is None else now
     with store.read():
-        query = OAuthApp.select(OAuthApp, User.email).join(User).order_by(OAuthApp.name, OAuthApp.id).limit(limit)
+        query = (OAuthApp.select(OAuthApp, User.email.alias("owner_email"))
+                 .join(User, pw.JOIN.LEFT_OUTER, on=(OAuthApp.owner == User.id))
+                 .order_by(OAuthApp.name, OAuthApp.id).limit(limit).objects())
         s = search.strip()
         if s:
             query = query.where(OAuthApp.name.contains(s) | OAuthApp.client_id.contains(s) | User.email.contains(s))
@@ -218,8 +227,9 @@ def list_apps(store, search: str = "", *, now: float | None = None, limit: int =
                    .where(UsageEvent.created_at >= now - DAY).group_by(UsageEvent.app_id).tuples())
         total = dict(UsageEvent.select(UsageEvent.app_id, pw.fn.COUNT(UsageEvent.id))
                      .group_by(UsageEvent.app_id).tuples())
-    return [AppRow(a.id, a.client_id, a.name, a.owner.email, bool(a.is_public), _redirects(a.redirect_uris),
-                   a.created_at, bool(a.disabled), connected.get(a.id, 0), day.get(a.id, 0), total.get(a.id, 0))
+    return [AppRow(a.id, a.client_id, a.name, a.owner_email or "", bool(a.is_public), _redirects(a.redirect_uris),
+                   a.created_at, bool(a.disabled), connected.get(a.id, 0), day.get(a.id, 0), total.get(a.id, 0),
+                   a.origin, bool(a.verified), a.registered_from)
             for a in apps]
 
 

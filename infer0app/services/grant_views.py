@@ -32,7 +32,9 @@ class GrantView:
     created_at: float
     last_used_at: float | None
     allow_model_choice: bool = False
-
+    chosen_model: str = ""  # as stored: '' = the connection's default model
+    embedding_model: str = ""  # resolved: the chosen one, else the kind's default ('' = none)
+    chosen_embedding_model: str = ""  # as stored
 
 
 def _grant_query():
@@ -42,10 +44,10 @@ def _grant_query():
                          owner.email.alias("developer_email"), Grant.provider,
                          ProviderConnection.name.alias("provider_name"), ProviderConnection.kind,
                          ProviderConnection.default_model, Grant.model, Grant.scope, Grant.created_at,
-                         Grant.last_used_at, Grant.allow_model_choice)
+                         Grant.last_used_at, Grant.allow_model_choice, Grant.embedding_model)
             .join(User, on=(Grant.user == User.id))
             .switch(Grant).join(OAuthApp, on=(Grant.app == OAuthApp.id))
-            .join(owner, on=(OAuthApp.owner == owner.id))
+            .join(owner, pw.JOIN.LEFT_OUTER, on=(OAuthApp.owner == owner.id))
             .switch(Grant).join(ProviderConnection, pw.JOIN.LEFT_OUTER, on=(Grant.provider == ProviderConnection.id))
             .where(Grant.revoked_at.is_null()))
 
@@ -53,9 +55,11 @@ def _grant_query():
 def _grant_view(row: dict) -> GrantView:
     kind = row["kind"]
     model = row["model"] or row["default_model"] or (KINDS[kind].default_model if kind in KINDS else "")
+    embedding = row["embedding_model"] or (KINDS[kind].embedding_model if kind in KINDS else "")
     return GrantView(row["id"], row["user"], row["user_email"], row["app"], row["client_id"], row["app_name"],
-                     row["homepage_url"], row["developer_email"], row["provider"], row["provider_name"], kind,
-                     model, row["scope"], row["created_at"], row["last_used_at"], bool(row["allow_model_choice"]))
+                     row["homepage_url"], row["developer_email"] or "", row["provider"], row["provider_name"], kind,
+                     model, row["scope"], row["created_at"], row["last_used_at"], bool(row["allow_model_choice"]),
+                     row["model"] or "", embedding, row["embedding_model"] or "")
 
 
 def list_grants(store, user_id: int | None = None, app_id: int | None = None) -> list[GrantView]:

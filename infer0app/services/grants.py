@@ -22,15 +22,16 @@ from dataclasses import dataclass
 
 from ..gateway.providers.kinds import KINDS
 from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
-from . import audit
+from . import audit, grant_limits
+from .providers import connection_models
 from .errors import ServiceError, ValidationError
+from .grant_models import choose_embedding_model, choose_model
 from .grant_views import GrantView, get_user_grant
 from .secrets_util import new_token, sha256_hex
 
 ACCESS_PREFIX = "i0_at_"
 REFRESH_PREFIX = "i0_rt_"
 CODE_TTL = 600  # seconds; RFC 6749 §4.1.2 recommends at most 10 minutes
-MAX_MODEL = 200
 #: What each scope lets an app do, in words for the consent page.
 SCOPES = {
     "inference": "Send chat requests to the AI provider and model you choose below, on your account "
@@ -70,6 +71,8 @@ class AccessContext:
     scope: str
     expires_at: float
     allow_model_choice: bool = False  # the app may pick another of the connection's models
+    embedding_model: str = ""  # for /v1/embeddings: the grant's choice, else the kind's default ('' = none)
+    fallback_ids: tuple[int, ...] = ()  # connections tried in order when this one fails (issue 14 §3)
 
 
 @dataclass(frozen=True)
@@ -121,14 +124,6 @@ def normalize_scope(scope: str | None) -> str | None:
     return " ".join(s for s in SCOPES if s in wanted)
 
 
-def _clean_model(model: str) -> str:
-    model = (model or "").strip()
-    if len(model) > MAX_MODEL or any(ord(c) < 32 for c in model):
-        raise ValidationError(f"The model name must be at most {MAX_MODEL} characters, on one line.",
-                              field="model")
-    return model
-
-
 def _own_connection(user_id: int, provider_id) -> ProviderConnection:
     try:
         pid = int(provider_id)
@@ -141,22 +136,53 @@ def _own_connection(user_id: int, provider_id) -> ProviderConnection:
 
 
 # -- consent and codes ----------------------------------------------------------------------
+def _models_for(grant: Grant | None, conn: ProviderConnection, *, model: str, model_other: str,
+                embedding_model: str | None) -> dict:
+    """The grant's (model, embedding_model) on `conn` by the rules of services/grant_models.py."""
+    changed = grant is None or grant.provider_id != conn.id
+    previous, previous_embedding = "", ""
+    if grant is not None:
+        previous, previous_embedding = grant.model or "", grant.embedding_model or ""
+        if not previous and grant.provider_id is not None:
+            before = ProviderConnection.get_or_none(ProviderConnection.id == grant.provider_id)
+            if before is not None:  # '' meant "the old connection's default": that name is left over too
+                previous = before.default_model or (KINDS[before.kind].default_model if before.kind in KINDS else "")
+    out = {"model": choose_model(conn.kind, conn.name, conn.default_model, connection_models(conn), picked=model,
+                                 other=model_other, changed_connection=changed, previous_model=previous)}
+    typed_embedding = previous_embedding if embedding_model is None else embedding_model
+    out["embedding_model"] = choose_embedding_model(conn.kind, conn.name, typed_embedding,
+                                                    changed_connection=changed, previous=previous_embedding)
+    return out
+
+
 def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope: str, redirect_uri: str,
             code_challenge: str | None, code_challenge_method: str | None, actor: str = "",
-            allow_model_choice: bool = False) -> str:
-    """Record the user's approval (creating or updating their grant) and return a fresh code."""
-    model = _clean_model(model)
+            allow_model_choice: bool = False, model_other: str = "", embedding_model: str | None = None,
+            limits=None) -> str:
+    """Record the user's approval (creating or updating their grant) and return a fresh code.
+
+    `model` is the model picked from the list ('' = the connection's default), `model_other` one
+    typed for a custom endpoint; both are checked against the chosen connection
+    (services/grant_models.py: a model left over from another connection becomes the default,
+    a typed one the connection cannot serve raises ValidationError). `embedding_model` None keeps
+    the grant's current one. `limits` (services.grant_limits.GrantLimits, or None to keep the
+    grant's) are saved in the same transaction as the grant, so an approved grant never runs
+    without the caps chosen."""
     code = new_token(nbytes=32)
     now = time.time()
     with store.write():
         conn = _own_connection(user_id, provider_id)
         grant = Grant.get_or_none((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
+        chosen = _models_for(grant, conn, model=model, model_other=model_other, embedding_model=embedding_model)
+        model = chosen["model"]
         if grant is None:
-            grant = Grant.create(user=user_id, app=app_id, provider=conn.id, model=model, scope=scope,
-                                 allow_model_choice=allow_model_choice)
+            grant = Grant.create(user=user_id, app=app_id, provider=conn.id, scope=scope,
+                                 allow_model_choice=allow_model_choice, **chosen)
         else:
-            Grant.update(provider=conn.id, model=model, scope=scope,
-                         allow_model_choice=allow_model_choice).where(Grant.id == grant.id).execute()
+            Grant.update(provider=conn.id, scope=scope, allow_model_choice=allow_model_choice,
+                         **chosen).where(Grant.id == grant.id).execute()
+        if limits is not None:
+            grant_limits.set_grant_limits(store, grant.id, limits, actor=actor or audit.user_actor(user_id))
         AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant.id, app=app_id,
                                  redirect_uri=redirect_uri or "", scope=scope, code_challenge=code_challenge,
                                  code_challenge_method=code_challenge_method, created_at=now,
@@ -369,7 +395,9 @@ def resolve_access_token(store, token: str) -> AccessContext | None:
 
 _RESOLVE_ACCESS = (
     'SELECT t.id, t.scope, t.access_expires_at, t.revoked_at, g.id, g.revoked_at, g.model, g.allow_model_choice, '
-    'u.id, u.email, u.disabled, a.id, a.client_id, a.name, a.disabled, p.id, p.kind, p.default_model '
+    'u.id, u.email, u.disabled, a.id, a.client_id, a.name, a.disabled, p.id, p.kind, p.default_model, '
+    'g.embedding_model, (SELECT group_concat(f.provider_id) FROM (SELECT provider_id FROM "grant_fallback" '
+    'WHERE grant_id = g.id ORDER BY position) f) '
     'FROM "token" t JOIN "grant" g ON g.id = t.grant_id JOIN "user" u ON u.id = g.user_id '
     'JOIN "oauth_app" a ON a.id = g.app_id LEFT OUTER JOIN "provider_connection" p ON p.id = g.provider_id '
     'WHERE t.access_hash = ?')
@@ -381,30 +409,36 @@ def resolve_access_token_hash(store, token_hash: str) -> AccessContext | None:
     if row is None:
         return None
     (token_id, scope, expires_at, token_revoked, grant_id, grant_revoked, grant_model, choice, user_id, email,
-     user_disabled, app_id, client_id, app_name, app_disabled, provider_id, kind, default_model) = row
+     user_disabled, app_id, client_id, app_name, app_disabled, provider_id, kind, default_model, embedding_model,
+     fallbacks) = row
     if (token_revoked is not None or grant_revoked is not None or user_disabled or app_disabled
             or expires_at <= time.time()):
         return None
-    kind_default = KINDS[kind].default_model if kind in KINDS else ""
-    model = grant_model or default_model or kind_default
+    k = KINDS.get(kind) if kind else None
+    model = grant_model or default_model or (k.default_model if k else "")
+    embedding = embedding_model or (k.embedding_model if k else "")
+    fallback_ids = tuple(int(i) for i in str(fallbacks).split(",")) if fallbacks else ()
     return AccessContext(token_id, grant_id, user_id, email, app_id, client_id, app_name, provider_id, kind,
-                         model, scope, expires_at, bool(choice))
+                         model, scope, expires_at, bool(choice), embedding, fallback_ids)
 
 
 # -- grants ---------------------------------------------------------------------------------
 def update_grant_choice(store, user_id: int, grant_id: int, *, provider_id, model: str,
-                        actor: str = "", allow_model_choice: bool | None = None) -> GrantView:
-    """Point an authorized app at another of the user's connections or models; tokens keep working."""
+                        actor: str = "", allow_model_choice: bool | None = None, model_other: str = "",
+                        embedding_model: str | None = None) -> GrantView:
+    """Point an authorized app at another of the user's connections or models; tokens keep working.
+    The model rules are approve()'s (services/grant_models.py)."""
     get_user_grant(store, user_id, grant_id)
-    model = _clean_model(model)
     with store.write():
         conn = _own_connection(user_id, provider_id)
-        changes = {"provider": conn.id, "model": model}
+        grant = Grant.get_by_id(grant_id)
+        changes = {"provider": conn.id, **_models_for(grant, conn, model=model, model_other=model_other,
+                                                      embedding_model=embedding_model)}
         if allow_model_choice is not None:
             changes["allow_model_choice"] = allow_model_choice
         Grant.update(**changes).where(Grant.id == grant_id).execute()
     audit.record(store, actor or audit.user_actor(user_id), "grant.update", f"grant:{grant_id}", provider_id=conn.id,
-                 model=model, allow_model_choice=allow_model_choice)
+                 model=changes["model"], allow_model_choice=allow_model_choice)
     return get_user_grant(store, user_id, grant_id)
 
 

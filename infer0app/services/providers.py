@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 from ..gateway.providers.base import Route
 from ..gateway.providers.kinds import KINDS, ProviderKind
-from ..store.models import ProviderConnection, User
+from ..store.models import Grant, GrantFallback, ProviderConnection, User
 from ..vault.envelope import Sealed, SealError, provider_aad
 from . import audit
 from .errors import NotFound, ValidationError
+from .grant_models import embedding_fits, model_fits
 
 MAX_NAME = 100
 MAX_KEY = 1000
@@ -200,6 +201,7 @@ def update_connection(store, vault, user_id: int, connection_id: int, *, name: s
                        kek_id=sealed.kek_id, key_tail=mask_key(key), last_test_ok=None)
     with store.write():
         ProviderConnection.update(**changes).where(ProviderConnection.id == conn.id).execute()
+        reconcile_grants(conn.id)
     audit.record(store, actor or audit.user_actor(user_id), "provider.update", f"provider:{conn.id}",
                  key_changed=bool(key))
     return get_connection(store, user_id, connection_id)
@@ -208,6 +210,7 @@ def update_connection(store, vault, user_id: int, connection_id: int, *, name: s
 def delete_connection(store, user_id: int, connection_id: int, *, actor: str = "") -> None:
     conn = _own_row(user_id, connection_id)
     with store.write():
+        _hand_over_grants(conn.id)
         ProviderConnection.delete().where(ProviderConnection.id == conn.id).execute()
         if conn.is_default:
             nxt = (ProviderConnection.select().where(ProviderConnection.user == user_id)
@@ -230,6 +233,41 @@ def record_test(store, connection_id: int, ok: bool, models: list[str] | None) -
         changes["models_json"] = json.dumps(sorted(set(models))[:500])
     with store.write():
         ProviderConnection.update(**changes).where(ProviderConnection.id == connection_id).execute()
+        reconcile_grants(connection_id)
+
+
+def reconcile_grants(connection_id: int) -> int:
+    """Inside a write: reset to the connection's defaults ('') the models of its live grants that
+    it can no longer serve (services/grant_models.py), after its default model, its tested model
+    list or its kind changed. Returns how many grants changed."""
+    conn = ProviderConnection.get_or_none(ProviderConnection.id == connection_id)
+    if conn is None:
+        return 0
+    tested = connection_models(conn)
+    changed = 0
+    for grant in Grant.select().where((Grant.provider == conn.id) & Grant.revoked_at.is_null()):
+        fix = {}
+        if not model_fits(conn.kind, conn.default_model, tested, grant.model or ""):
+            fix["model"] = ""
+        if not embedding_fits(conn.kind, grant.embedding_model or ""):
+            fix["embedding_model"] = ""
+        if fix:
+            changed += Grant.update(**fix).where(Grant.id == grant.id).execute()
+    return changed
+
+
+def _hand_over_grants(connection_id: int) -> None:
+    """Inside a write, before a connection is deleted: each grant on it moves to its first
+    fallback connection (with that one's default models), or is left without a connection (the
+    app is told to send the user to /connections); either way no model of the old one stays."""
+    for grant in Grant.select().where(Grant.provider == connection_id):
+        nxt = (GrantFallback.select().where((GrantFallback.grant == grant.id)
+                                            & (GrantFallback.provider != connection_id))
+               .order_by(GrantFallback.position).first())
+        Grant.update(provider=nxt.provider_id if nxt else None, model="",
+                     embedding_model="").where(Grant.id == grant.id).execute()
+        if nxt is not None:
+            GrantFallback.delete().where(GrantFallback.id == nxt.id).execute()
 
 
 def connection_models(conn: ProviderConnection) -> list[str]:

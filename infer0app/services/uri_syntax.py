@@ -96,3 +96,45 @@ def parse_absolute_uri(text: str) -> AbsoluteURI:
             raise URISyntaxError("the port must be a number from 1 to 65535.")
         port = int(port_text)
     return AbsoluteURI(m.group("scheme"), host, port, m.group("path"), m.group("query"))
+
+
+# -- private-use URI schemes (RFC 8252 §7.1) ------------------------------------------------
+#     private-use-URI = scheme ":" path-absolute [ "?" query ]     ; no authority, no fragment
+#     scheme          = reverse domain name: 2+ dot-separated labels, e.g. com.example.app
+#     path-absolute   = "/" [ segment-nz *( "/" segment ) ]
+_PRIVATE_USE = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+\-.]*):"
+    rf"(?P<path>/(?:{_PCHAR}+(?:/{_PCHAR}*)*)?)"
+    rf"(?:\?(?P<query>(?:{_PCHAR}|[/?])*))?",
+    re.DOTALL)
+_SCHEME_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?")
+
+
+@dataclass(frozen=True)
+class PrivateUseURI:
+    scheme: str
+    path: str
+    query: str | None
+
+
+def is_private_use_candidate(text: str) -> bool:
+    """True when `text` names a scheme with a period and no `//` authority (RFC 8252 §7.1's shape)."""
+    scheme, sep, rest = text.partition(":")
+    return bool(sep) and "." in scheme and not rest.startswith("//")
+
+
+def parse_private_use_uri(text: str) -> PrivateUseURI:
+    """Parse `com.example.app:/path[?query]` (RFC 8252 §7.1, RFC 3986 §3 grammar); URISyntaxError
+    otherwise. The scheme must be a reverse domain name (labels of lowercase letters, digits and
+    hyphens, at least one period: RFC 7595 §3.8); the path starts with a single `/`."""
+    if "#" in text:
+        raise URISyntaxError("fragments (#…) are not allowed.")
+    m = _PRIVATE_USE.fullmatch(text)
+    if m is None:
+        raise URISyntaxError("a private-use URI must look like com.example.app:/callback (scheme, ':', one '/', "
+                             "a path; no '//' authority, no spaces; percent-encode other characters).")
+    labels = m.group("scheme").split(".")
+    if len(labels) < 2 or not all(_SCHEME_LABEL.fullmatch(label) for label in labels):
+        raise URISyntaxError("a private-use scheme must be a reverse domain name you control, in lowercase, "
+                             "e.g. com.example.app.")
+    return PrivateUseURI(m.group("scheme"), m.group("path"), m.group("query"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -152,11 +153,29 @@ class Store:
         return True
 
     def backup_to(self, target: Path) -> None:
-        """A consistent online copy through SQLite's backup API (works while others write)."""
+        """A consistent online copy through SQLite's backup API (works while others write).
+
+        The copy holds sealed provider keys and token hashes, so it is private whatever the
+        umask: the file is exactly 0600, missing parent directories exactly 0700. An existing
+        `target` is refused (FileExistsError): callers remove it first to replace it."""
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_private_dirs(target.parent)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.chmod(target, 0o600)  # os.open's mode passes through the umask; chmod does not
         dest = sqlite3.connect(str(target))
         try:
             self.db.connection().backup(dest)
         finally:
             dest.close()
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create `directory` and any missing parents with mode 0700 (existing ones are left alone)."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        d.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(d, 0o700)  # mkdir's mode passes through the umask

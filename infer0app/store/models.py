@@ -64,13 +64,26 @@ class ProviderConnection(BaseModel):
 class OAuthApp(BaseModel):
     client_id = pw.CharField(max_length=64, unique=True)
     client_secret_hash = pw.CharField(max_length=64, null=True)  # null for public clients
-    owner = pw.ForeignKeyField(User, on_delete="CASCADE", backref="apps")
+    # null: registered dynamically (RFC 7591), owned by no user (m0011)
+    owner = pw.ForeignKeyField(User, on_delete="CASCADE", backref="apps", null=True)
     name = pw.CharField(max_length=100)
-    homepage_url = pw.CharField(max_length=500, default="")
+    homepage_url = pw.CharField(max_length=500, default="")  # RFC 7591 client_uri
     redirect_uris = pw.TextField(default="[]")  # JSON list, exact strings
     is_public = pw.BooleanField(default=False)
     disabled = pw.BooleanField(default=False)
     created_at = pw.FloatField(default=now)
+    origin = pw.CharField(max_length=12, default="dashboard")  # "dashboard" | "dynamic"
+    verified = pw.BooleanField(default=False)  # set by an operator
+    logo_uri = pw.CharField(max_length=500, default="")
+    policy_uri = pw.CharField(max_length=500, default="")
+    tos_uri = pw.CharField(max_length=500, default="")
+    software_id = pw.CharField(max_length=100, default="")
+    software_version = pw.CharField(max_length=100, default="")
+    token_endpoint_auth_method = pw.CharField(max_length=30, default="")  # "": either secret method
+    registration_token_hash = pw.CharField(max_length=64, null=True, unique=True)  # i0_rat_ (RFC 7592)
+    registered_from = pw.CharField(max_length=64, default="")  # address of a dynamic registration
+    previous_secret_hash = pw.CharField(max_length=64, null=True)  # still valid during a rotation's overlap
+    previous_secret_expires_at = pw.FloatField(null=True)
 
     class Meta:
         table_name = "oauth_app"
@@ -89,6 +102,17 @@ class Grant(BaseModel):
     revoked_at = pw.FloatField(null=True, index=True)
     # The app may name another of the connection's models in `model` (else it is ignored).
     allow_model_choice = pw.BooleanField(default=False)
+    # POST /v1/embeddings uses this model ('' = the kind's default embedding model; m0010).
+    embedding_model = pw.CharField(max_length=200, default="")
+
+
+class GrantFallback(BaseModel):
+    """A connection a grant's calls move on to, in `position` order, when the ones before failed
+    before any byte reached the app (m0010)."""
+
+    grant = pw.ForeignKeyField(Grant, on_delete="CASCADE", backref="fallbacks", index=False)
+    provider = pw.ForeignKeyField(ProviderConnection, on_delete="CASCADE", backref="fallback_of")
+    position = pw.IntegerField()
 
 
 class AuthorizationCode(BaseModel):
@@ -131,6 +155,22 @@ class UsageEvent(BaseModel):
     status = pw.IntegerField(default=200)
     latency_ms = pw.FloatField(default=0)
     streamed = pw.BooleanField(default=False)
+
+
+class UsageDaily(BaseModel):
+    """Raw usage_event rows of one UTC day rolled up (m0009, services/usage_rollup.py); ids 0 = none."""
+
+    day = pw.CharField(max_length=10)  # YYYY-MM-DD (UTC)
+    user_id = pw.IntegerField()
+    app_id = pw.IntegerField()
+    grant_id = pw.IntegerField()
+    provider_kind = pw.CharField(max_length=40)
+    model = pw.CharField(max_length=200)
+    status = pw.IntegerField()
+    requests = pw.IntegerField()
+    prompt_tokens = pw.IntegerField()
+    completion_tokens = pw.IntegerField()
+    cached_tokens = pw.IntegerField()
 
 
 class AuditEvent(BaseModel):
@@ -215,5 +255,5 @@ class LimitLease(BaseModel):
 
 
 ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, AuthorizationCode, Token,
-              UsageEvent, AuditEvent, SchemaMigration, ServerInstance,
-              GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease]
+              UsageEvent, UsageDaily, AuditEvent, SchemaMigration, ServerInstance,
+              GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease, GrantFallback]

@@ -2,42 +2,61 @@
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
 from .. import keys
 from ..services import accounts
 from ..services.audit import user_actor
-from ..services.errors import ServiceError
+from ..services.errors import Conflict, ServiceError
+from ..services.throttle import minutes_text
 from ..http_common.client_address import client_ip
 from .forms import field, read_form
 from .render import render, url_for
-from .session import clear_session_cookie, safe_next, set_session_cookie
+from .return_path import same_origin_path
+from .session import clear_session_cookie, set_session_cookie
 
-GENERIC_FAILURE = "That email and password did not work. Check them, or wait a few minutes and try again."
+GENERIC_FAILURE = "That email and password did not work. Check them and try again."
+# Sign-up cannot hide whether it worked (there is no email round trip to hide it behind), so a
+# taken email gets this, which names no reason, and such answers are throttled per address
+# (SIGNUP_THROTTLE); the password is hashed before the existence check, so both cost the same.
+SIGNUP_REFUSED = "That email cannot be used to create an account. If you already have one, sign in instead."
+
+
+def _too_many(request: web.Request, template: str, context: dict, wait: float) -> web.Response:
+    """429 with the form again: a throttle engaged, and the person is told so and for how long."""
+    context = {**context, "error": f"Too many attempts, try again in {minutes_text(wait)}."}
+    response = render(request, template, context, status=429)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
 async def login_form(request: web.Request):
     if request.get(keys.SESSION):
-        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
-    return render(request, "auth/login.html", {"next": safe_next(request.query.get("next")),
+        raise web.HTTPSeeOther(same_origin_path(request.query.get("next")))
+    return render(request, "auth/login.html", {"next": same_origin_path(request.query.get("next")),
                                                "signup_open": request.config_dict[keys.SETTINGS].signup == "open"})
 
 
 async def login_submit(request: web.Request):
+    """Throttled per (account, address), per address and per account (services/throttle.py); a
+    throttled attempt is answered 429 without checking the password, a wrong one 400."""
     form = await read_form(request)
     email, password = field(form, "email"), field(form, "password")
-    nxt = safe_next(field(form, "next"))
     store, throttle = request.config_dict[keys.STORE], request.config_dict[keys.THROTTLE]
     account, ip = email.strip().lower(), client_ip(request)
-    user = None
-    if not throttle.blocked(account, ip):
-        user = await store.run(accounts.authenticate, email, password)
-        if user is None:
-            throttle.failed(account, ip)
+    page = {"email": email, "next": same_origin_path(field(form, "next")),
+            "signup_open": request.config_dict[keys.SETTINGS].signup == "open"}
+    wait = throttle.retry_after(account, ip)
+    if wait:
+        return _too_many(request, "auth/login.html", page, wait)
+    user = await store.run(accounts.authenticate, email, password)
     if user is None:
-        return render(request, "auth/login.html",
-                      {"error": GENERIC_FAILURE, "email": email, "next": nxt,
-                       "signup_open": request.config_dict[keys.SETTINGS].signup == "open"}, status=400)
-    throttle.succeeded(account)
-    return await _signed_in(request, user, nxt)
+        throttle.failed(account, ip)
+        return render(request, "auth/login.html", {**page, "error": GENERIC_FAILURE}, status=400)
+    throttle.succeeded(account, ip)
+    return await _signed_in(request, user, page["next"])
 
 
 async def _signed_in(request: web.Request, user, nxt: str):
@@ -55,7 +74,7 @@ async def _signed_in(request: web.Request, user, nxt: str):
 async def signup_form(request: web.Request):
     if request.config_dict[keys.SETTINGS].signup != "open":
         return render(request, "auth/signup_closed.html", status=403)
-    return render(request, "auth/signup.html", {"next": safe_next(request.query.get("next"))})
+    return render(request, "auth/signup.html", {"next": same_origin_path(request.query.get("next"))})
 
 
 async def signup_submit(request: web.Request):
@@ -63,14 +82,22 @@ async def signup_submit(request: web.Request):
         return render(request, "auth/signup_closed.html", status=403)
     form = await read_form(request)
     email, password = field(form, "email"), field(form, "password")
-    nxt = safe_next(field(form, "next"))
+    nxt = same_origin_path(field(form, "next"))
     if password != field(form, "password_confirm"):
         return render(request, "auth/signup.html", {"error": "The two passwords do not match.",
                                                     "email": email, "next": nxt}, status=400)
-    store = request.config_dict[keys.STORE]
+    store, throttle = request.config_dict[keys.STORE], request.config_dict[keys.SIGNUP_THROTTLE]
+    ip = client_ip(request)
+    wait = throttle.retry_after("", ip)
+    if wait:
+        return _too_many(request, "auth/signup.html", {"email": email, "next": nxt}, wait)
     try:
         user = await store.run(accounts.create_user, email, password,
                                actor=user_actor(email.strip().lower()))  # the person signing up
+    except Conflict:
+        throttle.failed("", ip)
+        return render(request, "auth/signup.html", {"error": SIGNUP_REFUSED, "email": email, "next": nxt},
+                      status=400)
     except ServiceError as exc:
         return render(request, "auth/signup.html", {"error": exc.message, "email": email, "next": nxt},
                       status=400)

@@ -12,4 +12,12 @@ def timestamp(value: float | None) -> str:
     return dt.datetime.fromtimestamp(float(value), dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
-FILTERS = {"timestamp": timestamp}
+def usd(micro: int | None) -> str:
+    """Integer micro-dollars as '$1,234.50' (cents), or '$0.0042' below a cent; None -> 'unknown'."""
+    if micro is None:
+        return "unknown"
+    dollars = micro / 1_000_000
+    return f"${dollars:,.2f}" if micro == 0 or micro >= 10_000 else f"${dollars:.4f}"
+
+
+FILTERS = {"timestamp": timestamp, "usd": usd}

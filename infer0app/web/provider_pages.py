@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -11,8 +12,10 @@ from ..gateway.providers.kinds import KINDS
 from ..services import providers as svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
+from .confirm import confirm_page, confirmed
 from .forms import field, read_form
 from .render import render, url_for
+from .return_path import same_origin_path
 from .session import require_user
 
 log = logging.getLogger("infer0.web")
@@ -38,16 +41,17 @@ async def _page(request, *, status=200, **extra):
     return render(request, "dashboard/providers.html", ctx, status=status)
 
 
-def _authorize_next(value) -> str | None:
-    """Only a return to the OAuth consent page is honoured (never an open redirect)."""
-    return value if isinstance(value, str) and value.startswith("/oauth/authorize?") else None
+def _authorize_next(request: web.Request, value) -> str | None:
+    """Only a return to the OAuth consent page on this origin is honoured (never an open redirect)."""
+    target = same_origin_path(value, default="")
+    return target if urlsplit(target).path == url_for(request, "authorize").path else None
 
 
 @require_user
 async def list_page(request: web.Request):
     added = request.query.get("added")
     return await _page(request, notice="Connection saved. Test it to load its models." if added else None,
-                       next=_authorize_next(request.query.get("next")))
+                       next=_authorize_next(request, request.query.get("next")))
 
 
 @require_user
@@ -64,9 +68,9 @@ async def add(request: web.Request):
     except ValidationError as exc:
         values["api_key"] = ""  # never echo a key back into the page
         return await _page(request, status=400, error=exc.message, error_field=exc.field, form=values,
-                           next=_authorize_next(form.get("next")))
-    nxt = form.get("next")
-    if isinstance(nxt, str) and nxt.startswith("/oauth/authorize?"):
+                           next=_authorize_next(request, form.get("next")))
+    nxt = _authorize_next(request, form.get("next"))
+    if nxt:
         raise web.HTTPSeeOther(nxt)
     raise web.HTTPSeeOther(url_for(request, "providers", query={"added": str(conn.id)}, fragment=f"conn-{conn.id}"))
 
@@ -102,8 +106,14 @@ async def edit_submit(request: web.Request):
 @require_user
 async def delete(request: web.Request):
     session = request[keys.SESSION]
-    await request.config_dict[keys.STORE].run(svc.delete_connection, session.user_id, _conn_id(request),
-                                              actor=user_actor(session.email))
+    store, cid = request.config_dict[keys.STORE], _conn_id(request)
+    if not await confirmed(request):
+        conn = await store.run(svc.get_connection, session.user_id, cid)  # NotFound: the 404 page
+        return confirm_page(request, title=f"Remove {conn.name}?",
+                            text="Its key is deleted from infer0. Apps you connected to it stop working "
+                                 "until you choose another provider for them on Connected apps.",
+                            button="Remove provider", cancel=url_for(request, "providers", fragment=f"conn-{cid}"))
+    await store.run(svc.delete_connection, session.user_id, cid, actor=user_actor(session.email))
     raise web.HTTPSeeOther(url_for(request, "providers"))
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ..paths import static_dir
 from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, provider_pages
+from . import connection_limit_pages, grant_limit_pages, usage_pages  # issue 13: limits and usage
 
 ID = r"{id:\d+}"  # a row id: digits only (no sign, no spaces)
 
@@ -30,17 +31,26 @@ def setup_page_routes(app: web.Application) -> None:
     page("/logout", "logout", post=auth_pages.logout)
     page("/providers", "providers", get=provider_pages.list_page, post=provider_pages.add)
     page(f"/providers/{ID}", "provider", get=provider_pages.edit_form, post=provider_pages.edit_submit)
-    page(f"/providers/{ID}/delete", "provider_delete", post=provider_pages.delete)
+    page(f"/providers/{ID}/delete", "provider_delete", get=provider_pages.delete, post=provider_pages.delete)
     page(f"/providers/{ID}/default", "provider_default", post=provider_pages.make_default)
     page(f"/providers/{ID}/test", "provider_test", post=provider_pages.test)
+    # Destructive actions answer GET (and a POST without confirm=yes) with a confirmation page.
     # OAuth: the authorization endpoint (consent page), connected apps, developer pages.
     page("/oauth/authorize", "authorize", get=consent_pages.authorize, post=consent_pages.authorize)
     page("/connections", "connections", get=connection_pages.list_page)
     page(f"/connections/{ID}", "connection", post=connection_pages.update)
-    page(f"/connections/{ID}/revoke", "connection_revoke", post=connection_pages.revoke)
+    page(f"/connections/{ID}/revoke", "connection_revoke", get=connection_pages.revoke,
+         post=connection_pages.revoke)
+    page(f"/connections/{ID}/limits", "connection_limits", post=grant_limit_pages.update_limits)
+    page(f"/providers/{ID}/limits", "provider_limits", get=connection_limit_pages.page,
+         post=connection_limit_pages.update_caps)
+    page(f"/providers/{ID}/prices", "provider_prices", post=connection_limit_pages.update_price)
+    page("/usage", "usage", get=usage_pages.usage_page)
+    page("/usage/export", "usage_export", get=usage_pages.export)
+    page(f"/connections/{ID}/fallbacks", "connection_fallbacks", post=connection_pages.save_fallbacks)
     page("/dev/apps", "dev_apps", get=dev_pages.apps_page, post=dev_pages.create)
     page("/dev/apps/{client_id}", "dev_app", get=dev_pages.app_page, post=dev_pages.update)
-    page("/dev/apps/{client_id}/rotate", "dev_app_rotate", post=dev_pages.rotate)
-    page("/dev/apps/{client_id}/delete", "dev_app_delete", post=dev_pages.delete)
+    page("/dev/apps/{client_id}/rotate", "dev_app_rotate", get=dev_pages.rotate, post=dev_pages.rotate)
+    page("/dev/apps/{client_id}/delete", "dev_app_delete", get=dev_pages.delete, post=dev_pages.delete)
     page("/dev/docs", "dev_docs", get=dev_pages.docs)
     app.router.add_static("/static/", static_dir(), name="static", append_version=True)

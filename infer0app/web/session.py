@@ -49,9 +49,3 @@ def require_user(handler):
 
     return wrapper
 
-
-def safe_next(target: str | None) -> str:
-    """Only same-site relative paths: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target

@@ -3,13 +3,15 @@ binary when it is fresh, else the source; see conftest.py):
 
 1. a developer signs up and registers an app at /dev/apps, copying its client id and secret;
 2. an end user signs up and connects two providers, an OpenAI-compatible fake on loopback and
-   the Sandbox, testing each;
+   the Sandbox, testing each (the server runs with `--upstream-allow 127.0.0.1:<fake's port>`,
+   as an operator allows a local Ollama: loopback is refused otherwise);
 3. a small client web app (client_app.py, on loopback) sends the user to /oauth/authorize; the
    user signs in, picks a provider connection and a model on the consent page and approves;
    the app exchanges the code and calls /v1/chat/completions with the openai SDK, plain and
    streaming;
-4. the user sees the app with its usage on /connections, switches it to the Sandbox, then
-   revokes it; the app's next call gets 401 and its refresh token is refused.
+4. the user sees the app with its usage and limits on /connections (set on the consent page),
+   raises its rate limit, reads the Usage page (server-drawn SVG charts), switches the app to
+   the Sandbox, then revokes it; the app's next call gets 401 and its refresh token is refused.
 
 Every page is saved as a screenshot at desktop and phone widths under tests/artifacts/; any
 console error, page error, failed request or unexpected HTTP error fails the test.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -56,7 +59,9 @@ async def sign_up(page: Page, base: str, email: str) -> None:
 async def test_developer_user_and_client_app_journey(tmp_path, data_dir, infer0_command, browser_session, artifacts):
     shots = browser_session.snap
     async with run_fake("openai") as fake:
-        server = await asyncio.to_thread(ServerProcess, data_dir, command=infer0_command)
+        allow = f"127.0.0.1:{urlsplit(fake.root_url).port}"  # this one port only, as an operator would
+        server = await asyncio.to_thread(ServerProcess, data_dir, "--upstream-allow", allow,
+                                         command=infer0_command)
         client = ClientApp(infer0_url=server.url)
         await client.start(free_port())
         try:
@@ -93,6 +98,9 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     client.client_id = (await dev.locator("dl.facts dd code").first.inner_text()).strip()
     client.client_secret = (await dev.locator("#client_secret").inner_text()).strip()
     assert client.client_id and client.client_secret.startswith("i0_cs_")
+    await dev.reload(wait_until="load")  # post/redirect/get: a reload registers nothing, shows no secret
+    await expect(dev.locator("h1")).to_have_text("Acme Notes")
+    await expect(dev.locator("#client_secret")).to_have_count(0)
 
     await dev.goto(base + "/dev/apps")
     await expect(dev.locator("table")).to_contain_text(client.client_id)
@@ -157,7 +165,12 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     await expect(user.locator("h1")).to_contain_text("Acme Notes")
     await expect(user.locator(".consent")).to_contain_text(DEV_EMAIL)
     await user.locator("label.choice", has_text="Local fake").locator("input[type=radio]").check()
-    await user.fill("#model", "gpt-4o")
+    await user.select_option("#model", "gpt-4o")
+    # limits for this app (issue 13): the user caps spend and rate before approving
+    await expect(user.locator("#limits legend")).to_have_text("Limits for this app")
+    await expect(user.locator("#limits .enforce")).to_contain_text("Local fake")
+    await user.fill("#consent-spend_per_month_usd", "5")
+    await user.fill("#consent-requests_per_minute", "30")
     await shot(user, "oauth-consent")
     async with navigation(user):
         await user.click("button[name=decision][value=approve]")
@@ -191,16 +204,42 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     await expect(grant).to_contain_text("gpt-4o")
     await reload_until(user, grant.locator(".requests"), "2")  # usage is written in batches
     assert int(await grant.locator(".tokens").inner_text()) > 0
+    await expect(grant.locator(".cap-figures")).to_contain_text("requests per minute")
+    await expect(grant.locator(".cap-figures")).to_contain_text("of $5.00")
     await shot(user, "connections")
 
-    await grant.locator("summary", has_text="Change provider or model").click()
+    # limits: raise the rate cap on Connected apps
+    await grant.locator("summary", has_text="Change limits").click()
     grant_id = (await grant.get_attribute("id")).removeprefix("grant-")
+    await expect(user.locator(f"#grant-{grant_id}-requests_per_minute")).to_have_value("30")
+    await user.fill(f"#grant-{grant_id}-requests_per_minute", "100")
+    await shot(user, "connections-limits")
+    async with navigation(user):
+        await grant.get_by_role("button", name="Save limits").click()
+    await expect(user.locator(".alert.ok")).to_contain_text("Limits saved")
+    grant = user.locator("li.conn", has=user.locator("h2", has_text="Acme Notes"))
+    await expect(grant.locator(".cap-figures")).to_contain_text("of 100")
+
+    # the Usage page: figures by app and by model, charts drawn on the server (SVG, no script)
+    async with navigation(user):
+        await user.click(".topbar nav a:has-text('Usage')")
+    await expect(user.locator("h1")).to_have_text("Usage")
+    await expect(user.locator("#usage-requests")).to_contain_text("2")
+    await expect(user.locator("#by-app")).to_contain_text("Acme Notes")
+    await expect(user.locator("#by-model")).to_contain_text("gpt-4o")
+    await expect(user.locator("figure.chart svg")).to_have_count(3)
+    assert await user.locator("script").count() == 0
+    await shot(user, "usage")
+    await user.goto(base + "/connections")
+    grant = user.locator("li.conn", has=user.locator("h2", has_text="Acme Notes"))
+
+    await grant.locator("summary", has_text="Change provider or model").click()
     sandbox_id = await user.locator(f"#provider-{grant_id} option", has_text="Sandbox").get_attribute("value")
     await user.select_option(f"#provider-{grant_id}", sandbox_id)
-    await user.fill(f"#model-{grant_id}", "")
+    await user.select_option(f"#model-{grant_id}", "")
     await shot(user, "connections-change-provider")
     async with navigation(user):
-        await grant.locator("button", has_text="Save").click()
+        await grant.get_by_role("button", name="Save", exact=True).click()
     await expect(user.locator(".alert.ok")).to_contain_text("Saved")
     await user.goto(client.url)
     async with navigation(user):
@@ -213,6 +252,10 @@ async def journey(base: str, fake, client: ClientApp, session, shot) -> None:
     grant = user.locator("li.conn", has=user.locator("h2", has_text="Acme Notes"))
     async with navigation(user):
         await grant.locator("button", has_text="Revoke access").click()
+    await expect(user.locator("h1")).to_have_text("Revoke Acme Notes's access?")  # one click does not act
+    await shot(user, "connections-revoke-confirm")
+    async with navigation(user):
+        await user.locator("main button", has_text="Revoke access").click()
     await expect(user.locator(".alert.ok")).to_contain_text("Access revoked")
     await expect(user.locator("li.conn", has=user.locator("h2", has_text="Acme Notes"))).to_have_count(0)
     await shot(user, "connections-revoked")

@@ -7,7 +7,12 @@ wrong -> 401 authentication_error), `anthropic-version` header, required `model`
 through fail), temperature 0..1, roles user/assistant only, non-empty content and text
 blocks, `tool_result` blocks only directly after the assistant turn holding their
 `tool_use` (and every `tool_use` answered there), tool ids matching `^[a-zA-Z0-9_-]+$`,
-tools defined whenever the history has tool blocks, valid image sources.
+tools defined whenever the history has tool blocks, valid image sources (base64 media
+types only image/jpeg, png, gif, webp: `image/jpg` is a 400), stop sequences that each
+contain a non-whitespace character, and extended thinking's rules (`budget_tokens` >= 1024
+and < `max_tokens`; `temperature` only 1 and no forced tool use while thinking). With
+thinking on, the answer starts with a `thinking` block (streamed as thinking and
+signature deltas), as Claude's does.
 
 On purpose stricter than today's API, which merges consecutive same-role turns: roles
 must alternate, so infer0's own merging is what gets tested.
@@ -90,6 +95,31 @@ def check_block(block: Any, where: str) -> None:
         raise Invalid(f"{where}: Input tag '{kind}' found using 'type' does not match any of the expected tags")
 
 
+THINKING_TEXT = "Let me think about what the user said first."
+
+
+def thinking_on(body: dict[str, Any]) -> bool:
+    thinking = body.get("thinking")
+    return isinstance(thinking, dict) and thinking.get("type") == "enabled"
+
+
+def check_thinking(body: dict[str, Any]) -> None:
+    if not thinking_on(body):
+        return
+    budget = body["thinking"].get("budget_tokens")
+    if not isinstance(budget, int) or budget < 1024:
+        raise Invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+    if budget >= body["max_tokens"]:
+        raise Invalid("`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation "
+                      "at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-"
+                      "window-size")
+    if body.get("temperature") not in (None, 1):
+        raise Invalid("`temperature` may only be set to 1 when thinking is enabled. Please consult our "
+                      "documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking")
+    if (body.get("tool_choice") or {}).get("type") in ("any", "tool"):
+        raise Invalid("Thinking may not be enabled when tool_choice forces tool use.")
+
+
 def parse_ask(body: Any) -> Ask:
     if not isinstance(body, dict):
         raise Invalid("Input should be a valid dictionary")
@@ -104,6 +134,10 @@ def parse_ask(body: Any) -> Ask:
     temp = body.get("temperature")
     if temp is not None and not 0 <= temp <= 1:
         raise Invalid("temperature: Input should be less than or equal to 1")
+    for seq in body.get("stop_sequences") or []:
+        if not str(seq).strip():
+            raise Invalid("stop_sequences: each stop sequence must contain non-whitespace")
+    check_thinking(body)
     system = body.get("system")
     if system is not None and not isinstance(system, (str, list)):
         raise Invalid("system: Input should be a valid string")
@@ -204,6 +238,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return error(err.status, err.kind, err.message)
     reply = think(ask, state.knobs, id_prefix="toolu_fake")
     content: list[dict[str, Any]] = []
+    if thinking_on(body):
+        content.append({"type": "thinking", "thinking": THINKING_TEXT, "signature": "c2lnbmF0dXJl"})
     if reply.text:
         content.append({"type": "text", "text": reply.text})
     content += [{"type": "tool_use", "id": cid, "name": name, "input": args} for cid, name, args in reply.calls]
@@ -227,7 +263,14 @@ async def stream(request: web.Request, msg: dict[str, Any]) -> web.StreamRespons
     for index, block in enumerate(msg["content"]):
         if knobs.error_first:
             break
-        if block["type"] == "text":
+        if block["type"] == "thinking":
+            frames.append(encode_event("content_block_start", {"type": "content_block_start", "index": index,
+                                                               "content_block": {"type": "thinking", "thinking": ""}}))
+            for delta in ({"type": "thinking_delta", "thinking": block["thinking"]},
+                          {"type": "signature_delta", "signature": block["signature"]}):
+                frames.append(encode_event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                                   "delta": delta}))
+        elif block["type"] == "text":
             frames.append(encode_event("content_block_start", {"type": "content_block_start", "index": index,
                                                                "content_block": {"type": "text", "text": ""}}))
             frames.append(encode_event("ping", {"type": "ping"}))

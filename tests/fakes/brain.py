@@ -34,6 +34,12 @@ class Knobs:
     reply: str | None = None  # fixed text reply
     no_done: bool = False  # OpenAI-wire stream ends without `data: [DONE]`
     set_cookie: str | None = None  # a Set-Cookie on every non-streamed answer (as Cloudflare's __cf_bm in front of real APIs)
+    # OpenAI-wire provider quirks (issue 14): what real providers other than OpenAI do
+    mistral: bool = False  # Mistral's strict schema: 422 extra_forbidden on unknown fields (stream_options
+    #                        included) and on role `developer`; usage always on the finish chunk
+    usage_on_finish: bool = False  # usage rides on the finish chunk, never in a usage-only chunk (Together)
+    tool_delta_no_index: bool = False  # streamed tool-call deltas without `index` (some OpenAI-compatible servers)
+    no_finish_reason: bool = False  # the last chunk leaves finish_reason null, then [DONE]
 
 
 @dataclass

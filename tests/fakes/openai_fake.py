@@ -12,16 +12,34 @@
   tool-call deltas have no `index` and tool-calling turns end with finish_reason "stop";
   gemini-3 models require `extra_content.google.thought_signature` on replayed tool calls;
   model ids are `models/<id>`.
+* every flavour serves `POST .../embeddings` (Azure: `/openai/deployments/{deployment}/embeddings`):
+  `input` a string, strings, token ids or token-id arrays; `dimensions` (default 8); vectors
+  derived from the input (equal inputs, equal vectors); `encoding_format: base64` answered as
+  little-endian float32 by `openai` and `azure`, refused by `gemini` (floats only);
+  usage `{prompt_tokens, total_tokens}` (words, or token ids).
 * `azure`: `/openai/deployments/{deployment}/chat/completions?api-version=...` with an
   `api-key` header; missing api-version -> 404; unknown deployment -> 404
-  `DeploymentNotFound`; streams start with a `prompt_filter_results` chunk.
+  `DeploymentNotFound`; streams start with a `prompt_filter_results` chunk (no choices).
+
+Model and provider rules real servers enforce (issue 14):
+
+* OpenAI reasoning models (`o1`, `o3-mini`, `o4-mini`, ...; openai and azure flavours):
+  `max_tokens` -> 400 `unsupported_parameter` (use `max_completion_tokens`), a
+  `temperature` other than 1 -> 400 `unsupported_value`.
+* `Knobs.mistral`: Mistral's schema: unknown top-level fields (`stream_options`,
+  `max_completion_tokens`, `user`, ...) and role `developer` -> 422 with pydantic's
+  `extra_forbidden` / `literal_error` detail; usage on the finish chunk, always.
+* `Knobs.usage_on_finish`, `tool_delta_no_index`, `no_finish_reason`: stream shapes other
+  OpenAI-compatible servers send (see brain.Knobs).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
+import struct
 from typing import Any
 
 from aiohttp import web
@@ -34,6 +52,13 @@ GEMINI_FIELDS = {
     "max_completion_tokens", "max_tokens", "temperature", "top_p", "response_format", "audio",
     "reasoning_effort", "seed", "presence_penalty", "frequency_penalty", "extra_body", "service_tier",
 }
+#: Mistral's chat-completions request schema (docs.mistral.ai API reference); anything else is a 422.
+MISTRAL_FIELDS = {
+    "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed", "response_format",
+    "tools", "tool_choice", "presence_penalty", "frequency_penalty", "n", "prediction", "parallel_tool_calls",
+    "safe_prompt", "prompt_mode",
+}
+_REASONING_MODEL = re.compile(r"o\d")
 FLAVOR: web.AppKey[str] = web.AppKey("flavor", str)
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 _IMAGE_URL = re.compile(r"^(https?://\S+|data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=]+)$")
@@ -88,6 +113,33 @@ def check_knobs(flavor: str, state: FakeState) -> web.Response | None:
     message = {429: "Rate limit reached for requests", 500: "The server had an error while processing your request.",
                503: "The model is overloaded."}.get(status, f"failure {status}")
     return error_response(flavor, Reject(status, message, code="rate_limit_exceeded" if status == 429 else None), headers)
+
+
+def mistral_422(kind: str, loc: list[Any], msg: str, value: Any) -> web.Response:
+    detail = [{"type": kind, "loc": ["body", *loc], "msg": msg, "input": value}]
+    return web.json_response({"object": "error", "message": {"detail": detail}, "type": "invalid_request_error",
+                              "param": None, "code": None}, status=422)
+
+
+def check_provider_rules(flavor: str, body: dict[str, Any], model: str, mistral: bool) -> web.Response | None:
+    """What a real provider refuses before it reads the conversation (see the module doc)."""
+    if mistral:
+        extra = sorted(set(body) - MISTRAL_FIELDS)
+        if extra:
+            return mistral_422("extra_forbidden", [extra[0]], "Extra inputs are not permitted", body[extra[0]])
+        for i, msg in enumerate(body.get("messages") or []):
+            if isinstance(msg, dict) and msg.get("role") not in ("system", "user", "assistant", "tool"):
+                return mistral_422("literal_error", ["messages", i, "role"],
+                                   "Input should be 'system', 'user', 'assistant' or 'tool'", msg.get("role"))
+    if flavor in ("openai", "azure") and _REASONING_MODEL.match(model):
+        if "max_tokens" in body:
+            raise Reject(400, "Unsupported parameter: 'max_tokens' is not supported with this model. Use "
+                              "'max_completion_tokens' instead.", param="max_tokens", code="unsupported_parameter")
+        temperature = body.get("temperature")
+        if temperature is not None and temperature != 1:
+            raise Reject(400, f"Unsupported value: 'temperature' does not support {temperature} with this model. "
+                              "Only the default (1) value is supported.", param="temperature", code="unsupported_value")
+    return None
 
 
 def parse_ask(flavor: str, body: Any, model: str | None) -> Ask:
@@ -216,6 +268,9 @@ async def chat(request: web.Request) -> web.StreamResponse:
         except ValueError:
             raise Reject(400, "We could not parse the JSON body of your request.") from None
         model = body.get("model") if flavor != "azure" else request.match_info["deployment"]
+        refused = check_provider_rules(flavor, body, str(model), state.knobs.mistral) if isinstance(body, dict) else None
+        if refused is not None:
+            return refused
         ask = parse_ask(flavor, body, model)
     except Reject as err:
         return error_response(flavor, err)
@@ -237,18 +292,22 @@ async def chat(request: web.Request) -> web.StreamResponse:
             {"index": i, "message": message, "logprobs": None, "finish_reason": finish} for i in range(n)],
             "usage": usage, "system_fingerprint": "fp_fake"})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-    return await stream(request, flavor, head, reply.text, calls, finish, usage if include_usage else None)
+    knobs = state.knobs
+    on_finish = knobs.mistral or knobs.usage_on_finish
+    return await stream(request, flavor, head, reply.text, calls, finish,
+                        usage if include_usage or knobs.mistral else None, usage_on_finish=on_finish)
 
 
 async def stream(request: web.Request, flavor: str, head: dict[str, Any], text: str | None, calls: list,
-                 finish: str, usage: dict[str, Any] | None) -> web.StreamResponse:
+                 finish: str, usage: dict[str, Any] | None, *, usage_on_finish: bool = False) -> web.StreamResponse:
     knobs = request.app[STATE].knobs
 
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None, **extra: Any) -> bytes:
         obj: dict[str, Any] = {**head, "object": "chat.completion.chunk",
                                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]}
-        if usage is not None and flavor == "openai":
+        if usage is not None and flavor == "openai" and not usage_on_finish:
             obj["usage"] = None
+        obj.update(extra)
         return b"data: " + json.dumps(obj).encode() + b"\n\n"
 
     frames: list[bytes] = []
@@ -268,14 +327,24 @@ async def stream(request: web.Request, flavor: str, head: dict[str, Any], text: 
         if flavor == "gemini":  # whole call in one delta, no index
             frames.append(chunk({"tool_calls": [call]}))
             continue
+        if knobs.tool_delta_no_index:  # id and name first, then id-less fragments, never an index
+            frames.append(chunk({"tool_calls": [{"id": call["id"], "type": "function",
+                                                 "function": {"name": call["function"]["name"], "arguments": ""}}]}))
+            half = len(args) // 2
+            for part in (args[:half], args[half:]):
+                frames.append(chunk({"tool_calls": [{"function": {"arguments": part}}]}))
+            continue
         first = {"index": index, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}
         frames.append(chunk({"tool_calls": [first]}))
         half = len(args) // 2
         for part in (args[:half], args[half:]):
             frames.append(chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]}))
     if not knobs.error_mid_stream:
-        frames.append(chunk({}, finish))
-        if usage is not None:
+        if usage_on_finish and usage is not None:
+            frames.append(chunk({}, None if knobs.no_finish_reason else finish, usage=usage))
+        else:
+            frames.append(chunk({}, None if knobs.no_finish_reason else finish))
+        if usage is not None and not usage_on_finish:
             frames.append(b"data: " + json.dumps({**head, "object": "chat.completion.chunk", "choices": [],
                                                   "usage": usage}).encode() + b"\n\n")
     if not knobs.no_done:
@@ -302,15 +371,65 @@ async def models(request: web.Request) -> web.Response:
         {"id": prefix + m, "object": "model", "created": 1700000000, "owned_by": "fake"} for m in state.models]})
 
 
+def fake_vector(item: Any, dims: int) -> list[float]:
+    digest = json.dumps(item).encode()
+    return [((b * (i + 7)) % 200) / 100.0 - 1.0 for i, b in enumerate((digest * (dims // len(digest) + 1))[:dims])]
+
+
+async def embeddings(request: web.Request) -> web.Response:
+    flavor = request.app[FLAVOR]
+    state = request.app[STATE]
+    try:
+        if flavor == "azure":
+            if "api-version" not in request.query:
+                raise Reject(404, "Resource not found")
+            check_auth(flavor, request, state)
+            if request.match_info["deployment"] not in state.deployments:
+                raise Reject(404, "The API deployment for this resource does not exist.", code="DeploymentNotFound")
+        else:
+            check_auth(flavor, request, state)
+        failed = check_knobs(flavor, state)
+        if failed is not None:
+            return failed
+        body = json.loads(await request.read())
+        model = request.match_info["deployment"] if flavor == "azure" else body.get("model")
+        if not model:
+            raise Reject(400, "you must provide a model parameter", param="model")
+        items = body.get("input")
+        if isinstance(items, str) or (isinstance(items, list) and items and isinstance(items[0], int)):
+            items = [items]
+        if not isinstance(items, list) or not items or any(i in ("", []) for i in items):
+            raise Reject(400, "'input' : input must be a string or an array", param="input")
+        fmt = body.get("encoding_format", "float")
+        if flavor == "gemini" and fmt != "float":
+            raise Reject(400, "encoding_format must be float")
+        dims = body.get("dimensions") or 8
+    except Reject as err:
+        return error_response(flavor, err)
+    data = []
+    tokens = 0
+    for i, item in enumerate(items):
+        vector = fake_vector(item, dims)
+        tokens += len(item.split()) if isinstance(item, str) else len(item)
+        encoded: Any = vector
+        if fmt == "base64":
+            encoded = base64.b64encode(struct.pack(f"<{dims}f", *vector)).decode()
+        data.append({"object": "embedding", "index": i, "embedding": encoded})
+    return web.json_response({"object": "list", "data": data, "model": answer_model(flavor, str(model)),
+                              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
 def add_routes(app: web.Application, flavor: str) -> None:
     app[FLAVOR] = flavor
     if flavor == "azure":
         app.router.add_post("/openai/deployments/{deployment}/chat/completions", chat)
         app.router.add_get("/openai/models", models)
+        app.router.add_post("/openai/deployments/{deployment}/embeddings", embeddings)
     else:
         root = "/v1beta/openai" if flavor == "gemini" else "/v1"
         app.router.add_post(root + "/chat/completions", chat)
         app.router.add_get(root + "/models", models)
+        app.router.add_post(root + "/embeddings", embeddings)
         if flavor == "openai":  # the Responses API, for infer0's /v1/responses pass-through
             from tests.fakes.responses_fake import create
             app.router.add_post(root + "/responses", create)

@@ -98,3 +98,36 @@ async def test_revoke_all_tokens_of_an_app(seeded, admin_app):
         assert "Revoked 2 grant(s) of Chat App." in screen_text(app)
         entry = call(app, lambda s: AuditEvent.get(AuditEvent.action == "grant.revoke_app"))
         assert entry.actor.startswith("admin-tui:") and entry.target == f"app:{chat.id}"
+
+
+async def test_dynamic_app_shows_its_origin_and_can_be_verified(seeded, admin_app):
+    from infer0app.services import client_registration as reg
+
+    app = admin_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)  # the app opens its store in a worker: wait for it before using it
+        metadata = reg.parse_metadata({"client_name": "Zed Notes", "redirect_uris": ["com.zed.notes:/cb"],
+                                       "token_endpoint_auth_method": "none"})
+        dyn, _, _ = call(app, reg.register, metadata, address="203.0.113.9")
+        await goto(pilot, "3")
+        assert "Zed Notes" in names(app)
+        await select(pilot, "Zed Notes")
+        row = app.screen.table.selected
+        assert (row.origin, row.verified, row.owner_label) == ("dynamic", False, "(registered dynamically)")
+        text = screen_text(app)
+        assert "origin dynamic (from 203.0.113.9)" in text and "unverified" in text
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "Mark Zed Notes as verified?" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert call(app, lambda s: OAuthApp.get_by_id(dyn.id).verified)
+        assert app.screen.table.selected.verified
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert not call(app, lambda s: OAuthApp.get_by_id(dyn.id).verified)
+        actions = call(app, lambda s: [(e.action, e.actor.split(":")[0]) for e in AuditEvent.select().where(
+            AuditEvent.target == dyn.client_id).order_by(AuditEvent.id)])
+        assert actions == [("app.register", "client"), ("app.verify", "admin-tui"), ("app.unverify", "admin-tui")]

@@ -30,7 +30,7 @@ def test_epoch_moves_on_invalidating_writes_only(tmp_path):
         assert moved(lambda: providers.update_connection(store, vault, s.user_id, s.provider_id, name="x",
                                                          base_url="", model="other"))
         assert moved(lambda: grants.update_grant_choice(store, s.user_id, s.grant_id, provider_id=s.provider_id,
-                                                        model="m2"))
+                                                        model="other"))
         assert moved(lambda: apps.set_disabled(store, s.client_id, True, actor="cli:test"))
         assert moved(lambda: accounts.set_disabled(store, s.email, True, actor="cli:test"))
         with store.write():

@@ -16,7 +16,7 @@ from infer0app.errors.oauth_errors import BEARER_CHALLENGES, OAUTH_ERROR_NAMES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "infer0app"
 DOC = document("https://ai.example.com")
-API_OPERATIONS = (api_errors.CHAT, api_errors.RESPONSES, api_errors.MODELS, api_errors.ME)
+API_OPERATIONS = (api_errors.CHAT, api_errors.RESPONSES, api_errors.MODELS, api_errors.ME, api_errors.EMBEDDINGS)
 OAUTH_OPERATIONS = oauth_errors.CLIENT_ENDPOINTS
 
 

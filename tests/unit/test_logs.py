@@ -114,3 +114,18 @@ def test_warning_level_turns_the_access_log_off(logged):
     ACCESS_LOG.record("0" * 16, "GET", "/", 200, 0.001)
     flush_logs()
     assert "path=/ status=200" in stream.getvalue()
+
+
+def test_a_traceback_quoting_client_input_cannot_forge_a_record(logged):
+    """An exception message may hold a client's path: its lines are indented and escaped."""
+    stream = logged("text")
+    forged = "2026-01-01T00:00:00 INFO    infer0.request: request rid=forged path=/admin status=200"
+    try:
+        raise ValueError(f"bad path /x\n{forged}\r\x1b[2J")
+    except ValueError:
+        logging.getLogger("infer0.test").exception("unhandled error")
+    lines = stream.getvalue().split("\n")[:-1]
+    assert "infer0.test: unhandled error" in lines[0]
+    assert len(lines) > 2 and all(line.startswith("  ") for line in lines[1:])
+    assert any(line.lstrip().startswith(forged) for line in lines)  # kept readable, but indented
+    assert "\x1b" not in stream.getvalue() and "\r" not in stream.getvalue()

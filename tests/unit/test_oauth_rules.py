@@ -77,3 +77,27 @@ def test_bearer_cache_entries_expire_after_their_ttl():
     for key in "abc":
         small.put(key, None)
     assert small.get("c") == (True, None) and len(small) <= 2
+
+
+# -- private-use URI schemes (RFC 8252 §7.1): public apps only, reverse-domain scheme ------------
+NATIVE_GOOD = ["com.example.app:/oauth2redirect", "com.example.app:/oauth2redirect/example-provider",
+               "io.github.some-user.notes:/cb?x=1", "com.example.app:/"]
+NATIVE_BAD = ["myapp:/cb", "myapp://cb", "com.example.app://host/cb", "com.example.app:cb", "com.example.app:/cb#f",
+              "com.example.app:/a/../cb", "Com.Example.App:/cb", "com..example:/cb", "com.example-:/cb",
+              "com.example.app:/c b", "com.example.app:/c\nb", "com.example.app://cb", ".com.example:/cb",
+              "com.example.app:/*"]
+
+
+@pytest.mark.parametrize("uri", NATIVE_GOOD)
+def test_private_use_uris_register_for_public_apps_only(uri):
+    assert validate_redirect_uri(uri, public=True) == uri
+    with pytest.raises(ValidationError, match="public"):
+        validate_redirect_uri(uri)
+    assert redirect_uri_matches((uri,), uri, is_public=True)
+    assert not redirect_uri_matches((uri,), uri + "x", is_public=True)
+
+
+@pytest.mark.parametrize("uri", NATIVE_BAD + BAD)
+def test_bad_uris_are_refused_for_public_apps_too(uri):
+    with pytest.raises(ValidationError):
+        validate_redirect_uri(uri, public=True)

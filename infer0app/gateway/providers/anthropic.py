@@ -10,17 +10,20 @@ Request (OpenAI -> Anthropic):
   object; empty or missing arguments -> `{}`); `tool` messages become `tool_result`
   blocks, and consecutive ones (plus any user text right after them) are merged into one
   user turn, so tool results sit directly after their `tool_use` and roles alternate.
-  Tool-call ids are reduced to Anthropic's `[A-Za-z0-9_-]` alphabet, the same way on both
-  sides. A history with tool calls but no `tools` gets minimal tool definitions and
+  Tool-call ids arrive already in Anthropic's `[A-Za-z0-9_-]` alphabet (the profile
+  rewrites them, the same way on both sides). A history with tool calls but no `tools` gets minimal tool definitions and
   `tool_choice: none` (Anthropic requires tools to be defined when the history uses them).
 * `tool_choice`: auto -> auto, required -> any, a named function -> tool, none -> none;
   `parallel_tool_calls: false` -> `disable_parallel_tool_use: true`.
 * `max_tokens` is always sent: `max_completion_tokens`, else `max_tokens`, else
   `route.options["default_max_tokens"]` (4096). `stop` -> `stop_sequences`;
-  `temperature` is clamped to Anthropic's 0..1; `user` -> `metadata.user_id`.
-* Dropped as advisory by the params policy: `frequency_penalty`, `presence_penalty`,
-  `logit_bias`, `seed`, `store`, `metadata`, `service_tier`, ... (everything not in
-  `_ACCEPTED`). Rejected: `n` > 1, `logprobs`.
+  `user` -> `metadata.user_id`; `thinking` (made from `reasoning_effort` by the profile)
+  passes through.
+* Anthropic's input rules live in its profile (`gateway.profiles.table`), applied before
+  this adapter runs: fields it has no counterpart for (`frequency_penalty`, `seed`,
+  `logit_bias`, ...) are dropped and reported, `temperature` is clamped to 0..1, stop
+  sequences without a non-whitespace character are removed, `image/jpg` becomes
+  `image/jpeg`, tool-call ids are fitted. Rejected: `n` > 1, `logprobs`.
 
 JSON mode. Anthropic has no `response_format`. infer0 uses the strategy Anthropic
 documents for JSON output with tools: a synthetic tool `infer0_json_response` whose
@@ -32,7 +35,8 @@ top level is not an object (tool inputs are objects), and `response_format` comb
 with the app's own `tools` (the forced tool would make them uncallable).
 
 Response: text blocks -> `content`, `tool_use` -> `tool_calls` (input -> JSON string,
-`{}` for no input), thinking blocks are not exposed. stop_reason: end_turn and
+`{}` for no input); `thinking` and `redacted_thinking` blocks are never exposed (not in
+`content`, not anywhere else: the OpenAI shape has no place for their signatures). stop_reason: end_turn and
 stop_sequence -> stop, max_tokens and model_context_window_exceeded -> length, tool_use
 -> tool_calls, refusal -> content_filter, pause_turn -> stop; an unknown one is logged
 and mapped to stop. Usage: prompt_tokens = input + cache read + cache creation tokens,
@@ -48,6 +52,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from infer0app.gateway.providers.anthropic_stream import AnthropicTranslator, error_category, finish_reason, usage_of
+from infer0app.gateway.providers.embeddings_wire import not_supported as embeddings_not_supported
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
     GatewayError,
@@ -68,24 +73,12 @@ log = logging.getLogger(__name__)
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
 JSON_TOOL = "infer0_json_response"
-_ACCEPTED = frozenset(
-    {
-        "messages", "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "stop",
-        "temperature", "top_p", "tools", "tool_choice", "parallel_tool_calls", "response_format", "user", "n",
-    }
-)
-_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"n", "logprobs", "message_names"}, accepted=_ACCEPTED)
+_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"n", "logprobs"})
 _DATA_URL = re.compile(r"^data:(image/[A-Za-z0-9.+-]+);base64,(.*)$", re.S)
-_BAD_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def _bad(message: str, param: str) -> GatewayError:
     return gateway_error("invalid_request", message, param=param)
-
-
-def tool_id(raw: Any, fallback: str) -> str:
-    text = _BAD_ID_CHARS.sub("_", str(raw or ""))
-    return text or fallback
 
 
 def _text(content: Any, where: str) -> str:
@@ -151,12 +144,12 @@ def _assistant_blocks(msg: Mapping[str, Any], where: str) -> list[dict[str, Any]
             raise _bad(f"{where}.tool_calls[{j}].function.arguments is not valid JSON.", f"{where}.tool_calls") from None
         if not isinstance(data, dict):
             raise _bad(f"{where}.tool_calls[{j}].function.arguments must be a JSON object.", f"{where}.tool_calls")
-        blocks.append({"type": "tool_use", "id": tool_id(call.get("id"), f"toolu_{j}"), "name": fn["name"], "input": data})
+        blocks.append({"type": "tool_use", "id": str(call.get("id") or f"toolu_{j}"), "name": fn["name"], "input": data})
     return blocks
 
 
 def _tool_result(msg: Mapping[str, Any], where: str) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_id(msg.get("tool_call_id"), "toolu_0")}
+    block: dict[str, Any] = {"type": "tool_result", "tool_use_id": str(msg.get("tool_call_id") or "toolu_0")}
     content = msg.get("content")
     if isinstance(content, list):
         texts = [{"type": "text", "text": t} for t in (_text([p], where) for p in content) if t]
@@ -243,15 +236,12 @@ def build_body(route: Route, body: Mapping[str, Any], *, stream: bool) -> dict[s
     out["messages"] = turns
     max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
     out["max_tokens"] = int(max_tokens or route.options.get("default_max_tokens") or DEFAULT_MAX_TOKENS)
-    stop = body.get("stop")
+    stop = body.get("stop")  # already fitted by the profile: non-empty, with non-whitespace
     if stop:
-        seqs = [stop] if isinstance(stop, str) else [s for s in stop if isinstance(s, str) and s]
-        if seqs:
-            out["stop_sequences"] = seqs
-    if isinstance(body.get("temperature"), (int, float)):
-        out["temperature"] = min(max(float(body["temperature"]), 0.0), 1.0)
-    if isinstance(body.get("top_p"), (int, float)):
-        out["top_p"] = body["top_p"]
+        out["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    for key in ("temperature", "top_p", "thinking"):  # ranges fitted by the profile
+        if body.get(key) is not None:
+            out[key] = body[key]
     if body.get("user"):
         out["metadata"] = {"user_id": str(body["user"])}
 
@@ -353,6 +343,12 @@ class AnthropicAdapter:
     def models_request(self, route: Route) -> UpstreamRequest:
         hdrs = {k: v for k, v in headers(route).items() if k != "content-type"}
         return UpstreamRequest("GET", api_base(route) + "/v1/models?limit=1000", hdrs)
+
+    def build_embeddings_request(self, route: Route, req: Any) -> tuple[UpstreamRequest, tuple[str, ...]]:
+        raise embeddings_not_supported(route.provider_label)  # Anthropic has no embeddings API
+
+    def parse_embeddings(self, route: Route, raw: bytes, *, encoding_format: str) -> ParsedResponse:
+        raise embeddings_not_supported(route.provider_label)
 
     def parse_models(self, raw: bytes) -> list[str]:
         obj = load_json(raw)

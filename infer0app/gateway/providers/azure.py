@@ -42,6 +42,14 @@ class AzureAdapter(OpenAICompatAdapter):
         query = urlencode({"api-version": api_version(route)})
         return f"{resource_base(route)}/openai/deployments/{deployment}/chat/completions?{query}"
 
+    def embeddings_url(self, route: Route) -> str:
+        deployment = quote(route.model, safe="")
+        query = urlencode({"api-version": api_version(route)})
+        return f"{resource_base(route)}/openai/deployments/{deployment}/embeddings?{query}"
+
+    def embeddings_model(self, route: Route) -> str | None:
+        return None  # the deployment in the URL is the model
+
     def headers(self, route: Route, *, stream: bool = False) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
         if stream:

@@ -16,11 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from infer0app.errors.api_errors import api_error
 from infer0app.gateway.providers.kinds import get_kind
 from infer0app.gateway.sse import DONE_FRAME, SSEEvent, encode_json
+
+if TYPE_CHECKING:
+    from infer0app.gateway.providers.embeddings_wire import EmbeddingsRequest
 
 # ---------------------------------------------------------------- capabilities (data)
 
@@ -35,23 +38,17 @@ CAPABILITIES: frozenset[str] = frozenset(
         "json_schema",  # response_format {"type": "json_schema"}
         "n",  # n > 1
         "logprobs",  # logprobs / top_logprobs
-        "message_names",  # messages[].name (advisory: stripped, not rejected)
     }
 )
 
 
 @dataclass(frozen=True)
 class ParamSupport:
-    """What a route accepts, as data; checked once, centrally, by `gateway.params`.
-
-    `accepted` lists the top-level request keys the provider takes (None: pass everything
-    through, the provider judges). `unsupported` names keys known to be refused even when
-    `accepted` is None (e.g. Groq's `logit_bias`).
-    """
+    """The contract capabilities a route offers, as data; checked once, centrally, by
+    `gateway.params`. Which request fields a provider takes, renames or refuses is not
+    here but in its profile (`gateway.profiles.table`), applied in the same place."""
 
     capabilities: frozenset[str]
-    accepted: frozenset[str] | None = None
-    unsupported: frozenset[str] = frozenset()
 
 
 # ---------------------------------------------------------------- routes and requests
@@ -331,6 +328,18 @@ class Adapter(Protocol):
     def models_request(self, route: Route) -> UpstreamRequest: ...
 
     def parse_models(self, raw: bytes) -> list[str]: ...
+
+    def build_embeddings_request(
+        self, route: Route, req: EmbeddingsRequest
+    ) -> tuple[UpstreamRequest, tuple[str, ...]]:
+        """`POST /v1/embeddings` upstream (providers/embeddings_wire.py) and the optional fields
+        left out; a wire without embeddings raises GatewayError `embeddings_not_supported`."""
+        ...
+
+    def parse_embeddings(self, route: Route, raw: bytes, *, encoding_format: str) -> ParsedResponse:
+        """The provider's embeddings answer as OpenAI's `list` of `embedding`s, vectors in
+        `encoding_format`; `usage.prompt_tokens` = input tokens."""
+        ...
 
 
 def category_for_status(status: int) -> str:

@@ -12,13 +12,15 @@ like every other OpenAI-wire provider instead of needing a third full translatio
 Differences handled here (everything else is `openai_compat`):
 
 * It rejects unknown fields with 400 "Invalid JSON payload received. Unknown name ...":
-  only its documented request fields are forwarded (`_ACCEPTED`); advisory ones such as
-  `logit_bias`, `user`, `parallel_tool_calls` are dropped and reported; `logprobs`,
-  which it does not offer, is rejected by the params policy.
+  only its documented request fields are forwarded (its profile in
+  `gateway.profiles.table`); advisory ones such as `logit_bias`, `user`,
+  `parallel_tool_calls` are dropped and reported; `logprobs`, which it does not offer, is
+  rejected by the params policy.
 * Errors come wrapped in a JSON list (`[{"error": {...}}]`), and an invalid key is a
   **400** with reason `API_KEY_INVALID`, not a 401: classified as an auth failure.
-* Streamed tool-call deltas may lack `index` and a tool-calling turn may end with
-  `finish_reason: "stop"`: those chunks are repaired (the only chunks re-serialised).
+* Streamed tool-call deltas may lack `index` (numbered by `profiles.replies`, as for
+  every OpenAI-wire provider) and a tool-calling turn may end with `finish_reason:
+  "stop"`: made "tool_calls" (`tool_stop_is_tool_calls`, streamed and not).
 * Gemini 3 models reject an assistant tool call without the `thought_signature` they
   returned (`extra_content.google.thought_signature`). Apps that drop it on the round
   trip get Google's documented placeholder `skip_thought_signature_validator`.
@@ -40,15 +42,7 @@ from infer0app.gateway.providers.openai_compat import (
     upstream_payload,
 )
 
-_ACCEPTED = frozenset(
-    {
-        "messages", "model", "stream", "stream_options", "tools", "tool_choice", "modalities", "n",
-        "stop", "max_completion_tokens", "max_tokens", "temperature", "top_p", "response_format",
-        "audio", "reasoning_effort", "seed", "presence_penalty", "frequency_penalty", "extra_body",
-        "service_tier",
-    }
-)
-_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"logprobs", "message_names"}, accepted=_ACCEPTED)
+_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"logprobs"})
 SKIP_SIGNATURE = "skip_thought_signature_validator"
 
 
@@ -82,39 +76,7 @@ def _signed(call: dict[str, Any]) -> dict[str, Any]:
 
 
 class GeminiTranslator(PassthroughTranslator):
-    def __init__(self, route: Route, *, include_usage: bool, created: int) -> None:
-        super().__init__(route, include_usage=include_usage, created=created)
-        self._calls: dict[int, list[str]] = {}  # choice index -> tool-call ids seen, in order
-
-    def rewrite(self, data: str) -> str:
-        if '"tool_calls"' not in data and not (self._calls and '"stop"' in data):
-            return data
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            return data
-        if not isinstance(obj, dict):
-            return data
-        changed = False
-        for choice in obj.get("choices") or []:
-            ids = self._calls.setdefault(choice.get("index", 0), [])
-            for call in (choice.get("delta") or {}).get("tool_calls") or []:
-                if "index" not in call:
-                    cid = call.get("id") or f"#{len(ids)}"
-                    if not call.get("id") and ids:
-                        cid = ids[-1]  # an id-less continuation belongs to the last call
-                    if cid not in ids:
-                        ids.append(cid)
-                    call["index"] = ids.index(cid)
-                    changed = True
-                elif call.get("id") and call["id"] not in ids:
-                    ids.append(call["id"])
-            if ids and choice.get("finish_reason") == "stop":
-                choice["finish_reason"] = "tool_calls"
-                changed = True
-        if not any(self._calls.values()):
-            self._calls.clear()
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) if changed else data
+    tool_stop_is_tool_calls = True
 
 
 class GeminiAdapter(OpenAICompatAdapter):
@@ -129,15 +91,6 @@ class GeminiAdapter(OpenAICompatAdapter):
         if needs_thought_signature(route.model) and isinstance(payload.get("messages"), list):
             payload["messages"] = add_thought_signatures(payload["messages"])
         return payload
-
-    def fix_response(self, obj: dict[str, Any]) -> bool:
-        changed = False
-        for choice in obj.get("choices") or []:
-            message = choice.get("message") or {}
-            if message.get("tool_calls") and choice.get("finish_reason") == "stop":
-                choice["finish_reason"] = "tool_calls"
-                changed = True
-        return changed
 
     def read_error(self, status: int, raw: bytes) -> UpstreamFailure:
         obj = load_json(raw)

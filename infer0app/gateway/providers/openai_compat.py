@@ -2,20 +2,25 @@
 Fireworks, Ollama and any custom OpenAI-compatible server.
 
 Pass-through by design (DESIGN.md §5): the request body is the app's, with `model`
-replaced by the user's model and the params policy applied; the response body bytes go
-back unchanged and stream `data:` payloads are forwarded byte for byte. Responses are
-only *read* (never re-serialised) to extract usage and the answering model.
+replaced by the user's model and the params policy and the provider's profile applied
+(`gateway.profiles`). Replies are put in OpenAI's shape by `profiles.replies`: a body is
+re-serialised only when `normalise_body` changed it; a stream chunk that a cheap byte
+check shows to be in OpenAI's shape already (`plain_open_chunk`: one open choice, no
+usage, no tool calls) is forwarded byte for byte, every other chunk goes through
+`StreamNormaliser` (Azure's choice-less filter chunk dropped, tool-call deltas numbered,
+usage moved to one final usage chunk, a missing finish reason or `[DONE]` supplied).
 
-For accounting, streamed requests always ask the provider for
-`stream_options.include_usage` (set `route.options["stream_usage"] = False` for a server
-that rejects it); the usage-only chunk is then withheld from apps that did not ask for
-it. A stream that ends without `[DONE]` gets one; one that ends before any
-`finish_reason` gets an OpenAI error chunk first.
+For accounting, streamed requests ask the provider for `stream_options.include_usage`
+where its profile says it accepts that field (not Mistral, not Azure before 2024-09-01;
+`route.options["stream_usage"] = False` turns it off for a custom server); providers
+that report usage anyway (on the finish chunk) are read there. The usage chunk reaches
+only apps that asked for it. A stream that ends before any `finish_reason` and without
+`[DONE]` gets an OpenAI error chunk first.
 
-Known per-kind limits, as data (`_KIND_SUPPORT`): Groq documents 400s for `logprobs`,
-`top_logprobs`, `logit_bias`, `messages[].name` and `n` != 1; Ollama silently ignores `n`
-and `logprobs`, which would break the app's contract, so infer0 rejects them there.
-Other kinds pass everything through and the provider's own 400 is relayed in plain words.
+Contract capabilities per kind, as data (`_KIND_SUPPORT`): Groq documents 400s for
+`logprobs`, `top_logprobs` and `n` != 1; Ollama silently ignores `n` and `logprobs`, which
+would break the app's contract, so infer0 rejects them there. Field-level rules (Groq's
+`logit_bias`, `messages[].name`, ...) are in the profiles.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from infer0app.gateway.errors import stream_error
+from infer0app.gateway.profiles.replies import StreamNormaliser, normalise_body
+from infer0app.gateway.profiles.table import resolve
 from infer0app.gateway.providers.base import (
     CAPABILITIES,
     LocalUpstream,
@@ -39,23 +46,28 @@ from infer0app.gateway.providers.base import (
     dump_json,
     load_json,
 )
+from infer0app.gateway.providers import embeddings_wire
 from infer0app.gateway.sse import SSEEvent, encode_data
 
 _FULL = ParamSupport(capabilities=CAPABILITIES)
 _KIND_SUPPORT: Mapping[str, ParamSupport] = {
-    "groq": ParamSupport(
-        capabilities=CAPABILITIES - {"n", "logprobs", "message_names"},
-        unsupported=frozenset({"logit_bias"}),
-    ),
-    "ollama": ParamSupport(
-        capabilities=CAPABILITIES - {"n", "logprobs"},
-        unsupported=frozenset({"logit_bias"}),
-    ),
+    "groq": ParamSupport(capabilities=CAPABILITIES - {"n", "logprobs"}),
+    "ollama": ParamSupport(capabilities=CAPABILITIES - {"n", "logprobs"}),
 }
 
-_USAGE_RE = re.compile(r'"usage"\s*:\s*\{')
 _ERROR_RE = re.compile(r'^\s*\{\s*"error"\s*:')
-_FINISH_RE = re.compile(r'"finish_reason"\s*:\s*"')
+
+
+def plain_open_chunk(data: str) -> bool:
+    """Whether a chunk is in OpenAI's shape with nothing to fix: one choice, index 0, still
+    open (finish_reason null), no tool calls, no usage object. Substring checks only (a
+    regex or a JSON parse costs several times more on the hot path; bench/replies_micro.py);
+    whatever they cannot vouch for goes through the normaliser, which is always right."""
+    return ('"tool_calls"' not in data and '"x_groq"' not in data and 'chat.completion.chunk"' in data
+            and ('"finish_reason":null' in data or '"finish_reason": null' in data)
+            and ('"index":0' in data or '"index": 0' in data)
+            and data.count('"finish_reason"') == 1
+            and ('"usage"' not in data or '"usage":null' in data or '"usage": null' in data))
 
 
 def join_url(base: str, path: str) -> str:
@@ -80,7 +92,8 @@ def upstream_payload(route: Route, body: Mapping[str, Any], *, stream: bool, mod
         payload.pop("model", None)
     if stream:
         payload["stream"] = True
-        if route.options.get("stream_usage", True):
+        if route.options.get("stream_usage", True) and \
+                resolve(route.kind, route.model, api_version=route.options.get("api_version")).stream_options:
             opts = dict(payload.get("stream_options") or {})
             opts["include_usage"] = True
             payload["stream_options"] = opts
@@ -123,19 +136,24 @@ def parse_openai_models(raw: bytes) -> list[str]:
 
 
 class PassthroughTranslator(StreamTranslator):
-    """Forwards OpenAI chunks unchanged; reads usage, model, finish and error chunks."""
+    """Forwards OpenAI chunks, in OpenAI's shape: byte for byte when a cheap check shows
+    the chunk needs nothing, else through `StreamNormaliser`; reads usage and the model."""
+
+    tool_stop_is_tool_calls: ClassVar[bool] = False  # Gemini ends tool-calling turns with "stop"
 
     def __init__(self, route: Route, *, include_usage: bool, created: int) -> None:
         super().__init__(route, include_usage=include_usage, created=created)
-        self._finished = False  # a chunk carried a finish_reason
-
-    def rewrite(self, data: str) -> str:
-        """Hook for providers whose chunks need a fix (see gemini.py)."""
-        return data
+        self._norm = StreamNormaliser(include_usage=include_usage, model=route.model,
+                                      tool_stop_is_tool_calls=self.tool_stop_is_tool_calls)
+        self._seen = False  # a chunk went through the normaliser (it knows id, created, model)
+        self._raw_usage: dict[str, Any] | None = None
 
     def ended_properly(self) -> bool:
-        # some servers close after the finish chunk without sending [DONE]: that is complete
-        return self._done or self._finished
+        # [DONE], or every choice finished (some servers close without [DONE]: that is complete)
+        return self._norm.complete
+
+    def closing_frames(self) -> list[bytes]:
+        return self._norm.closing_frames()
 
     def feed(self, event: SSEEvent) -> list[bytes]:
         data = event.data
@@ -143,29 +161,23 @@ class PassthroughTranslator(StreamTranslator):
             return []
         if data == "[DONE]":
             self._done = True
+            self._norm.feed(data)
             return []
         if _ERROR_RE.match(data):
             message, _code = openai_error_message(load_json(data.encode()))
             return self.fail(stream_error(self.route, "server", message), encode_data(data))
-        usage_only = False
-        if self.model is None or _USAGE_RE.search(data):
-            obj = load_json(data.encode())
-            if isinstance(obj, dict):
-                if self.model is None and obj.get("model"):
-                    self.model = str(obj["model"])
-                raw_usage = obj.get("usage")
-                if raw_usage is None and isinstance(obj.get("x_groq"), dict):
-                    raw_usage = obj["x_groq"].get("usage")
-                usage = Usage.from_openai(raw_usage)
-                if usage is not None:
-                    self.usage = usage
-                    usage_only = not obj.get("choices")
-        if _FINISH_RE.search(data):
-            self._finished = True
-        if usage_only and not self.include_usage:
-            return []
-        self._out += 1
-        return [encode_data(self.rewrite(data))]
+        if self._seen and plain_open_chunk(data):  # the hot path: forwarded as it came
+            self._norm.note_open(0)
+            self._out += 1
+            return [encode_data(data)]
+        frames = self._norm.feed(data)
+        self._seen = True
+        self.model = self._norm.model
+        if self._norm.usage is not None and self._norm.usage is not self._raw_usage:
+            self._raw_usage = self._norm.usage
+            self.usage = Usage.from_openai(self._raw_usage)
+        self._out += len(frames)
+        return frames
 
 
 class OpenAICompatAdapter:
@@ -197,7 +209,7 @@ class OpenAICompatAdapter:
         obj = load_json(raw)
         if not isinstance(obj, dict) or not isinstance(obj.get("choices"), list):
             raise ValueError("not a chat.completion")
-        fixed = self.fix_response(obj)
+        fixed = normalise_body(obj, tool_stop_is_tool_calls=self.translator_class.tool_stop_is_tool_calls)
         if not obj.get("model"):
             obj["model"] = route.model
             fixed = True
@@ -206,10 +218,6 @@ class OpenAICompatAdapter:
             usage=Usage.from_openai(obj.get("usage")),
             model=str(obj["model"]),
         )
-
-    def fix_response(self, obj: dict[str, Any]) -> bool:
-        """Hook: repair a provider's response in place; True when something changed."""
-        return False
 
     def stream_translator(
         self, route: Route, body: Mapping[str, Any], *, include_usage: bool, created: int
@@ -225,3 +233,20 @@ class OpenAICompatAdapter:
 
     def parse_models(self, raw: bytes) -> list[str]:
         return parse_openai_models(raw)
+
+    # -- embeddings (every OpenAI-wire kind whose kinds.py row says `embeddings`) --------------
+    def embeddings_url(self, route: Route) -> str:
+        return join_url(route.base_url, "/embeddings")
+
+    def embeddings_model(self, route: Route) -> str | None:
+        """The `model` field of the upstream body (None: the URL names it, as Azure's does)."""
+        return route.model
+
+    def build_embeddings_request(self, route: Route, req: embeddings_wire.EmbeddingsRequest
+                                 ) -> tuple[UpstreamRequest, tuple[str, ...]]:
+        payload, dropped = embeddings_wire.upstream_payload(route.kind, req, self.embeddings_model(route))
+        return UpstreamRequest("POST", self.embeddings_url(route), self.headers(route), dump_json(payload)), dropped
+
+    def parse_embeddings(self, route: Route, raw: bytes, *, encoding_format: str) -> ParsedResponse:
+        body, usage, model = embeddings_wire.parse_response(raw, model=route.model, encoding_format=encoding_format)
+        return ParsedResponse(body=body, usage=usage, model=model)

@@ -47,13 +47,7 @@ from infer0app.gateway.providers.openai_compat import OpenAICompatAdapter
 from infer0app.gateway.sse import DONE_FRAME, encode_json
 
 MODELS = ("sandbox-echo-1",)
-_ACCEPTED = frozenset(
-    {
-        "messages", "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "stop", "n",
-        "temperature", "top_p", "seed", "user", "tools", "tool_choice", "parallel_tool_calls", "response_format",
-    }
-)
-_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"logprobs"}, accepted=_ACCEPTED)
+_SUPPORT = ParamSupport(capabilities=CAPABILITIES - {"logprobs"})  # fields it takes: profiles/table.py
 _WORD = re.compile(r"\S+")
 _JSON = {"content-type": "application/json"}
 _SSE = {"content-type": "text/event-stream"}
@@ -229,6 +223,37 @@ def _stream(body: Mapping[str, Any], created: int) -> bytes:
     return b"".join(frames)
 
 
+EMBED_DIMENSIONS = 16  # the sandbox's vector size when `dimensions` is not given
+
+
+def embed_text(item: Any, dimensions: int) -> list[float]:
+    """A deterministic unit vector for one input (a string or token ids), from SHA-256 of it:
+    equal inputs give equal vectors, so apps and benches can test search end to end."""
+    seed = json.dumps(item).encode()
+    raw = b""
+    counter = 0
+    while len(raw) < dimensions * 2:
+        raw += hashlib.sha256(seed + counter.to_bytes(4, "big")).digest()
+        counter += 1
+    values = [int.from_bytes(raw[i * 2:i * 2 + 2], "big") / 32767.5 - 1.0 for i in range(dimensions)]
+    norm = sum(v * v for v in values) ** 0.5 or 1.0
+    return [round(v / norm, 6) for v in values]
+
+
+def _embeddings(body: Mapping[str, Any]) -> bytes:
+    items = body.get("input")
+    if isinstance(items, str) or (isinstance(items, list) and items and isinstance(items[0], int)):
+        items = [items]
+    dims = body.get("dimensions") or EMBED_DIMENSIONS
+    data, tokens = [], 0
+    for i, item in enumerate(items):
+        vector = embed_text(item, dims)
+        tokens += words(item) if isinstance(item, str) else len(item)
+        data.append({"object": "embedding", "index": i, "embedding": vector})
+    return dump_json({"object": "list", "data": data, "model": body.get("model") or "sandbox-embed-1",
+                      "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+
 class SandboxUpstream:
     """Answers the sandbox adapter's requests in-process, as an OpenAI server would."""
 
@@ -237,6 +262,8 @@ class SandboxUpstream:
             models = [{"id": m, "object": "model", "created": 0, "owned_by": "infer0"} for m in MODELS]
             return LocalAnswer(200, dump_json({"object": "list", "data": models}), _JSON)
         body = json.loads(req.body or b"{}")
+        if req.url.endswith("/embeddings"):
+            return LocalAnswer(200, _embeddings(body), _JSON)
         if body.get("stream"):
             return LocalAnswer(200, _stream(body, created), _SSE)
         return LocalAnswer(200, _completion(body, created), _JSON)

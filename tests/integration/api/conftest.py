@@ -12,7 +12,7 @@ from tests.fakes import run_fake
 from tests.support.seed import Seeded, seed_grant
 
 FAKE_OF_KIND = {"openai": "openai", "anthropic": "anthropic", "gemini": "gemini", "azure-openai": "azure",
-                "groq": "openai"}
+                "groq": "openai", "mistral": "openai", "together": "openai", "openai-compatible": "openai"}
 
 
 @dataclass
@@ -32,18 +32,19 @@ async def api_for(server):
     """`await api_for("anthropic")`: infer0 serving a user whose grant routes to that kind."""
     stack = []
 
-    async def make(kind: str, settings: dict | None = None, **fake_knobs) -> Api:
+    async def make(kind: str, settings: dict | None = None, *, model: str | None = None, options: dict | None = None,
+                   **fake_knobs) -> Api:
         srv = await server(**(settings or {}))
         app = srv.app
         fake = None
-        base_url, api_key, options = "", None, {}
+        base_url, api_key, options = "", None, dict(options or {})
         if kind != "sandbox":
             cm = run_fake(FAKE_OF_KIND[kind], **fake_knobs)
             fake = await cm.__aenter__()
             stack.append(cm)
             base_url = fake.root_url if kind == "azure-openai" else fake.base_url
             api_key = fake.key
-        model = {"azure-openai": "chat-deploy"}.get(kind, "")
+        model = model or {"azure-openai": "chat-deploy"}.get(kind, "")
         seeded = seed_grant(app[keys.STORE], app[keys.VAULT], kind=kind, base_url=base_url, api_key=api_key,
                             model=model, options=options)
         return Api(str(srv.make_url("")).rstrip("/"), app, seeded, fake)

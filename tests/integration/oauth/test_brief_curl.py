@@ -11,8 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.support.oauth import query_of
-from tests.support.processes import run_cli_json
+from tests.support.served_flow import CALLBACK, approved_code
 
 TOKEN_BODY = """grant_type=authorization_code
 &code=<code>
@@ -25,7 +24,6 @@ REFRESH_BODY = """grant_type=refresh_token
 &client_id=<client_id>
 &client_secret=<client_secret>
 """
-CALLBACK = "https://app.example/callback"
 
 
 def fill(template: str, **values: str) -> str:
@@ -45,30 +43,8 @@ def curl_post(url: str, body_file, mode: str) -> tuple[int, dict]:
 
 @pytest.mark.parametrize("mode", ["-d", "--data-binary"])
 async def test_brief_token_and_refresh_calls_work_as_written(serve_process, data_dir, tmp_path, mode):
-    from tests.support.browser import Browser, csrf_from
-
     server = serve_process()
-    run_cli_json("users", "create", "--email", "dev@example.com", data_dir=data_dir)
-    run_cli_json("users", "create", "--email", "u@example.com", "--password-stdin",
-                 input="correct horse battery\n", data_dir=data_dir)
-    run_cli_json("providers", "add", "--user", "u@example.com", "--kind", "sandbox", data_dir=data_dir)
-    app = run_cli_json("apps", "create", "--owner", "dev@example.com", "--name", "Brief",
-                       "--redirect-uri", CALLBACK, data_dir=data_dir)
-
-    # "GET https://…/oauth/authorize?client_id=<client_id>&redirect_uri=<callback_url>&response_type=code"
-    path = f"/oauth/authorize?client_id={app['client_id']}&redirect_uri={CALLBACK}&response_type=code"
-    browser = Browser(server.url)
-    try:
-        _, html = await browser.get(path)
-        _, html = await browser.post("/login", {"csrf_token": csrf_from(html), "email": "u@example.com",
-                                               "password": "correct horse battery", "next": path})
-        async with browser.http.post(browser.url(path), allow_redirects=False,
-                                     data={"csrf_token": csrf_from(html), "decision": "approve",
-                                           "provider": "1"}) as resp:
-            assert resp.status == 303
-            code = query_of(resp.headers["Location"])["code"]
-    finally:
-        await browser.close()
+    app, code = await approved_code(server.url, data_dir)
 
     body = tmp_path / "token.txt"
     body.write_text(fill(TOKEN_BODY, code=code, client_id=app["client_id"], client_secret=app["client_secret"],

@@ -9,6 +9,7 @@ import asyncio
 import secrets
 
 from infer0app import keys
+from infer0app.runtime import cache_watch
 from infer0app.runtime import target_cache as target_cache_module
 from infer0app.services import grants as grants_svc
 from infer0app.services.secrets_util import sha256_hex
@@ -28,6 +29,9 @@ def count_calls(monkeypatch, module, name):
 
 async def test_a_flood_of_bogus_tokens_does_not_evict_the_real_one(world, monkeypatch):
     _, _, tok, _ = await world.tokens()
+    # Consent wrote the grant and its limits, which moves the cache epoch: let the cache watch see
+    # that move (it polls every POLL s) before counting, or its one clear lands mid-flood.
+    await asyncio.sleep(3 * cache_watch.POLL)
     lookups = count_calls(monkeypatch, grants_svc, "resolve_access_token_hash")
     resp, _ = await world.me(tok["access_token"])
     assert resp.status == 200 and len(lookups) == 1  # first use: read from SQLite, then cached

@@ -47,7 +47,7 @@ async def test_revoke_kills_the_apps_tokens_at_once(world):
     client_id, secret, tok, browser = await world.tokens("u@example.com")
     assert (await world.me(tok["access_token"]))[0].status == 200  # cached now
     grant = (await world.store.run(grant_views.list_grants))[0]
-    resp, html = await browser.submit("/connections", f"/connections/{grant.id}/revoke", {})
+    resp, html = await browser.submit("/connections", f"/connections/{grant.id}/revoke", {"confirm": "yes"})
     assert resp.status == 200 and "Access revoked" in html and "Test App" not in html
     assert (await world.me(tok["access_token"]))[0].status == 401
     resp, body = await world.post("/v1/oauth/refresh", {"client_id": client_id, "client_secret": secret,
@@ -87,6 +87,6 @@ async def test_cannot_touch_someone_elses_grant_or_pick_their_connection(world):
 async def test_revoke_needs_csrf(world):
     _, _, tok, browser = await world.tokens("u@example.com")
     grant = (await world.store.run(grant_views.list_grants))[0]
-    resp, _ = await browser.post(f"/connections/{grant.id}/revoke", {})
+    resp, _ = await browser.post(f"/connections/{grant.id}/revoke", {"confirm": "yes"})
     assert resp.status == 403
     assert (await world.me(tok["access_token"]))[0].status == 200

@@ -43,7 +43,7 @@ async def test_dev_pages_require_sign_in(world):
 async def test_register_confidential_app_shows_the_secret_once(world):
     dev = await world.user("dev@example.com")
     resp, html = await register(dev)
-    assert resp.status == 201
+    assert resp.status == 200 and resp.history[0].status == 303  # post/redirect/get
     secret, client_id = secret_in(html), client_id_in(html)
     assert secret.startswith("i0_cs_") and client_id.startswith("i0_ci_")
     assert "shown only this once" in html
@@ -62,7 +62,7 @@ async def test_register_confidential_app_shows_the_secret_once(world):
 async def test_register_public_app_has_no_secret(world):
     dev = await world.user("dev@example.com")
     resp, html = await register(dev, type="public", redirect_uris="http://127.0.0.1/callback\nhttps://x.example/cb")
-    assert resp.status == 201 and secret_in(html) is None and "PKCE" in html
+    assert resp.status == 200 and secret_in(html) is None and "PKCE" in html
     row = await world.store.run(lambda s: OAuthApp.get())
     assert row.is_public and row.client_secret_hash is None
     assert "http://127.0.0.1/callback" in row.redirect_uris and "https://x.example/cb" in row.redirect_uris
@@ -93,15 +93,15 @@ async def test_bad_redirect_uris_are_refused_at_registration(world, uri, message
 
 async def test_loopback_http_uris_are_accepted(world):
     dev = await world.user("dev@example.com")
-    resp, _ = await register(dev, redirect_uris="http://127.0.0.1:8080/cb\nhttp://[::1]/cb\nhttp://localhost:3000/cb")
-    assert resp.status == 201
+    resp, html = await register(dev, redirect_uris="http://127.0.0.1:8080/cb\nhttp://[::1]/cb\nhttp://localhost:3000/cb")
+    assert resp.status == 200 and "is registered" in html
 
 
 async def test_rotate_secret_old_one_stops_working_at_once(world):
     dev = await world.user("dev@example.com")
     _, html = await register(dev)
     client_id, old = client_id_in(html), secret_in(html)
-    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate", {})
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate", {"confirm": "yes"})
     new = secret_in(html)
     assert resp.status == 200 and new and new != old and "stopped working" in html
     user = await world.user("u@example.com")
@@ -120,7 +120,7 @@ async def test_delete_app_kills_its_tokens(world):
     code = await world.code(user, client_id)
     _, tok = await world.exchange(code, client_id, secret)
     assert (await world.me(tok["access_token"]))[0].status == 200
-    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/delete", {})
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/delete", {"confirm": "yes"})
     assert resp.status == 200 and "App deleted" in html
     assert (await world.me(tok["access_token"]))[0].status == 401
     resp, body = await world.post("/v1/oauth/refresh", {"client_id": client_id, "client_secret": secret,
@@ -196,3 +196,62 @@ async def test_docs_page_has_this_servers_real_urls_and_snippets(world):
                     "invalid_grant", "invalid_client", "access_denied", "slow_down", "invalid_token"):
         assert snippet in html.replace("&#34;", '"').replace("&quot;", '"'), snippet
     assert "infer0.cgcoss.workers.dev" not in html
+
+
+async def introspects(world: World, client_id: str, secret: str) -> int:
+    """The status of an introspection authenticated with this secret (200: it authenticates)."""
+    resp, _ = await world.post("/v1/oauth/introspect", {"token": "i0_at_unknown"}, auth=(client_id, secret))
+    return resp.status
+
+
+async def test_rotate_secret_with_overlap_keeps_the_old_one_until_it_ends(world):
+    dev = await world.user("dev@example.com")
+    _, html = await register(dev)
+    client_id, old = client_id_in(html), secret_in(html)
+    # The app page's button leads to the confirmation page, which carries the overlap along.
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate", {"overlap_hours": "24"})
+    assert resp.status == 200 and 'name="overlap_hours" value="24"' in html
+    assert await introspects(world, client_id, old) == 200
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate",
+                                  {"overlap_hours": "24", "confirm": "yes"})
+    new = secret_in(html)
+    assert resp.status == 200 and new != old
+    assert await introspects(world, client_id, old) == 200 and await introspects(world, client_id, new) == 200
+    _, page = await dev.get(f"/dev/apps/{client_id}")
+    assert 'id="previous-secret"' in page and "still works until" in page
+    row = await world.store.run(lambda s: OAuthApp.get(OAuthApp.client_id == client_id))
+    assert 24 * 3600 - 60 < row.previous_secret_expires_at - time.time() <= 24 * 3600
+
+    # The overlap ends (the row aged instead of sleeping): only the new secret works.
+    await world.store.run(lambda s: OAuthApp.update(previous_secret_expires_at=time.time() - 1).where(
+        OAuthApp.client_id == client_id).execute())
+    assert await introspects(world, client_id, old) == 401 and await introspects(world, client_id, new) == 200
+    _, page = await dev.get(f"/dev/apps/{client_id}")
+    assert 'id="previous-secret"' not in page
+
+    # A second rotation without overlap ends every older secret at once.
+    _, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate",
+                               {"overlap_hours": "0", "confirm": "yes"})
+    newest = secret_in(html)
+    assert await introspects(world, client_id, new) == 401 and await introspects(world, client_id, newest) == 200
+
+
+@pytest.mark.parametrize("hours", ["169", "-1", "abc"])
+async def test_rotate_overlap_beyond_seven_days_is_refused(world, hours):
+    dev = await world.user("dev@example.com")
+    _, html = await register(dev)
+    client_id, old = client_id_in(html), secret_in(html)
+    resp, html = await dev.submit(f"/dev/apps/{client_id}", f"/dev/apps/{client_id}/rotate",
+                                  {"overlap_hours": hours, "confirm": "yes"})
+    assert resp.status == 400 and "7 days" in html
+    assert await introspects(world, client_id, old) == 200  # nothing rotated
+
+
+async def test_private_use_redirects_only_for_public_apps(world):
+    dev = await world.user("dev@example.com")
+    resp, html = await register(dev, redirect_uris="com.example.notes:/oauth2redirect", type="confidential")
+    assert resp.status == 400 and "public (native) apps only" in html
+    resp, html = await register(dev, redirect_uris="notes:/oauth2redirect", type="public")
+    assert resp.status == 400 and "com.example.app:/callback" in html
+    resp, html = await register(dev, redirect_uris="com.example.notes:/oauth2redirect", type="public")
+    assert resp.status == 200  # redirected after the POST to the app page (PRG)

@@ -39,5 +39,21 @@ async def test_docs_list_every_oauth_error(browser):
     listed = {error: statuses for error, statuses, _, _ in _rows(page, "oauth-errors")}
     assert set(listed) == set(oauth_errors.OAUTH_ERROR_NAMES)
     assert listed["invalid_client"] == "400 / 401"
-    assert listed["access_denied"] == "redirect"
+    assert listed["access_denied"] == "403 / redirect"  # 403: dynamic registration closed
+    assert listed["invalid_redirect_uri"] == listed["invalid_client_metadata"] == "400"  # RFC 7591
+    assert listed["invalid_token"] == "401"  # RFC 7592
     assert listed["slow_down"] == "429"
+
+
+async def test_docs_describe_dynamic_registration_as_configured(server):
+    from tests.support.browser import Browser
+
+    for mode, expected in (("open", "/v1/oauth/register</code> with a JSON"), ("closed", "has closed dynamic")):
+        srv = await server(client_registration=mode)
+        b = Browser(str(srv.make_url("")).rstrip("/"))
+        try:
+            _, page = await b.get("/dev/docs")
+        finally:
+            await b.close()
+        assert expected in page and "com.example.app:/oauth2redirect" in page
+        assert "/.well-known/oauth-protected-resource/v1" in page

@@ -78,7 +78,7 @@ async def test_edit_keeps_key_unless_replaced_and_default_and_remove(browser):
     assert "sk-…9999" in html
     resp, html = await browser.submit("/providers", f"/providers/{sandbox_id}/default", {})
     assert re.search(rf'id="conn-{sandbox_id}".*?badge">default<', html, re.S)
-    resp, html = await browser.submit("/providers", f"/providers/{sandbox_id}/delete", {})
+    resp, html = await browser.submit("/providers", f"/providers/{sandbox_id}/delete", {"confirm": "yes"})
     assert f'id="conn-{sandbox_id}"' not in html
     # the remaining connection became the default again
     assert html.count('class="badge">default<') == 1
@@ -93,7 +93,7 @@ async def test_other_users_connections_are_not_reachable(browser, new_browser):
     await mallory.signup("mallory@example.com")
     resp, _ = await mallory.get(f"/providers/{cid}")
     assert resp.status == 404
-    resp, _ = await mallory.submit("/providers", f"/providers/{cid}/delete", {})
+    resp, _ = await mallory.submit("/providers", f"/providers/{cid}/delete", {"confirm": "yes"})
     assert resp.status == 404
     _, html = await browser.get("/providers")
     assert f'id="conn-{cid}"' in html

@@ -33,7 +33,8 @@ def _params(fn) -> list[tuple[str, inspect._ParameterKind]]:
 
 def test_the_protocol_names_the_pipeline_calls() -> None:
     assert PROTOCOL_MEMBERS == {"wire", "local", "param_support", "build_request", "parse_response",
-                                "stream_translator", "read_error", "models_request", "parse_models"}
+                                "stream_translator", "read_error", "models_request", "parse_models",
+                                "build_embeddings_request", "parse_embeddings"}  # /v1/embeddings (issue 14)
 
 
 @pytest.mark.parametrize("wire", sorted(ADAPTERS))

@@ -153,7 +153,9 @@ def test_gemini_split_indexless_call_keeps_one_index() -> None:
 
 
 def test_gemini_plain_chunks_are_not_reserialised() -> None:
-    data = '{"choices": [{"index": 0, "delta": {"content": "stop it"}, "finish_reason": "stop"}], "model": "g"}'
+    """A chunk already in OpenAI's shape (as Gemini sends it: id, object, created) keeps its bytes."""
+    data = ('{"id": "x", "object": "chat.completion.chunk", "created": 1, "choices": [{"index": 0, '
+            '"delta": {"content": "stop it"}, "finish_reason": "stop"}], "model": "g"}')
     tr = GEMINI.stream_translator(route("gemini", "gemini"), {}, include_usage=False, created=0)
     assert run_translator(tr, encode_data(data))[0] == encode_data(data)
 

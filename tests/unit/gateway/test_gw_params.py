@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infer0app.gateway.params import dropped_header, parse_body, prepare, validate
+from infer0app.gateway.params import dropped_header, header_text, parse_body, prepare, validate
 from infer0app.gateway.providers.base import GatewayError, Route
 from infer0app.gateway.providers.registry import get_adapter
 
@@ -144,3 +144,30 @@ def test_sandbox_drops_unknown_params() -> None:
 
 def test_dropped_header_empty_when_nothing_dropped() -> None:
     assert dropped_header(()) == {}
+
+
+@pytest.mark.parametrize("value, sent", [
+    ("gpt-4o", "gpt-4o"),
+    ("a\r\nSet-Cookie: x=1", "a\\u000d\\u000aSet-Cookie: x=1"),
+    ("tab\there", "tab\\u0009here"),
+    ("del\x7f", "del\\u007f"),
+    ("modèle", "mod\\u00e8le"),
+])
+def test_header_text_sends_only_printable_ascii(value: str, sent: str) -> None:
+    assert header_text(value) == sent
+    assert all(" " <= c <= "~" for c in header_text(value))
+
+
+@pytest.mark.parametrize("body, param", [
+    ({"messages": MSGS, "temperature": float("nan")}, "temperature"),
+    ({"messages": MSGS, "top_p": float("inf")}, "top_p"),
+    ({"messages": [{"role": "user", "content": "a\ud800"}]}, "messages[0].content"),
+    ({"messages": MSGS, "metadata": {"k": [[[["\udfff"]]]]}}, "metadata.k[0][0][0][0]"),
+    ({"messages": MSGS, "tools": [{"type": "function", "function": {"name": "f", "parameters": {
+        "type": "object", "x": __import__("functools").reduce(lambda acc, _: [acc], range(150), [])}}}]}, "tools"),
+])
+def test_bodies_built_in_python_are_checked_like_decoded_ones(body: dict, param: str) -> None:
+    """pipeline.complete/stream take a dict: NaN, lone surrogates and deep nesting cannot slip in that way."""
+    with pytest.raises(GatewayError) as exc:
+        validate(body)
+    assert (exc.value.status, exc.value.param) == (400, param)
