@@ -25,6 +25,7 @@ from . import clients, loadgen, report
 from .compare import phase_compare
 from .limits_phase import phase_limits
 from .embeddings_phase import phase_embeddings
+from .messages_phase import phase_messages
 from .experiments import EXPERIMENTS
 from .procs import PY, ROOT, Proc, RssSampler, cpu_sets, free_port, http_get
 from .setup_infer0 import OAuthBrowser, prepare
@@ -395,6 +396,7 @@ class Run:
             self.phase("many_streams", self.phase_many_streams)
             if self.i0_port:
                 self.phase("limits", lambda: phase_limits(self, CHAT, _body()))
+                self.phase("messages", lambda: phase_messages(self, CHAT, _body()))
             if self.i0_port:
                 self.phase("embeddings", lambda: phase_embeddings(self))
             if self.i0_port:
@@ -458,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(bench/compare.py); only the compare phase runs unless --phases says otherwise.")
     p.add_argument("--phases", type=lambda v: set(v.split(",")), default=None,
                    help="Run only these phases (comma-separated: idle_rss, latency_c1, throughput, streaming, "
-                        "many_streams, limits, token_endpoint, startup, workers, profile, compare).")
+                        "many_streams, limits, messages, token_endpoint, startup, workers, profile, compare).")
     args = p.parse_args(argv)
     if args.compare and not args.phases:
         args.phases = {"compare"}

@@ -10,56 +10,24 @@ and hand a usage record to the background recorder.
 
 from __future__ import annotations
 
-import functools
-import logging
 import time
 
-import aiohttp
 from aiohttp import web
 
 from .. import keys
 from ..gateway import pipeline
 from ..gateway.failover import first_answer
 from ..gateway.params import header_text, parse_body
-from ..gateway.providers.base import GatewayError, Route, gateway_error
+from ..gateway.providers.base import GatewayError
 from ..gateway.providers.kinds import get_kind
 from ..oauth.bearer import authenticate
-from ..services.limits import UNLIMITED, LimitGate, Refusal, Reservation
+from ..services.limits import UNLIMITED, Reservation
 from ..services.usage_log import UsageRecord
+from .call_steps import JSON, answer_headers, count, error_response, reserve, route_for, settle, stream_response
+from .call_steps import target_for as _target_for
+from .call_steps import upstream_timeout as _timeout
+from .limit_answers import streamed_text_chars
 from .routing import fallback_loader
-from .limit_answers import limits_unavailable_error, refusal_error, streamed_text_chars
-from ..http_common.request_id import REQUEST_ID
-from ..http_common.security_headers import add_headers
-
-JSON = "application/json"
-log = logging.getLogger("infer0.limits")
-
-
-@functools.lru_cache(maxsize=8)  # one setting per server: built once, not per call
-def _timeout(seconds: float) -> aiohttp.ClientTimeout:
-    """Connect within 10 s; then at most `seconds` between two reads from the provider."""
-    return aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, seconds), sock_read=seconds)
-
-
-def error_response(err: GatewayError) -> web.Response:
-    return web.Response(body=err.to_json(), status=err.status, content_type=JSON, headers=err.headers)
-
-
-def _not_configured(request: web.Request) -> GatewayError:
-    issuer = request.app[keys.SETTINGS].issuer
-    return gateway_error(
-        "provider_not_configured",
-        "The user removed the provider connection this app was authorized to use. Ask them to choose "
-        f"one again at {issuer}/connections (or authorize the app again).")
-
-
-async def _target_for(request: web.Request, ctx):
-    if not ctx.provider_id:
-        raise _not_configured(request)
-    target = await request.app[keys.TARGETS].get(ctx.provider_id, ctx.model or "")
-    if target is None:
-        raise _not_configured(request)
-    return target
 
 
 def _models_open_to_app(ctx, target) -> list[str]:
@@ -73,37 +41,6 @@ def _models_open_to_app(ctx, target) -> list[str]:
     if kind is not None and kind.embeddings and ctx.embedding_model and ctx.embedding_model not in models:
         models.append(ctx.embedding_model)
     return models
-
-
-async def _route_for(request: web.Request, ctx, requested_model=None) -> Route:
-    target = await _target_for(request, ctx)
-    return target.route_for(requested_model, allow_model_choice=ctx.allow_model_choice)
-
-
-def _answer_headers(route: Route, model: str, extra: dict[str, str]) -> dict[str, str]:
-    headers = {"x-infer0-provider": route.kind, "x-infer0-model": header_text(model),
-               "Cache-Control": "no-store"}
-    headers.update(extra)
-    return headers
-
-
-async def _reserve(request: web.Request, gate: LimitGate, ctx, route: Route, body: dict, size: int) -> Reservation:
-    """The grant's limits: a reservation, or the 402/429 (refused) or 503 (database) answer raised."""
-    try:
-        outcome = await gate.reserve(ctx.grant_id, ctx.provider_id, route.kind, route.model, body, size)
-    except Exception:  # fail closed: a cap the user set is never skipped
-        log.warning("could not check limits of grant %s", ctx.grant_id, exc_info=True)
-        raise limits_unavailable_error() from None
-    if isinstance(outcome, Refusal):
-        raise refusal_error(outcome, request.app[keys.SETTINGS].issuer)
-    return outcome
-
-
-def _settle(gate: LimitGate, res: Reservation, usage, streamed_chars: int) -> None:
-    if usage is not None:
-        gate.settle(res, usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens)
-    else:  # no usage reported: the prompt as estimated, the output by what was sent
-        gate.settle(res, None, None, streamed_chars=streamed_chars)
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -120,10 +57,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         body = parse_body(raw)
         model = body.get("model")  # a non-string is refused by the pipeline's validation
-        route = await _route_for(request, ctx, model if isinstance(model, str) else None)
+        route = await route_for(request, ctx, model if isinstance(model, str) else None)
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
-            res = await _reserve(request, gate, ctx, route, body, len(raw))
+            res = await reserve(request, gate, ctx, route, body, len(raw))
         http = app[keys.HTTP]
         timeout = app[keys.SETTINGS].upstream_timeout
         fallbacks = fallback_loader(request, ctx)
@@ -134,7 +71,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                                            lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout)))
         rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:
-            _settle(gate, res, result.usage, len(result.body))
+            settle(gate, res, result.usage, len(result.body))
     except GatewayError as err:
         rec.status = err.status
         gate.settle(res, 0, 0)  # refused or failed before an answer: only the request counts
@@ -144,18 +81,12 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         rec.latency_ms = (time.perf_counter() - started) * 1000
         if not rec.streamed or rec.status != 200:
             recorder.record(rec)
-    _count(rec, result.usage)
+    count(rec, result.usage)
     rec.model = result.model
-    headers = _answer_headers(route, result.model, result.headers)
+    headers = answer_headers(route, result.model, result.headers)
     if res.seen:
         headers.update(res.headers())
     return web.Response(body=result.body, status=result.status, content_type=JSON, headers=headers)
-
-
-def _count(rec: UsageRecord, usage) -> None:
-    if usage is not None:
-        rec.prompt_tokens, rec.completion_tokens = usage.prompt_tokens, usage.completion_tokens
-        rec.cached_tokens = usage.cached_tokens
 
 
 async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, res: Reservation,
@@ -163,14 +94,10 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, 
     route, result = await first_answer(route, fallbacks,
                                        lambda r: pipeline.stream(http, r, body, timeout=_timeout(timeout)))
     rec.provider_kind = route.kind
-    headers = _answer_headers(route, route.model, result.headers)
+    headers = answer_headers(route, route.model, result.headers)
     if res.seen:
         headers.update(res.headers())
-    response = web.StreamResponse(status=200, headers=headers)
-    response.content_type = "text/event-stream"
-    response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
-    add_headers(response.headers, request.app[keys.V1_HEADERS])  # prepared here, so not by the front middleware
-    response.headers[REQUEST_ID] = request.get(keys.REQUEST_ID, "")
+    response = stream_response(request, headers)
     started = time.perf_counter()
     limited = not res.settled
     chars = 0  # generated text sent so far, for a stream that ends without usage (limited grants only)
@@ -191,9 +118,9 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, 
         rec.status = 499  # the client went away; leaving `async with` closed the upstream
     finally:
         rec.model = result.model
-        _count(rec, result.usage)
+        count(rec, result.usage)
         if limited:
-            _settle(request.app[keys.LIMITS], res, result.usage, chars)
+            settle(request.app[keys.LIMITS], res, result.usage, chars)
         rec.latency_ms += (time.perf_counter() - started) * 1000
         request.app[keys.USAGE].record(rec)
     return response

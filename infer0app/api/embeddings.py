@@ -24,7 +24,7 @@ from ..gateway.providers.embeddings_wire import parse_request
 from ..oauth.bearer import authenticate
 from ..services.limits import UNLIMITED
 from ..services.usage_log import UsageRecord
-from .chat import JSON, _answer_headers, _count, _reserve, _settle, _target_for, _timeout, error_response
+from .call_steps import JSON, answer_headers, count, error_response, reserve, settle, target_for, upstream_timeout
 from .routing import embedding_route, fallback_loader
 
 #: What the limit estimator sees of an embeddings call: its body size (the input) and one output
@@ -44,17 +44,17 @@ async def embeddings(request: web.Request) -> web.Response:
     try:
         raw = await request.read()
         req = parse_request(parse_body(raw))
-        route = embedding_route((await _target_for(request, ctx)).route, ctx.embedding_model)
+        route = embedding_route((await target_for(request, ctx)).route, ctx.embedding_model)
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
-            res = await _reserve(request, gate, ctx, route, RESERVE_BODY, len(raw))
-        http, timeout = app[keys.HTTP], _timeout(app[keys.SETTINGS].upstream_timeout)
+            res = await reserve(request, gate, ctx, route, RESERVE_BODY, len(raw))
+        http, timeout = app[keys.HTTP], upstream_timeout(app[keys.SETTINGS].upstream_timeout)
         route, result = await first_answer(route, fallback_loader(request, ctx, embeddings=True),
                                            lambda r: embed(http, r, req, timeout=timeout))
         rec.provider_kind, rec.model = route.kind, result.model  # the connection that answered
-        _count(rec, result.usage)
+        count(rec, result.usage)
         if not res.settled:
-            _settle(gate, res, result.usage, 0)
+            settle(gate, res, result.usage, 0)
     except GatewayError as err:
         rec.status = err.status
         gate.settle(res, 0, 0)
@@ -63,7 +63,7 @@ async def embeddings(request: web.Request) -> web.Response:
         gate.settle(res)
         rec.latency_ms = (time.perf_counter() - started) * 1000
         app[keys.USAGE].record(rec)
-    headers = _answer_headers(route, result.model, result.headers)
+    headers = answer_headers(route, result.model, result.headers)
     if res.seen:
         headers.update(res.headers())
     return web.Response(body=result.body, status=200, content_type=JSON, headers=headers)

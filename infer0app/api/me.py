@@ -11,7 +11,7 @@ from aiohttp import web
 from .. import keys
 from ..oauth import bearer
 from ..services.grant_limits import me_limits
-from .chat import error_response
+from .call_steps import error_response
 from .limit_answers import limits_unavailable_error
 
 log = logging.getLogger("infer0.limits")

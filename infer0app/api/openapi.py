@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .. import __version__, keys
 from ..errors import api_errors, oauth_errors
+from . import openapi_inbound
 from . import openapi_registration as registration
 
 
@@ -379,14 +380,16 @@ def _document_text(issuer: str) -> str:
                                 "through the authorization code flow (PKCE for public clients) and call an "
                                 "OpenAI-compatible API that routes to the end user's own provider."},
         "servers": [{"url": issuer}],
-        "paths": {**copy.deepcopy(PATHS), **registration.paths(oauth_error_responses)},
+        "paths": {**copy.deepcopy(PATHS), **openapi_inbound.paths(openai_error_responses),
+                  **registration.paths(oauth_error_responses)},
         "components": {
-            "schemas": {**copy.deepcopy(SCHEMAS), **copy.deepcopy(registration.SCHEMAS)},
+            "schemas": {**copy.deepcopy(SCHEMAS), **openapi_inbound.SCHEMAS, **copy.deepcopy(registration.SCHEMAS)},
             # Answers to a /v1 path or method no operation serves: OpenAI's shape, RFC 6749's under /v1/oauth/.
             "responses": {**{f"api_{k}": v for k, v in openai_error_responses(api_errors.UNROUTED).items()},
                           **{f"oauth_{k}": v for k, v in oauth_error_responses(oauth_errors.UNROUTED).items()}},
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An i0_at_ access token."},
+                **openapi_inbound.SECURITY_SCHEMES,
                 **registration.SECURITY_SCHEMES,
                 "clientSecretBasic": {"type": "http", "scheme": "basic",
                                       "description": "client_id:client_secret (or send them in the form)."},

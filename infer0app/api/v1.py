@@ -7,6 +7,8 @@ app's front middleware (infer0app/front_middleware.py) turns what a /v1 handler 
 `v1_error_response`, so everything under /v1 answers JSON in its protocol's own language:
 
 - /v1/oauth/*: RFC 6749 §5.2 errors (`{"error", "error_description"}`);
+- /v1/messages: Anthropic's error shape (`{"type": "error", "error": {"type", "message"}}`,
+  types from infer0app/errors/anthropic_errors.py), for apps on Anthropic's SDKs;
 - everything else: OpenAI's error object (`{"error": {"message", "type", "code", "param"}}`),
   also for unknown paths (404), wrong methods (405), oversized bodies and unexpected
   exceptions (500, never a trace).
@@ -31,7 +33,7 @@ from aiohttp import web
 from .. import keys
 from ..errors.api_errors import api_error, for_status
 from ..errors.oauth_errors import oauth_error_name
-from . import chat, embeddings, me, oauth_endpoints, registration
+from . import chat, embeddings, inbound_api, me, oauth_endpoints, registration
 
 log = logging.getLogger("infer0.error")
 
@@ -82,6 +84,8 @@ def add_api_routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/v1/me", me.me)
     r.add_post("/v1/chat/completions", chat.chat_completions)
+    r.add_post("/v1/responses", inbound_api.create_response)
+    r.add_post(inbound_api.MESSAGES_PATH, inbound_api.create_message)
     r.add_get("/v1/models", chat.list_models)
     r.add_post("/v1/embeddings", embeddings.embeddings)
 
@@ -121,8 +125,16 @@ def _generic(request: web.Request, status: int, headers) -> web.Response:
 
 
 def v1_error_response(request: web.Request, exc: Exception) -> web.Response:
-    """The answer, in the protocol's own language, for what a /v1 handler raised. Redirects
-    and other sub-400 HTTP exceptions are raised again: aiohttp answers them as they are."""
+    """The answer, in the protocol's own language, for what a /v1 handler raised (Anthropic's
+    shape on /v1/messages). Redirects and other sub-400 HTTP exceptions are raised again:
+    aiohttp answers them as they are."""
+    response = _v1_error_response(request, exc)
+    if request.path == inbound_api.MESSAGES_PATH:
+        return inbound_api.as_anthropic(response)
+    return response
+
+
+def _v1_error_response(request: web.Request, exc: Exception) -> web.Response:
     if isinstance(exc, web.HTTPException):
         if exc.status < 400:
             raise exc
@@ -146,6 +158,8 @@ def last_resort_error(path: str) -> web.Response:
     message = GENERIC_MESSAGES["internal_error"]
     if is_oauth_path(path):
         return oauth_error(500, "server_error", message)
+    if path == inbound_api.MESSAGES_PATH:
+        return inbound_api.anthropic_response("internal_error", 500, message)
     return openai_error("internal_error", message)
 
 

@@ -3,7 +3,8 @@
 Each row: the `code`, the HTTP `status`, OpenAI's error `type`, a description for app
 developers (what happened, what to do), and `where` it can be met:
 
-- an operation, named "METHOD /path" as in `/openapi.json` (`CHAT`, `MODELS`, `ME`);
+- an operation, named "METHOD /path" as in `/openapi.json` (`CHAT`, `RESPONSES`, `MESSAGES`,
+  `EMBEDDINGS`, `MODELS`, `ME`; `CALLS` = the four that call the user's provider);
 - `UNROUTED`: a /v1 path or method that no operation serves (404, 405);
 - `DASHBOARD`: only the dashboard's "Test connection" (never answered to an app).
 
@@ -23,11 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHAT = "POST /v1/chat/completions"
+RESPONSES = "POST /v1/responses"
+MESSAGES = "POST /v1/messages"  # answered in Anthropic's shape: anthropic_errors.py gives each code its type
 MODELS = "GET /v1/models"
 ME = "GET /v1/me"
 EMBEDDINGS = "POST /v1/embeddings"
-BEARER = (CHAT, MODELS, ME, EMBEDDINGS)  # every bearer-protected operation
-CALLS = (CHAT, EMBEDDINGS)  # operations that call the user's provider
+CALLS = (CHAT, EMBEDDINGS, RESPONSES, MESSAGES)  # every operation that calls the user's provider
+BEARER = (*CALLS, MODELS, ME)  # every bearer-protected operation
 UNROUTED = "unrouted"
 DASHBOARD = "dashboard"
 
@@ -138,7 +141,7 @@ _ROWS = (
              (*CALLS, DASHBOARD)),
     ApiError("provider_stream_ended", 502, API_ERROR,
              "The provider's stream ended before it was complete. After the first chunk this arrives as an "
-             "error chunk inside the 200 stream.", (CHAT,)),
+             "error chunk inside the 200 stream.", CALLS),
     ApiError("provider_misconfigured", 502, API_ERROR,
              "The user's connection names a wire format this infer0 cannot speak.", (*CALLS, DASHBOARD)),
     ApiError("provider_timeout", 504, API_ERROR, "The user's provider did not answer in time.", (*CALLS, DASHBOARD)),

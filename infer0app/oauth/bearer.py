@@ -101,7 +101,7 @@ class TokenInURLError(web.HTTPBadRequest):
         super().__init__(**_answer("invalid_request", "invalid_request", message))
 
 
-def _resource_metadata(request: web.Request) -> str:
+def resource_metadata_url(request: web.Request) -> str:
     """RFC 9728 §5.1: a 401 names where clients find the authorization server for /v1."""
     return request.app[keys.SETTINGS].issuer + "/.well-known/oauth-protected-resource/v1"
 
@@ -113,17 +113,22 @@ def bearer_token(request: web.Request) -> str:
     token = value.strip()
     if scheme.lower() != "bearer" or not token:
         raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.",
-                                _resource_metadata(request))
+                                resource_metadata_url(request))
     if len(token) > 200 or not B64TOKEN.fullmatch(token):
-        raise InvalidTokenError("The access token is invalid, expired or revoked.", _resource_metadata(request))
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     return token
 
 
-async def authenticate(request: web.Request) -> AccessContext:
-    """The live token's context, or InvalidTokenError / TokenInURLError."""
-    token = bearer_token(request)
+async def authenticate(request: web.Request, token: str | None = None) -> AccessContext:
+    """The live token's context, or InvalidTokenError / TokenInURLError. The token is read from
+    `Authorization: Bearer` unless the caller found it elsewhere (`token`, e.g. /v1/messages'
+    `x-api-key`), which gets the same shape check (RFC 6750 §2.1 b64token, at most 200 chars)."""
+    if token is None:
+        token = bearer_token(request)
+    elif len(token) > 200 or not B64TOKEN.fullmatch(token):
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     if not token.startswith(grants_svc.ACCESS_PREFIX):
-        raise InvalidTokenError("The access token is invalid, expired or revoked.", _resource_metadata(request))
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     token_hash = sha256_hex(token)
     cache = request.app[keys.TOKEN_CACHE]
     hit, ctx = cache.get(token_hash)
@@ -131,5 +136,5 @@ async def authenticate(request: web.Request) -> AccessContext:
         ctx = await request.app[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
         cache.put(token_hash, ctx)
     if ctx is None or ctx.expires_at <= time.time():
-        raise InvalidTokenError("The access token is invalid, expired or revoked.", _resource_metadata(request))
+        raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     return ctx

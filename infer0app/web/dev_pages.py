@@ -8,6 +8,7 @@ from aiohttp import web
 
 from .. import keys
 from ..errors import api_errors, oauth_errors
+from ..errors.anthropic_errors import ANTHROPIC_TYPES
 from ..services import apps as apps_svc
 from ..services import grants as grants_svc
 from ..services import usage as usage_svc
@@ -190,4 +191,5 @@ async def docs(request: web.Request):
         "refresh_ttl": request.config_dict[keys.SETTINGS].refresh_token_ttl,
         "scopes": grants_svc.SCOPES,
         "api_errors": api_errors.for_apps(), "oauth_errors": oauth_errors.for_apps(),
+        "anthropic_types": ANTHROPIC_TYPES,
     })

@@ -1,6 +1,7 @@
 """Fake OpenAI chat-completions servers in three flavours, validating like the real ones.
 
-* `openai`: `POST /v1/chat/completions`, `GET /v1/models`, `Authorization: Bearer`.
+* `openai`: `POST /v1/chat/completions`, `GET /v1/models`, `Authorization: Bearer`, and
+  `POST /v1/responses` (responses_fake.py).
   Wrong key -> 401 `invalid_api_key`; `model` and non-empty `messages` required; a `tool`
   message must answer a pending `tool_call_id` of the preceding assistant turn and every
   tool call must be answered; `json_object` needs the word "json" in the messages;
@@ -429,3 +430,6 @@ def add_routes(app: web.Application, flavor: str) -> None:
         app.router.add_post(root + "/chat/completions", chat)
         app.router.add_get(root + "/models", models)
         app.router.add_post(root + "/embeddings", embeddings)
+        if flavor == "openai":  # the Responses API, for infer0's /v1/responses pass-through
+            from tests.fakes.responses_fake import create
+            app.router.add_post(root + "/responses", create)

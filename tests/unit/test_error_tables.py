@@ -16,7 +16,7 @@ from infer0app.errors.oauth_errors import BEARER_CHALLENGES, OAUTH_ERROR_NAMES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "infer0app"
 DOC = document("https://ai.example.com")
-API_OPERATIONS = (api_errors.CHAT, api_errors.MODELS, api_errors.ME, api_errors.EMBEDDINGS)
+API_OPERATIONS = (api_errors.CHAT, api_errors.RESPONSES, api_errors.MODELS, api_errors.ME, api_errors.EMBEDDINGS)
 OAUTH_OPERATIONS = oauth_errors.CLIENT_ENDPOINTS
 
 
@@ -61,6 +61,29 @@ def test_each_api_operation_documents_exactly_the_codes_it_can_answer(operation)
     expected = _expected_openai(operation)
     assert documented - expected == set(), "documented, but not in the table with this status and type"
     assert expected - documented == set(), "in the table, but not documented under its status"
+
+
+def test_messages_documents_each_code_it_can_answer_with_its_anthropic_type():
+    from infer0app.errors.anthropic_errors import ANTHROPIC_TYPES
+    documented = set()
+    for status, response in _operation(api_errors.MESSAGES)["responses"].items():
+        if int(status) < 400:
+            continue
+        schema = response["content"]["application/json"]["schema"]
+        assert schema["allOf"][0] == {"$ref": "#/components/schemas/AnthropicError"}, status
+        types = schema["allOf"][1]["properties"]["error"]["properties"]["type"]["enum"]
+        documented |= {(int(status), t) for t in types}
+        for code in (line.split(" ", 2)[1] for line in response["description"].splitlines()):
+            assert (API_ERRORS[code].status, ANTHROPIC_TYPES[code]) in documented
+    expected = {(r.status, ANTHROPIC_TYPES[r.code]) for r in api_errors.emitted(api_errors.MESSAGES)}
+    assert documented == expected and (401, "authentication_error") in documented
+    assert (429, "rate_limit_error") in documented and (402, "billing_error") in documented
+
+
+def test_every_code_an_app_can_meet_has_an_anthropic_type():
+    from infer0app.errors.anthropic_errors import ANTHROPIC_TYPES
+    assert {r.code for r in api_errors.for_apps()} <= set(ANTHROPIC_TYPES)
+    assert set(ANTHROPIC_TYPES) <= set(API_ERRORS)
 
 
 def test_provider_auth_failed_is_documented_as_the_424_it_is():

@@ -6,6 +6,7 @@ import html as html_lib
 import re
 
 from infer0app.errors import api_errors, oauth_errors
+from infer0app.errors.anthropic_errors import ANTHROPIC_TYPES
 
 
 def _rows(page: str, table_id: str) -> list[list[str]]:
@@ -19,10 +20,14 @@ def _rows(page: str, table_id: str) -> list[list[str]]:
 async def test_docs_list_every_api_code_an_app_can_meet(browser):
     resp, page = await browser.get("/dev/docs")
     assert resp.status == 200
-    listed = {(int(status), type_, code, retries) for status, type_, code, retries, _ in _rows(page, "api-errors")}
+    rows = _rows(page, "api-errors")
+    listed = {(int(status), type_, code, retries) for status, type_, code, _, retries, _ in rows}
     expected = {(row.status, row.type, row.code, "yes" if row.sdk_retries else "no")
                 for row in api_errors.for_apps()}
     assert listed == expected
+    # /v1/messages answers each code in Anthropic's shape, with the type of its own table
+    assert {(code, anthropic) for _, _, code, anthropic, _, _ in rows} == {
+        (row.code, ANTHROPIC_TYPES[row.code]) for row in api_errors.for_apps()}
     assert (424, "provider_error", "provider_auth_failed", "no") in listed
     codes = {code for _, _, code, _ in listed}
     assert "provider_not_found" not in codes  # the dashboard's Test connection only

@@ -1,0 +1,64 @@
+"""Small pieces the inbound translators share: the translated request, ids, usage reading."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infer0app.gateway.providers.base import GatewayError, gateway_error
+
+#: Makes an object id from a prefix ("resp", "msg", "fc", ...). Tests pass a counter.
+IdMaker = Callable[[str], str]
+
+
+def random_id(prefix: str) -> str:
+    """`{prefix}_` + 48 hex digits (192 random bits), the length OpenAI's ids have."""
+    return f"{prefix}_{secrets.token_hex(24)}"
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """An inbound request translated to a Chat Completions body.
+
+    `body` goes into the pipeline as an app's chat request would; `dropped` names inbound
+    parameters that were accepted but have no effect (for `x-infer0-dropped-params`);
+    `stream` is what the app asked for. A streamed `body` asks for
+    `stream_options.include_usage`, because both inbound APIs report usage at the end.
+    """
+
+    body: dict[str, Any]
+    dropped: tuple[str, ...]
+    stream: bool
+
+
+def bad_request(message: str, param: str | None, code: str = "invalid_request") -> GatewayError:
+    return gateway_error(code, message, param=param)
+
+
+def as_int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def chat_usage(raw: Any) -> dict[str, int] | None:
+    """A Chat Completions `usage` object -> {prompt, completion, cached, reasoning} token
+    counts (ints, 0 when absent); None when there is no usage object."""
+    if not isinstance(raw, Mapping):
+        return None
+    prompt_details = raw.get("prompt_tokens_details")
+    completion_details = raw.get("completion_tokens_details")
+    return {
+        "prompt": as_int(raw.get("prompt_tokens")),
+        "completion": as_int(raw.get("completion_tokens")),
+        "cached": as_int(prompt_details.get("cached_tokens")) if isinstance(prompt_details, Mapping) else 0,
+        "reasoning": as_int(completion_details.get("reasoning_tokens")) if isinstance(completion_details, Mapping) else 0,
+    }
+
+
+def first_choice(chat: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The first choice of a `chat.completion` or chunk ({} when `choices` is empty)."""
+    choices = chat.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], Mapping):
+        return choices[0]
+    return {}
