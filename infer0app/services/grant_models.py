@@ -24,6 +24,7 @@ refused with a ValidationError naming the connection.
 from __future__ import annotations
 
 from ..gateway.providers.kinds import KINDS
+from ..store.models import Grant, ProviderConnection
 from .errors import ValidationError
 
 OPEN_ENDED_KINDS = frozenset({"azure-openai", "openai-compatible", "ollama"})
@@ -117,3 +118,24 @@ def model_lists(connections) -> dict[int, list[str]]:
     """For the model list on consent and Connected apps: connection id -> its known models
     (`connections` are providers.ConnectionView)."""
     return {c.id: known_models(c.kind, c.default_model, c.models) for c in connections}
+
+
+def models_for(grant: Grant | None, conn: ProviderConnection, known: list[str], *, model: str, model_other: str,
+               embedding_model: str | None) -> dict:
+    """The grant's {"model", "embedding_model"} on `conn` (whose known models are `known`) by the
+    rules above; ValidationError for a typed model the connection cannot serve. Call inside a
+    store transaction (it reads the grant's previous connection)."""
+    changed = grant is None or grant.provider_id != conn.id
+    previous, previous_embedding = "", ""
+    if grant is not None:
+        previous, previous_embedding = grant.model or "", grant.embedding_model or ""
+        if not previous and grant.provider_id is not None:
+            before = ProviderConnection.get_or_none(ProviderConnection.id == grant.provider_id)
+            if before is not None:  # '' meant "the old connection's default": that name is left over too
+                previous = before.default_model or (KINDS[before.kind].default_model if before.kind in KINDS else "")
+    out = {"model": choose_model(conn.kind, conn.name, conn.default_model, known, picked=model,
+                                 other=model_other, changed_connection=changed, previous_model=previous)}
+    typed_embedding = previous_embedding if embedding_model is None else embedding_model
+    out["embedding_model"] = choose_embedding_model(conn.kind, conn.name, typed_embedding,
+                                                    changed_connection=changed, previous=previous_embedding)
+    return out

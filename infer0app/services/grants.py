@@ -25,7 +25,7 @@ from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
 from . import audit, device_codes, grant_limits
 from .providers import connection_models
 from .errors import ServiceError, ValidationError
-from .grant_models import choose_embedding_model, choose_model
+from .grant_models import models_for
 from .grant_views import GrantView, get_user_grant
 from .secrets_util import new_token, sha256_hex
 
@@ -136,25 +136,6 @@ def _own_connection(user_id: int, provider_id) -> ProviderConnection:
 
 
 # -- consent and codes ----------------------------------------------------------------------
-def _models_for(grant: Grant | None, conn: ProviderConnection, *, model: str, model_other: str,
-                embedding_model: str | None) -> dict:
-    """The grant's (model, embedding_model) on `conn` by the rules of services/grant_models.py."""
-    changed = grant is None or grant.provider_id != conn.id
-    previous, previous_embedding = "", ""
-    if grant is not None:
-        previous, previous_embedding = grant.model or "", grant.embedding_model or ""
-        if not previous and grant.provider_id is not None:
-            before = ProviderConnection.get_or_none(ProviderConnection.id == grant.provider_id)
-            if before is not None:  # '' meant "the old connection's default": that name is left over too
-                previous = before.default_model or (KINDS[before.kind].default_model if before.kind in KINDS else "")
-    out = {"model": choose_model(conn.kind, conn.name, conn.default_model, connection_models(conn), picked=model,
-                                 other=model_other, changed_connection=changed, previous_model=previous)}
-    typed_embedding = previous_embedding if embedding_model is None else embedding_model
-    out["embedding_model"] = choose_embedding_model(conn.kind, conn.name, typed_embedding,
-                                                    changed_connection=changed, previous=previous_embedding)
-    return out
-
-
 def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope: str, redirect_uri: str,
             code_challenge: str | None, code_challenge_method: str | None, actor: str = "",
             allow_model_choice: bool = False, model_other: str = "", embedding_model: str | None = None,
@@ -171,7 +152,8 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
     with store.write():
         conn = _own_connection(user_id, provider_id)
         grant = Grant.get_or_none((Grant.user == user_id) & (Grant.app == app_id) & Grant.revoked_at.is_null())
-        chosen = _models_for(grant, conn, model=model, model_other=model_other, embedding_model=embedding_model)
+        chosen = models_for(grant, conn, connection_models(conn), model=model, model_other=model_other,
+                            embedding_model=embedding_model)
         model = chosen["model"]
         if grant is None:
             grant = Grant.create(user=user_id, app=app_id, provider=conn.id, scope=scope,
@@ -440,8 +422,8 @@ def update_grant_choice(store, user_id: int, grant_id: int, *, provider_id, mode
     with store.write():
         conn = _own_connection(user_id, provider_id)
         grant = Grant.get_by_id(grant_id)
-        changes = {"provider": conn.id, **_models_for(grant, conn, model=model, model_other=model_other,
-                                                      embedding_model=embedding_model)}
+        changes = {"provider": conn.id, **models_for(grant, conn, connection_models(conn), model=model,
+                                                     model_other=model_other, embedding_model=embedding_model)}
         if allow_model_choice is not None:
             changes["allow_model_choice"] = allow_model_choice
         Grant.update(**changes).where(Grant.id == grant_id).execute()

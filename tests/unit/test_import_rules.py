@@ -78,3 +78,11 @@ def test_nothing_below_the_pages_imports_web() -> None:
 def test_the_gateway_does_not_import_services() -> None:
     """The gateway is pure wire-format work: what it needs from services/ is handed to it."""
     assert offenders(("gateway",), "infer0app.services") == []
+
+
+def test_no_module_is_over_500_lines() -> None:
+    """DESIGN.md §3.11: a module past ~500 lines is asking to be split (issue 11 makes it a rule)."""
+    root = Path(__file__).resolve().parents[2]
+    long = {str(p.relative_to(root)): n for folder in ("infer0app", "admin_tui", "bench")
+            for p in (root / folder).rglob("*.py") if (n := len(p.read_text().splitlines())) > 500}
+    assert long == {}
