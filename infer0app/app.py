@@ -64,7 +64,6 @@ def create_app(settings: Settings) -> web.Application:
                                                window=3600.0)
     app[keys.DEVICE_THROTTLE] = Throttle(per_pair=None, per_account=DEVICE_CODE_TRIES,
                                          per_address=DEVICE_CODE_TRIES_PER_ADDRESS, window=DEVICE_CODE_WINDOW)
-    app[keys.EXTRAS] = {}
     app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
     app[keys.TOKEN_CACHE] = TokenCache()
     # Prices load now, so a malformed prices.json in the data dir stops the start, named.

@@ -43,8 +43,6 @@ LIMITS: web.AppKey["LimitGate"] = web.AppKey("limits")
 PRICES: web.AppKey["PriceTable"] = web.AppKey("prices")
 # The headers every /v1 answer carries (security + CORS), worked out once (front_middleware.py).
 V1_HEADERS: web.AppKey[tuple] = web.AppKey("v1_headers")
-# Filled by later subsystems (OAuth server, gateway caches, usage recorder).
-EXTRAS: web.AppKey[dict[str, Any]] = web.AppKey("extras")
 
 # Per-request storage.
 REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)

@@ -17,7 +17,8 @@ from aiohttp import web
 from .. import keys
 from ..gateway import pipeline
 from ..gateway.failover import first_answer
-from ..gateway.params import header_text, parse_body
+from ..gateway.header_text import header_text
+from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError
 from ..gateway.providers.kinds import get_kind
 from ..oauth.bearer import authenticate

@@ -23,7 +23,6 @@ from typing import Any
 
 from infer0app.gateway.profiles.apply import Changes, apply_request_rules
 from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport, Route, gateway_error
-from infer0app.gateway.header_text import header_text  # noqa: F401  (re-exported for api/chat.py)
 from infer0app.gateway.request_shape import check_chat_request, decode_json
 
 
@@ -127,8 +126,3 @@ def _has_images(messages: list[Any]) -> bool:
                 if isinstance(part, dict) and part.get("type") in ("image_url", "input_image"):
                     return True
     return False
-
-
-def dropped_header(dropped: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """The response header naming dropped params ({} when none were dropped)."""
-    return Changes(dropped=tuple(dropped)).headers()

@@ -177,7 +177,3 @@ def end_session(store, token: str) -> None:
     with store.write():
         WebSession.delete().where(WebSession.id_hash == sha256_hex(token or "")).execute()
 
-
-def end_all_sessions(store, user_id: int) -> int:
-    with store.write():
-        return WebSession.delete().where(WebSession.user == user_id).execute()

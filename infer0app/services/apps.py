@@ -35,7 +35,6 @@ MAX_NAME = 100
 MAX_URL = 500
 MAX_REDIRECT_URIS = 10
 MAX_ROTATION_OVERLAP = 7 * 24 * 3600  # seconds a rotated-out secret may keep working
-ORIGINS = ("dashboard", "dynamic")
 LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
 # A loopback redirect URI split into (scheme+host, port, rest); rest must start at the path or query.
 _LOOPBACK_RE = re.compile(r"^(http://(?:127\.0\.0\.1|\[::1\]|localhost))(?::(\d{1,5}))?((?:[/?][^#]*)?)$")

@@ -21,6 +21,3 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     pass
 
-
-class PermissionDenied(ServiceError):
-    pass

@@ -65,11 +65,6 @@ def parse_spec(spec: str, setting: str = "limits") -> GrantLimits:
         raise ValueError(f"{setting}: {NAME_OF.get(exc.field, exc.field)}: {exc.message}") from None
 
 
-def spec_of(limits: GrantLimits) -> str:
-    """The inverse of parse_spec (limits that are set, in FIELD_OF order)."""
-    return ",".join(f"{name}={getattr(limits, f)}" for name, f in FIELD_OF.items() if getattr(limits, f) is not None)
-
-
 def suggested(params: Mapping[str, str]) -> tuple[GrantLimits | None, list[str]]:
     """The app's suggestion from authorization-request parameters `limit_<name>`: (limits or
     None if it suggested nothing, notes on values that were ignored)."""

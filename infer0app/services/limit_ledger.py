@@ -20,7 +20,6 @@ from ..store.models import ConnectionLimit, ConnectionPrice, GrantLimit, now
 from .limit_periods import window
 from .pricing import Price
 
-METRIC_UNITS = {"requests": "requests", "tokens": "tokens", "spend": "micro_usd"}
 # (column of grant_limit / connection_limit, metric, period)
 GRANT_COLUMNS = (
     ("requests_per_minute", "requests", "minute"),

@@ -45,7 +45,7 @@ import asyncio
 import math
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 from .limit_ledger import LimitConfig, LimitRule, SyncItem, current_usage, load_config, release_holder, sync_leases
@@ -190,11 +190,6 @@ def describe(metric: str, amount: int) -> str:
 @dataclass
 class GateStats:
     syncs: int = 0
-    refills: int = 0
-    local_refusals: int = 0
-    items: int = 0
-    errors: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 class LimitGate:
@@ -280,7 +275,6 @@ class LimitGate:
         if short:
             denied = self._memo_denied(short, at)
             if denied is not None:
-                self.stats.local_refusals += 1
                 return self._refusal(denied, at)
             await self._refill(short, at)
             short = self._take(parts)
@@ -326,7 +320,6 @@ class LimitGate:
                 else:
                     continue
                 leases.append(lease)
-            self.stats.refills += 1
             results = await self._sync(items, leases)
             now = self._clock()
             for item, lease, result in zip(items, leases, results or ()):
@@ -356,11 +349,9 @@ class LimitGate:
             return []
         at = self._clock()
         self.stats.syncs += 1
-        self.stats.items += len(items)
         try:
             results = await self._store.run_grouped(sync_leases, self.holder, at, items, self.lease_ttl)
         except Exception:
-            self.stats.errors += 1
             for item, lease in zip(items, leases):  # nothing changed in the database: undo
                 lease.pending += item.report
                 lease.budget += item.give_back

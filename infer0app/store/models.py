@@ -179,7 +179,7 @@ class UsageDaily(BaseModel):
 
 class AuditEvent(BaseModel):
     created_at = pw.FloatField(default=now, index=True)
-    actor = pw.CharField(max_length=300)  # "user:alice@example.com", "cli", "admin-tui"
+    actor = pw.CharField(max_length=300)  # "<kind>:<who>": user:…, cli:…, admin-tui:…, client:… (services/audit.py)
     action = pw.CharField(max_length=60, index=True)
     target = pw.CharField(max_length=300, default="")
     detail = pw.TextField(default="{}")  # JSON; never secrets

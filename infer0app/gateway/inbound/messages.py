@@ -29,8 +29,8 @@ tool call -> a `tool_use` block (`arguments` JSON -> `input`); finish_reason sto
 `refusal`; usage -> `input_tokens` (prompt tokens not read from a cache, as Anthropic
 counts them), `cache_read_input_tokens`, `output_tokens`.
 
-Errors: raised as `GatewayError`; `error_body(err)` gives Anthropic's shape
-`{"type": "error", "error": {"type", "message"}}` for the handler to answer.
+Errors: raised as `GatewayError`; the handler answers them in Anthropic's shape
+`{"type": "error", "error": {"type", "message"}}` (errors/anthropic_errors.py).
 """
 
 from __future__ import annotations
@@ -48,8 +48,6 @@ from infer0app.gateway.inbound.common import (
     first_choice,
     random_id,
 )
-from infer0app.errors.anthropic_errors import anthropic_error_body
-from infer0app.gateway.providers.base import GatewayError
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +69,6 @@ def stop_reason(finish_reason: Any) -> str | None:
     if finish_reason is None:
         return None
     return STOP_REASONS.get(str(finish_reason), "end_turn")
-
-
-def error_body(err: GatewayError) -> dict[str, Any]:
-    """A `GatewayError` in Anthropic's error shape (the HTTP status stays `err.status`; the
-    type from infer0app/errors/anthropic_errors.py)."""
-    return anthropic_error_body(err.code, err.status, err.message)
 
 
 def to_chat(body: Mapping[str, Any]) -> ChatRequest:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infer0app.gateway.params import dropped_header, header_text, parse_body, prepare, validate
+from infer0app.gateway.header_text import header_text
+from infer0app.gateway.params import parse_body, prepare, validate
+from infer0app.gateway.profiles.apply import Changes
 from infer0app.gateway.providers.base import GatewayError, Route
 from infer0app.gateway.providers.registry import get_adapter
 
@@ -57,7 +59,7 @@ def test_anthropic_drops_advisory_params_and_names_them() -> None:
     assert prep.dropped == ("frequency_penalty", "logit_bias", "presence_penalty", "seed", "store")
     assert "model" not in prep.body and "seed" not in prep.body and prep.body["temperature"] == 0.3
     assert prep.stream is True and prep.include_usage is True
-    assert dropped_header(prep.dropped) == {
+    assert prep.changes.headers() == {
         "x-infer0-dropped-params": "frequency_penalty, logit_bias, presence_penalty, seed, store"}
     assert body["seed"] == 7  # the caller's body is not modified
 
@@ -143,7 +145,7 @@ def test_sandbox_drops_unknown_params() -> None:
 
 
 def test_dropped_header_empty_when_nothing_dropped() -> None:
-    assert dropped_header(()) == {}
+    assert Changes().headers() == {}
 
 
 @pytest.mark.parametrize("value, sent", [

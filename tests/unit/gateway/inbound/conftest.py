@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from infer0app.errors.anthropic_errors import anthropic_error_body
 from infer0app.gateway import pipeline
 from infer0app.gateway.inbound import messages, responses, responses_output
 from infer0app.gateway.inbound.messages_stream import MessagesStream
@@ -85,7 +86,7 @@ async def _messages(request: web.Request) -> web.StreamResponse:
             return web.json_response(messages.to_message(json.loads(result.body)))
         result = await pipeline.stream(http, route, chat.body)
     except GatewayError as err:
-        return web.json_response(messages.error_body(err), status=err.status)
+        return web.json_response(anthropic_error_body(err.code, err.status, err.message), status=err.status)
     resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
     await resp.prepare(request)
     translator = MessagesStream(model=route.model)

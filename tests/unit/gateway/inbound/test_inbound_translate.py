@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from infer0app.errors.anthropic_errors import anthropic_error_body
 from infer0app.gateway.inbound import messages, responses, responses_output
 from infer0app.gateway.inbound.messages_stream import MessagesStream
 from infer0app.gateway.inbound.responses_stream import ResponsesStream
@@ -142,7 +143,8 @@ def test_messages_request_golden() -> None:
 def test_messages_error_body_keeps_the_status_meaning() -> None:
     for status, kind in [(400, "invalid_request_error"), (401, "authentication_error"), (424, "invalid_request_error"),
                          (429, "rate_limit_error"), (502, "api_error"), (504, "timeout_error")]:
-        body = messages.error_body(GatewayError(status, "why"))
+        err = GatewayError(status, "why")
+        body = anthropic_error_body(err.code, err.status, err.message)  # what /v1/messages answers
         assert body == {"type": "error", "error": {"type": kind, "message": "why"}}
 
 
