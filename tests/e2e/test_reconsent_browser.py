@@ -4,6 +4,7 @@ connection's default model, never the old one's (issue 14 §2), in Chromium agai
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Page, expect
@@ -50,7 +51,8 @@ async def consent(page: Page, client: ClientApp, connection: str, *, sign_in: bo
 async def test_reconsent_with_another_connection_uses_its_default_model(data_dir, infer0_command, browser_session,
                                                                        artifacts):
     async with run_fake("openai") as fake:
-        server = await asyncio.to_thread(ServerProcess, data_dir, command=infer0_command)
+        allow = f"127.0.0.1:{urlsplit(fake.root_url).port}"  # the fake provider's port, as an operator allows it
+        server = await asyncio.to_thread(ServerProcess, data_dir, "--upstream-allow", allow, command=infer0_command)
         client = ClientApp(infer0_url=server.url)
         client.prompt = "consent"  # the second authorization must show the page again (issue 16 skips it)
         await client.start(free_port())

@@ -53,7 +53,7 @@ def schemathesis_run(url: str, config: Path, env: dict, report: Path, selection=
     argv = [str(cli), "--config-file", str(config), "run", f"{url}/openapi.json",
             "--checks", CHECKS, "--seed", str(SEED), "--generation-database", "none",
             "--max-examples", str(MAX_EXAMPLES), "--phases", "examples,coverage,fuzzing",
-            "--workers", "2", "--request-timeout", "20", "--no-shrink",
+            "--workers", "1", "--request-timeout", "20", "--no-shrink",
             "--no-color", "--report", "junit", "--report-junit-path", str(report), *selection]
     return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=600, cwd=config.parent)
 
