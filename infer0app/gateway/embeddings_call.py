@@ -14,16 +14,9 @@ import time
 
 import aiohttp
 
-from infer0app.egress.connector import DestinationRefused
-from infer0app.gateway.errors import (
-    bad_response_error,
-    destination_refused_error,
-    timeout_error,
-    unreachable_error,
-    upstream_error,
-)
+from infer0app.gateway.errors import bad_response_error, upstream_error
 from infer0app.gateway.profiles.apply import Changes
-from infer0app.gateway.pipeline import DEFAULT_TIMEOUT, ChatResult, _url
+from infer0app.gateway.pipeline import DEFAULT_TIMEOUT, ChatResult, fetch_upstream
 from infer0app.gateway.providers.base import Route
 from infer0app.gateway.providers.embeddings_wire import EmbeddingsRequest
 from infer0app.gateway.providers.registry import get_adapter
@@ -35,17 +28,7 @@ async def embed(http: aiohttp.ClientSession, route: Route, req: EmbeddingsReques
     upstream, dropped = adapter.build_embeddings_request(route, req)
     local = adapter.local
     if local is None:
-        try:
-            async with http.request(upstream.method, _url(upstream.url), headers=upstream.headers,
-                                    data=upstream.body, timeout=timeout, allow_redirects=False) as resp:
-                raw = await resp.read()
-                status, headers = resp.status, resp.headers
-        except TimeoutError:
-            raise timeout_error(route) from None
-        except DestinationRefused:  # a ClientError too: caught first (DESIGN.md §3.12)
-            raise destination_refused_error() from None
-        except aiohttp.ClientError:
-            raise unreachable_error(route) from None
+        raw, status, headers = await fetch_upstream(http, route, upstream, timeout)
     else:
         answer = local.answer(upstream, created=int(time.time()))
         raw, status, headers = answer.body, answer.status, answer.headers

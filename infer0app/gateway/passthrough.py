@@ -31,17 +31,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import yarl
 
-from infer0app.egress.connector import DestinationRefused
 from infer0app.errors.anthropic_errors import anthropic_error_body
 from infer0app.gateway.errors import (
     bad_response_error,
-    destination_refused_error,
     timeout_error,
     unreachable_error,
     upstream_error,
 )
+from infer0app.gateway.pipeline import send_upstream
 from infer0app.gateway.providers import anthropic as anthropic_wire
 from infer0app.gateway.providers.anthropic_stream import usage_of as anthropic_usage
 from infer0app.gateway.providers.base import (
@@ -171,17 +169,7 @@ class NativeResult:
 
 async def _send(http: aiohttp.ClientSession, route: Route, native: NativeApi, body: Mapping[str, Any],
                 stream: bool, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientResponse:
-    req = native.request(route, body, stream)
-    try:
-        # redirects refused: a provider must not bounce the server to an address the user never saved
-        resp = await http.request(req.method, yarl.URL(req.url), headers=req.headers, data=req.body, timeout=timeout,
-                                  allow_redirects=False)
-    except TimeoutError:
-        raise timeout_error(route) from None
-    except DestinationRefused:  # a ClientError too: caught first
-        raise destination_refused_error() from None
-    except aiohttp.ClientError:
-        raise unreachable_error(route) from None
+    resp = await send_upstream(http, route, native.request(route, body, stream), timeout)
     if resp.status >= 300:
         try:
             raw = await resp.read()

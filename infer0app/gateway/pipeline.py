@@ -107,7 +107,7 @@ async def complete(
     local = adapter.local
     if local is None:
         try:
-            # http.request directly, not through _send: one coroutine layer fewer on the hot path
+            # http.request directly, not through send_upstream: one coroutine layer fewer on the hot path
             async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
                                     timeout=timeout, allow_redirects=False) as resp:
                 raw = await resp.read()
@@ -298,10 +298,7 @@ async def stream(
     translator = adapter.stream_translator(route, prepared.body, include_usage=prepared.include_usage, created=created)
     local = adapter.local
     if local is None:
-        try:
-            resp = await _send(http, route, req, timeout)
-        except TimeoutError:
-            raise timeout_error(route) from None
+        resp = await send_upstream(http, route, req, timeout)
     else:
         resp = LocalResponse(local.answer(req, created=created))
     if resp.status >= 300:
@@ -326,16 +323,7 @@ async def list_models(
     req = adapter.models_request(route)
     local = adapter.local
     if local is None:
-        try:
-            async with await _send(http, route, req, timeout) as resp:
-                raw = await resp.read()
-                status, headers = resp.status, resp.headers
-        except TimeoutError:
-            raise timeout_error(route) from None
-        except DestinationRefused:  # a ClientError too: caught first
-            raise destination_refused_error() from None
-        except aiohttp.ClientError:
-            raise unreachable_error(route) from None
+        raw, status, headers = await fetch_upstream(http, route, req, timeout)
     else:
         answer = local.answer(req, created=int(time.time()))
         raw, status, headers = answer.body, answer.status, answer.headers
@@ -353,18 +341,39 @@ async def list_models(
         raise bad_response_error(route, "a model list infer0 cannot read") from None
 
 
-async def _send(
+async def send_upstream(
     http: aiohttp.ClientSession, route: Route, req: UpstreamRequest, timeout: aiohttp.ClientTimeout
 ) -> aiohttp.ClientResponse:
+    """The one door for an upstream call (DESIGN.md §3.12), answer headers read, body not yet:
+    redirects are never followed (a 3xx is the caller's provider error), and a failure to get
+    an answer becomes the gateway's error: timeout -> 504 `provider_timeout`, a destination the
+    egress policy refuses -> 403 `provider_destination_refused`, any other connection error ->
+    502 `provider_unreachable`. `complete()` writes the same chain inline (one coroutine layer
+    fewer on the hot path); every other call site goes through here."""
     try:
         return await http.request(
             req.method, _url(req.url), headers=req.headers, data=req.body, timeout=timeout,
             allow_redirects=False,
         )
     except TimeoutError:
-        raise
+        raise timeout_error(route) from None
     except DestinationRefused:  # a ClientError too: caught first
         raise destination_refused_error() from None
+    except aiohttp.ClientError:
+        raise unreachable_error(route) from None
+
+
+async def fetch_upstream(
+    http: aiohttp.ClientSession, route: Route, req: UpstreamRequest, timeout: aiohttp.ClientTimeout
+) -> tuple[bytes, int, Any]:
+    """`send_upstream`, then the whole body: (body bytes, HTTP status, response headers). A body
+    that times out or breaks while being read maps like a failed send."""
+    resp = await send_upstream(http, route, req, timeout)
+    try:
+        async with resp:
+            return await resp.read(), resp.status, resp.headers
+    except TimeoutError:
+        raise timeout_error(route) from None
     except aiohttp.ClientError:
         raise unreachable_error(route) from None
 

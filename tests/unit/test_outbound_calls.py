@@ -28,7 +28,8 @@ def test_every_upstream_request_refuses_redirects():
             flag = next((kw.value for kw in node.keywords if kw.arg == "allow_redirects"), None)
             sites.append((str(path), node.lineno,
                           isinstance(flag, ast.Constant) and flag.value is False))
-    assert len(sites) >= 3, "the walk found too few upstream calls: did the session's name change?"
+    # send_upstream (every other call site) and complete()'s inline hot-path copy
+    assert len(sites) >= 2, "the walk found too few upstream calls: did the session's name change?"
     assert [s for s in sites if not s[2]] == []
 
 
