@@ -37,6 +37,7 @@ from .services.limits import LimitGate
 from .services.pricing import PriceTable
 from .services.throttle import Throttle
 from .web.filters import FILTERS as PAGE_FILTERS
+from .web.filters import GLOBALS as PAGE_GLOBALS
 from .web.routes import setup_page_routes
 
 
@@ -74,6 +75,7 @@ def create_app(settings: Settings) -> web.Application:
                                autoescape=jinja2.select_autoescape(default=True))
     env.globals["version"] = __version__
     env.filters.update(PAGE_FILTERS)
+    env.globals.update(PAGE_GLOBALS)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_http_ctx)
     app.cleanup_ctx.append(usage_recorder_ctx)  # after the store: flushed before it closes

@@ -82,6 +82,17 @@ def _check_key(kind: ProviderKind, key: str | None, required: bool) -> str | Non
     return key
 
 
+def _require_model(kind: ProviderKind, model: str) -> None:
+    """A kind without a default model (Azure: the deployment; any other OpenAI-compatible server:
+    whatever it serves) cannot answer a call without one: refuse to save it, naming the field."""
+    if model or not kind.needs_model:
+        return
+    if kind.slug == "azure-openai":
+        raise ValidationError("Azure OpenAI needs the deployment name in the model field.", field="model")
+    raise ValidationError(f"{kind.label} needs a model name: the model id your server serves "
+                          "(its /models list shows them; e.g. llama3.1).", field="model")
+
+
 def get_kind_or_error(slug: str) -> ProviderKind:
     kind = KINDS.get((slug or "").strip())
     if kind is None:
@@ -106,12 +117,17 @@ class ConnectionView:
     last_test_at: float | None
     created_at: float
     models: tuple[str, ...]  # the models its last successful test listed
+    api_version: str = ""  # Azure OpenAI's api-version option ('' for other kinds)
 
 
 def _view(conn: ProviderConnection) -> ConnectionView:
+    try:
+        api_version = str(json.loads(conn.options or "{}").get("api_version", ""))
+    except (ValueError, AttributeError):
+        api_version = ""
     return ConnectionView(conn.id, conn.user_id, conn.kind, conn.name, conn.base_url or "", conn.default_model or "",
                           bool(conn.is_default), conn.key_tail or "", conn.last_test_ok, conn.last_test_at,
-                          conn.created_at, tuple(connection_models(conn)))
+                          conn.created_at, tuple(connection_models(conn)), api_version)
 
 
 def add_connection(store, vault, user_id: int, *, kind: str, name: str = "", api_key: str | None = None,
@@ -120,14 +136,13 @@ def add_connection(store, vault, user_id: int, *, kind: str, name: str = "", api
     k = get_kind_or_error(kind)
     name = _clean_text(name, MAX_NAME, "name", "Name") or k.label
     model = _clean_text(model, MAX_MODEL, "model", "Model") or k.default_model
-    base = validate_base_url(base_url, k)
-    key = _check_key(k, api_key, required=True)
+    base = validate_base_url(base_url, k) if k.takes_base_url else ""
+    key = _check_key(k, api_key, required=True) if k.takes_key else None
     opts = dict(KIND_OPTIONS.get(k.slug, {}))
     for opt_name, value in (options or {}).items():
         if opt_name in opts and value:
             opts[opt_name] = _clean_text(str(value), 100, opt_name, opt_name)
-    if k.slug == "azure-openai" and not model:
-        raise ValidationError("Azure OpenAI needs the deployment name in the model field.", field="model")
+    _require_model(k, model)
     uid = uuid.uuid4().hex
     sealed = vault.seal(key, provider_aad(uid, user_id)) if key else None
     with store.write():
@@ -184,17 +199,18 @@ def update_connection(store, vault, user_id: int, connection_id: int, *, name: s
     k = get_kind_or_error(conn.kind)
     changes = {
         "name": _clean_text(name, MAX_NAME, "name", "Name") or k.label,
-        "base_url": validate_base_url(base_url, k),
+        "base_url": validate_base_url(base_url, k) if k.takes_base_url else "",
         "default_model": _clean_text(model, MAX_MODEL, "model", "Model") or k.default_model,
         "updated_at": time.time(),
     }
+    _require_model(k, changes["default_model"])
     if options:
         opts = json.loads(conn.options or "{}")
         for opt_name, value in options.items():
             if opt_name in KIND_OPTIONS.get(k.slug, {}) and value:
                 opts[opt_name] = _clean_text(str(value), 100, opt_name, opt_name)
         changes["options"] = json.dumps(opts)
-    key = _check_key(k, api_key, required=False)
+    key = _check_key(k, api_key, required=False) if k.takes_key else None
     if key:
         sealed = vault.seal(key, provider_aad(conn.uid, user_id))
         changes.update(key_ciphertext=sealed.ciphertext, wrapped_dek=sealed.wrapped_dek,

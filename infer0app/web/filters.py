@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..gateway.providers.kinds import connection_label, kind_label, names_kind
+
 
 def timestamp(value: float | None) -> str:
     """Epoch seconds as 'YYYY-MM-DD HH:MM UTC' ('' for None)."""
@@ -21,3 +23,6 @@ def usd(micro: int | None) -> str:
 
 
 FILTERS = {"timestamp": timestamp, "usd": usd}
+# Provider labels, composed in one place (gateway/providers/kinds.py): `conn_label(name, kind)`,
+# `kind_label(kind)`, `names_kind(name, kind)`.
+GLOBALS = {"conn_label": connection_label, "kind_label": kind_label, "names_kind": names_kind}

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from .. import keys
-from ..gateway.providers.kinds import KINDS
+from ..gateway.providers.kinds import DEFAULT_KIND, KINDS
 from ..services import providers as svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
@@ -36,8 +36,10 @@ async def _page(request, *, status=200, **extra):
     session = request[keys.SESSION]
     store = request.config_dict[keys.STORE]
     conns = await store.run(svc.list_connections, session.user_id)
-    ctx = {"connections": conns, "kinds": KINDS, "form": {"kind": "openai"}}
+    ctx = {"connections": conns, "kinds": KINDS, "form": {"kind": DEFAULT_KIND}}
     ctx.update(extra)
+    if ctx["form"].get("kind") not in KINDS:  # an unknown kind was refused: show the default's fields
+        ctx["form"] = {**ctx["form"], "kind": DEFAULT_KIND}
     return render(request, "dashboard/providers.html", ctx, status=status)
 
 
@@ -50,8 +52,10 @@ def _authorize_next(request: web.Request, value) -> str | None:
 @require_user
 async def list_page(request: web.Request):
     added = request.query.get("added")
+    # ?kind= picks the add form's kind without JavaScript (its "Show its fields" button)
     return await _page(request, notice="Connection saved. Test it to load its models." if added else None,
-                       next=_authorize_next(request, request.query.get("next")))
+                       next=_authorize_next(request, request.query.get("next")),
+                       form={"kind": request.query.get("kind", DEFAULT_KIND)})
 
 
 @require_user
@@ -81,7 +85,7 @@ async def edit_form(request: web.Request):
     store = request.config_dict[keys.STORE]
     conn = await store.run(svc.get_connection, session.user_id, _conn_id(request))
     return render(request, "dashboard/provider_edit.html",
-                  {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models})
+                  {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models, "api_version": conn.api_version})
 
 
 @require_user
@@ -98,7 +102,7 @@ async def edit_submit(request: web.Request):
     except ValidationError as exc:  # NotFound goes on to the error middleware's 404 page
         conn = await store.run(svc.get_connection, session.user_id, cid)
         return render(request, "dashboard/provider_edit.html",
-                      {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models,
+                      {"conn": conn, "kind": KINDS[conn.kind], "models": conn.models, "api_version": conn.api_version,
                        "error": exc.message, "error_field": exc.field}, status=400)
     raise web.HTTPSeeOther(url_for(request, "providers", fragment=f"conn-{cid}"))
 

@@ -32,6 +32,32 @@ class ProviderKind:
     embedding_model: str = ""
     #: A closed catalogue: the only models this kind serves (the sandbox). Empty: open-ended.
     fixed_models: tuple[str, ...] = ()
+    #: The provider has an API key field at all (the sandbox and a local Ollama have none; an
+    #: "other OpenAI-compatible" server may or may not want one: optional, `needs_key` False).
+    takes_key: bool = True
+
+    # -- which form fields the kind takes (the provider form shows only these) ----------------
+    @property
+    def takes_base_url(self) -> bool:
+        return self.wire != "sandbox"  # the sandbox answers inside infer0: it has no address
+
+    @property
+    def needs_model(self) -> bool:
+        """No default model: the user must name one (an Azure deployment, a custom server's model)."""
+        return not self.default_model
+
+    @property
+    def form_fields(self) -> tuple[str, ...]:
+        """The add/edit form's fields for this kind, by their form names."""
+        fields = ["name"]
+        if self.takes_key:
+            fields.append("api_key")
+        if self.takes_base_url:
+            fields.append("base_url")
+        fields.append("model")
+        if self.wire == "azure":
+            fields.append("api_version")
+        return tuple(fields)
 
 
 _LOCAL_NOTE = ("{what} needs the operator to start infer0 with --upstream-allow {where}; until then infer0 "
@@ -78,12 +104,39 @@ KINDS: dict[str, ProviderKind] = {
                      needs_key=False, embeddings=True,
                      note=_LOCAL_NOTE.format(what="A server on this machine or your own network (127.0.0.1, "
                                                   "10.x, 192.168.x)", where="HOST:PORT")),
-        ProviderKind("sandbox", "Sandbox (free, deterministic)", "sandbox", "", needs_key=False,
+        ProviderKind("sandbox", "Sandbox (free, deterministic)", "sandbox", "", needs_key=False, takes_key=False,
                      default_model="sandbox-echo-1", embeddings=True, embedding_model="sandbox-embed-1",
                      fixed_models=("sandbox-echo-1", "sandbox-embed-1")),
     )
 }
 
 
+#: The kind the add form starts on: the one the pages suggest trying first (no key, no cost).
+DEFAULT_KIND = "sandbox"
+
+
 def get_kind(slug: str) -> ProviderKind | None:
     return KINDS.get(slug)
+
+
+def kind_label(slug: str) -> str:
+    """The kind's human label ("Anthropic"), or the slug itself for a kind this build does not know."""
+    kind = KINDS.get(slug)
+    return kind.label if kind else slug
+
+
+def connection_label(name: str, slug: str) -> str:
+    """How a connection is named wherever it is listed: "Work key (OpenAI)", or the kind's label
+    alone when the connection kept its default name (a connection named after its kind would
+    otherwise read "Sandbox (free, deterministic) (Sandbox (free, deterministic))")."""
+    label = kind_label(slug)
+    name = (name or "").strip()
+    if not name or name.casefold() == label.casefold():
+        return label
+    return f"{name} ({label})"
+
+
+def names_kind(name: str, slug: str) -> bool:
+    """True when a connection's name already says its kind (it kept the default name), so a
+    page showing the name need not repeat the kind's label beside it."""
+    return (name or "").strip().casefold() == kind_label(slug).casefold()

@@ -20,6 +20,8 @@ def form_for(slug: str) -> dict:
             else "https://myres.openai.azure.com"
     if slug == "azure-openai":
         fields["model"] = "my-gpt4o-deployment"
+    elif kind.needs_model:
+        fields["model"] = "my-served-model"
     return fields
 
 
@@ -126,9 +128,9 @@ async def test_testing_a_real_style_provider_shows_its_error_in_plain_words(brow
     await browser.signup("tom@example.com")
     async with run_fake("openai") as fake:
         cid, html = await _add_and_test(browser, {"kind": "openai-compatible", "base_url": fake.base_url,
-                                                  "api_key": fake.key})
+                                                  "api_key": fake.key, "model": "gpt-4o-mini"})
         assert "Connected. Found 2 models" in html
         _, html = await _add_and_test(browser, {"kind": "openai-compatible", "base_url": fake.base_url,
-                                                "api_key": "sk-wrong-key-000000000000"})
-        assert "The provider answered" in html and "last test failed" in html
+                                                "api_key": "sk-wrong-key-000000000000", "model": "m"})
+        assert f"Other OpenAI-compatible at {fake.base_url.split('/')[2]} answered:" in html and "last test failed" in html
         assert "sk-wrong-key" not in html
