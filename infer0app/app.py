@@ -95,6 +95,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(usage_rollup_ctx)  # raw usage rows past --usage-raw-days become daily rows
     add_v1_routes(app)
     setup_page_routes(app)
+    if settings.metrics_token:  # off: no route, no middleware, the plain caches (zero cost)
+        from .metrics import setup_metrics
+        setup_metrics(app, store, vault)
     return app
 
 

@@ -88,6 +88,11 @@ class Settings:
     usage_raw_days: int = _setting(
         30, "Days raw usage rows (one per request) are kept; older ones are rolled up hourly into one row "
             "per app, model, status and day, kept indefinitely. Totals do not change.", metavar="DAYS")
+    # -- issue 17: metrics (appended in one block) --
+    metrics_token: str = field(default="", repr=False, metadata=_setting(  # a secret: not in repr()
+        "", "Serve Prometheus metrics at GET /metrics to scrapes that send 'Authorization: Bearer TOKEN' "
+            "(401 otherwise). At least 16 characters; prefer the environment variable, which other users "
+            "of the machine cannot read in the process list. Empty: no /metrics.", metavar="TOKEN").metadata)
 
     @property
     def issuer(self) -> str:
@@ -198,6 +203,9 @@ def validate(s: Settings) -> None:
             parse_spec(getattr(s, name), flag_name(name))
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
+    if s.metrics_token and (len(s.metrics_token) < 16 or not all(33 <= ord(c) <= 126 for c in s.metrics_token)):
+        raise SettingsError("--metrics-token / INFER0_METRICS_TOKEN: use at least 16 printable characters "
+                            "without spaces (e.g. the output of `openssl rand -hex 32`)")
     for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl", "body_read_timeout",
                  "keepalive_timeout"):
         if getattr(s, name) <= 0:

@@ -26,6 +26,12 @@ class UsageRecorder:
         self._store = store
         self._buffer: list[UsageRecord] = []
         self.wake = asyncio.Event()  # set when a batch of FLUSH_AT is waiting: flush before the interval
+        self.observe = None  # metrics/ (--metrics-token): called with each written batch, off the request path
+
+    @property
+    def pending(self) -> int:
+        """Records waiting for the next flush (the metrics' queue depth)."""
+        return len(self._buffer)
 
     def record(self, rec: UsageRecord) -> None:
         """Never blocks, never raises: the request has already been answered."""
@@ -46,6 +52,9 @@ class UsageRecorder:
         except Exception:
             log.exception("could not write usage events; will retry")
             self._buffer[:0] = batch
+            return
+        if self.observe is not None:
+            self.observe(batch)
 
 
 async def usage_recorder_ctx(app: web.Application):

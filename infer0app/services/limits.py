@@ -45,7 +45,8 @@ import asyncio
 import math
 import secrets
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Mapping
 
 from .limit_ledger import LimitConfig, LimitRule, SyncItem, current_usage, load_config, release_holder, sync_leases
@@ -190,6 +191,8 @@ def describe(metric: str, amount: int) -> str:
 @dataclass
 class GateStats:
     syncs: int = 0
+    #: (rule scope, rule metric) -> calls refused (the metrics' infer0_limit_refusals_total)
+    refusals: Counter = field(default_factory=Counter)
 
 
 class LimitGate:
@@ -303,6 +306,7 @@ class LimitGate:
 
     def _refusal(self, part, at: float) -> Refusal:
         rule, lease, amount = part
+        self.stats.refusals[rule.scope, rule.metric] += 1
         return Refusal(rule=rule, needed=amount, remaining=max(0, lease.free + lease.budget),
                        resets_at=lease.end, retry_after=max(1, math.ceil(lease.end - at)))
 

@@ -33,6 +33,7 @@ class Throttle:
         self._clock = clock
         self._fails: dict[str, deque[float]] = defaultdict(deque)
         self._trusted: dict[tuple[str, str], float] = {}  # (account, address) -> last success
+        self.refused = 0  # attempts `retry_after` turned away (the metrics' infer0_throttled_total)
 
     def _recent(self, key: str) -> deque[float]:
         q = self._fails.get(key)
@@ -61,7 +62,10 @@ class Throttle:
         waits = [self._wait(f"p:{account}@{address}", self.per_pair), self._wait("i:" + address, self.per_address)]
         if not self._trusted_address(account, address):
             waits.append(self._wait("a:" + account, self.per_account))
-        return max(waits)
+        wait = max(waits)
+        if wait > 0:
+            self.refused += 1
+        return wait
 
     def blocked(self, account: str, address: str) -> bool:
         return self.retry_after(account, address) > 0
