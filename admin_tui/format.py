@@ -12,6 +12,11 @@ def cell(value: object, style: str = "") -> Text:
     return Text("" if value is None else str(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
+def clip(value: str, width: int) -> str:
+    """`value` cut to `width` characters, its last one an ellipsis when cut."""
+    return value if len(value) <= width else value[: max(width - 1, 0)] + "…"
+
+
 def ago(ts: float | None, *, now: float | None = None, never: str = "never") -> str:
     if ts is None:
         return never

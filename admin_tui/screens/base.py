@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from infer0app.services.errors import ServiceError
 
@@ -112,6 +112,10 @@ class AdminScreen(Screen):
     def on_admin_screen_loaded(self, message: Loaded) -> None:
         if message.generation == self._generation:  # an older, slower load never overwrites a newer one
             self.show(message.data)
+            self.after_show()
+
+    def after_show(self) -> None:
+        """Runs after each `show` (a hook for what every screen of a kind adds to its view)."""
 
     def on_admin_screen_load_failed(self, message: LoadFailed) -> None:
         self.set_status(message.text, error=True)
@@ -150,8 +154,8 @@ class AdminScreen(Screen):
         self.post_message(self.ActionDone(True, success(result) if callable(success) else success))
 
     def on_admin_screen_action_done(self, message: ActionDone) -> None:
+        # The status line is the one place results go: a toast would sit on the detail pane at 80x24.
         self.set_status(message.text, error=not message.ok)
-        self.notify(message.text, severity="information" if message.ok else "error")
         self.reload()
 
 
@@ -162,6 +166,30 @@ class SearchableScreen(AdminScreen):
     """
 
     table: Any
+
+    def on_mount(self) -> None:  # Textual also runs AdminScreen.on_mount (handlers follow the MRO)
+        self.mount(Static("", id="no-match", classes="no-match"), after=self.table)
+
+    def active_filters(self) -> list[str]:
+        """The filters in force, for the no-match note: the search text, and any Select's choice."""
+        found = []
+        text = self.query_one("#search", Input).value.strip()
+        if text:
+            found.append(f"“{text}”")
+        for select in self.query(Select):
+            if select.value is not Select.BLANK:
+                found.append(f"“{select.value}”")
+        return found
+
+    def after_show(self) -> None:
+        """An empty table under an active filter says so, instead of looking like an empty database."""
+        note = self.query_one("#no-match", Static)
+        filters = self.active_filters()
+        empty = not self.table.row_count and bool(filters)
+        note.display = empty
+        if empty:
+            note.update(Text(f"Nothing matches {' and '.join(filters)}. Clear the filter (/ then Ctrl+U) "
+                             "to see everything.", style="bold yellow"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self.reload()

@@ -27,7 +27,8 @@ class GrantsScreen(SearchableScreen):
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="Filter by user email, app name or client id  (/)", id="search",
                     classes="search", compact=True)
-        yield RecordTable([("#", 4), ("User", 22), ("App", 16), ("Model", 12), ("Last use", 9), ("Tok", 3)],
+        # widths + 2 padding a column fit 78 cells with the scrollbar (80x24): the last header shows whole
+        yield RecordTable([("#", 4), ("User", 20), ("App", 14), ("Model", 12), ("Last use", 8), ("Tokens", 6)],
                           id="grants-table")
         yield Static("", id="grant-detail", classes="detail short")
 

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Input, Static
 
 from infer0app.services import accounts, admin_queries, grants
 
-from ..format import ago, cell, stamp
+from ..format import ago, cell, clip, stamp
 from ..widgets import RecordTable
 from .base import SearchableScreen
 
@@ -63,12 +63,16 @@ class UsersScreen(SearchableScreen):
                                                         "bold red" if u.disabled else "green"),
                              f"  created {stamp(u.created_at)}  last sign-in {ago(u.last_login_at)}\n")
         text.append(f"Providers ({len(d.providers)}):", style="bold")
+        # columns as wide as their longest value (capped), two spaces apart: never run together
+        kind_w = max((len(p.kind) for p in d.providers), default=0)
+        name_w = min(max((len(p.name) for p in d.providers), default=0), 28)
         for p in d.providers:
-            text.append(f"\n  {p.kind:<12} {p.name[:28]:<28} key {p.key_tail or '(none)'}"
+            text.append(f"\n  {p.kind:<{kind_w}}  {clip(p.name, name_w):<{name_w}}  key {p.key_tail or '(none)'}"
                         + ("  default" if p.is_default else ""))
         text.append(f"\nApps authorized ({len(d.apps)}):", style="bold")
+        app_w = min(max((len(a.name) for a in d.apps), default=0), 28)
         for a in d.apps:
-            text.append(f"\n  {a.name[:28]:<28} {a.client_id[:24]:<24} used {ago(a.last_used_at)}")
+            text.append(f"\n  {clip(a.name, app_w):<{app_w}}  {a.client_id}  used {ago(a.last_used_at)}")
         box.update(text)
 
     # -- events -------------------------------------------------------------------------
