@@ -88,6 +88,11 @@ class Settings:
     usage_raw_days: int = _setting(
         30, "Days raw usage rows (one per request) are kept; older ones are rolled up hourly into one row "
             "per app, model, status and day, kept indefinitely. Totals do not change.", metavar="DAYS")
+    # issue 17 §2: accounts
+    require_2fa: str = _setting(
+        "off", "'on': every user must use two-factor sign-in (TOTP); one without it is sent to set it up "
+               "right after signing in, before any other page. 'off': each user chooses on the Account page.",
+        choices=("off", "on"))
 
     @property
     def issuer(self) -> str:
