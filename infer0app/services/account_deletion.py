@@ -80,7 +80,7 @@ def _anonymize_audit(user_id: int, email: str) -> None:
             AuditEvent.detail.contains(spelled)).execute()
 
 
-def delete_account(store, user_id: int, *, actor: str, ip: str = "") -> DeletionResult:
+def delete_account(store, user_id: int, *, actor: str) -> DeletionResult:
     """Delete the account `user_id` and everything above; `actor` is who asked (the user,
     `audit.user_actor(user_id)`, or an operator face). NotFound-free: a missing id raises
     User.DoesNotExist, so callers resolve the user first."""
@@ -101,20 +101,21 @@ def delete_account(store, user_id: int, *, actor: str, ip: str = "") -> Deletion
         UsageDaily.delete().where(UsageDaily.user_id == user_id).execute()
         _anonymize_audit(user_id, email)
         User.delete().where(User.id == user_id).execute()  # sessions, 2FA, resets, devices: cascade
-    audit.record(store, actor, "user.delete", audit.user_actor(user_id), ip=ip if actor.startswith("user:") else "",
+    # No address on this row either: it would be the person's, and the audit keeps none of theirs.
+    audit.record(store, actor, "user.delete", audit.user_actor(user_id),
                  apps_deleted=client_ids, grants_ended=live, connections_erased=erased)
     truncated = checkpoint_wal(store)
     return DeletionResult(user_id, len(app_ids), live, erased, truncated)
 
 
-def delete_own_account(store, user_id: int, password: str, *, ip: str = "") -> DeletionResult:
+def delete_own_account(store, user_id: int, password: str) -> DeletionResult:
     """The person deletes their own account, confirming with their password (ValidationError,
     field "password", when it is wrong; nothing is deleted then)."""
     with store.read():
         stored = User.get_by_id(user_id).password_hash
     if not stored or not verify_password(password or "", stored):
         raise ValidationError("Your password is not right; nothing was deleted.", field="password")
-    return delete_account(store, user_id, actor=audit.user_actor(user_id), ip=ip)
+    return delete_account(store, user_id, actor=audit.user_actor(user_id))
 
 
 def delete_user_by_email(store, email: str, *, actor: str) -> DeletionResult:

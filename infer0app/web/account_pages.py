@@ -114,7 +114,7 @@ async def delete(request: web.Request):
     if await confirmed(request):
         password = field(await read_form(request), "password", MAX_PASSWORD)
         try:
-            await store.run(account_deletion.delete_own_account, session.user_id, password, ip=client_ip(request))
+            await store.run(account_deletion.delete_own_account, session.user_id, password)
         except ValidationError as exc:
             error = exc.message
         else:
