@@ -18,7 +18,7 @@ TOUCH_EVERY = 60.0  # seconds: "last seen" is kept to the minute, so a page view
 # "Chrome" too; Chrome says "Safari").
 BROWSERS = [
     (r"\bEdg(?:e|A|iOS)?/", "Edge"), (r"\bOPR/", "Opera"), (r"\bFirefox/|\bFxiOS/", "Firefox"),
-    (r"\bChrom(?:e|ium)/|\bCriOS/", "Chrome"), (r"\bVersion/[\d.]+.*Safari/", "Safari"),
+    (r"(?:\b|Headless)Chrom(?:e|ium)/|\bCriOS/", "Chrome"), (r"\bVersion/[\d.]+.*Safari/", "Safari"),
     (r"^curl/", "curl"), (r"python-requests|aiohttp|httpx", "a script"),
 ]
 SYSTEMS = [
