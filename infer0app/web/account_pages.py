@@ -155,12 +155,22 @@ async def reset_submit(request: web.Request):
     return response
 
 
+def to_account(fragment: str = ""):
+    """A GET handler for a POST-only form target: back to the Account page (never a 405 page)."""
+
+    async def handler(request: web.Request):
+        raise web.HTTPSeeOther(url_for(request, "account", fragment=fragment))
+
+    return handler
+
+
 def add_routes(page) -> None:
     """Registers these pages with web/routes.py's `page(path, name, get=, post=)`."""
     page("/account", "account", get=account_page)
-    page("/account/password", "account_password", post=change_password)
-    page("/account/sessions/{public_id:[A-Za-z0-9_-]{1,40}}/end", "account_session_end", post=end_session)
-    page("/account/sessions/end-all", "account_sessions_end_all", post=end_everywhere)
+    page("/account/password", "account_password", get=to_account("password"), post=change_password)
+    page("/account/sessions/{public_id:[A-Za-z0-9_-]{1,40}}/end", "account_session_end",
+         get=to_account("sessions"), post=end_session)
+    page("/account/sessions/end-all", "account_sessions_end_all", get=to_account("sessions"), post=end_everywhere)
     page("/account/export", "account_export", get=export)
     page("/account/delete", "account_delete", get=delete, post=delete)
     page(passwords.RESET_PATH, "reset_password", get=reset_form, post=reset_submit)

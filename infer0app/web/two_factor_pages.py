@@ -16,6 +16,7 @@ from ..http_common.client_address import client_ip
 from ..services import accounts, two_factor
 from ..services.errors import NotFound, ValidationError
 from ..services.throttle import minutes_text
+from .account_pages import to_account
 from .auth_pages import _signed_in
 from .flash import drop_flash, set_flash, take_flash
 from .forms import field, read_form
@@ -167,4 +168,4 @@ def add_routes(page) -> None:
     page("/login/code", "login_second_factor", get=second_factor_form, post=second_factor_submit)
     page("/account/two-factor", "two_factor_setup", get=setup_form, post=setup_submit)
     page("/account/two-factor/recovery-codes", "two_factor_codes", get=codes_page, post=codes_regenerate)
-    page("/account/two-factor/disable", "two_factor_disable", post=disable)
+    page("/account/two-factor/disable", "two_factor_disable", get=to_account("two-factor"), post=disable)

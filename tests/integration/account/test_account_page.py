@@ -96,3 +96,13 @@ async def test_change_password_needs_the_current_one_and_ends_other_sessions(new
     assert resp.status == 400
     resp, _ = await fresh.login("alice@example.com", "a brand new password", allow_redirects=False)
     assert resp.status == 303
+
+
+async def test_a_get_on_a_form_target_goes_back_to_the_account_page(browser):
+    await browser.signup("alice@example.com")
+    for path in ("/account/password", "/account/sessions/end-all", "/account/sessions/abc/end",
+                 "/account/two-factor/disable"):
+        resp, _ = await browser.get(path, allow_redirects=False)
+        assert resp.status == 303 and resp.headers["Location"].startswith("/account#"), path
+    resp, _ = await browser.get("/account", allow_redirects=False)
+    assert resp.status == 200  # and nothing was signed out
