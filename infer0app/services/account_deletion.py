@@ -82,10 +82,9 @@ def _anonymize_audit(user_id: int, email: str) -> None:
 
 def delete_account(store, user_id: int, *, actor: str) -> DeletionResult:
     """Delete the account `user_id` and everything above; `actor` is who asked (the user,
-    `audit.user_actor(user_id)`, or an operator face). NotFound-free: a missing id raises
-    User.DoesNotExist, so callers resolve the user first."""
+    `audit.user_actor(user_id)`, or an operator face). A missing id raises User.DoesNotExist:
+    callers resolve the user first (`delete_user_by_email` does)."""
     with store.write():
-        User.get_by_id(user_id)
         email = User.get_by_id(user_id).email
         app_ids = [a.id for a in OAuthApp.select(OAuthApp.id).where(OAuthApp.owner == user_id)]
         client_ids = [a.client_id for a in OAuthApp.select(OAuthApp.client_id).where(OAuthApp.id.in_(app_ids))]
