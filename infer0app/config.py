@@ -93,6 +93,11 @@ class Settings:
         "", "Serve Prometheus metrics at GET /metrics to scrapes that send 'Authorization: Bearer TOKEN' "
             "(401 otherwise). At least 16 characters; prefer the environment variable, which other users "
             "of the machine cannot read in the process list. Empty: no /metrics.", metavar="TOKEN").metadata)
+    # issue 17 §2: accounts
+    require_2fa: str = _setting(
+        "off", "'on': every user must use two-factor sign-in (TOTP); one without it is sent to set it up "
+               "right after signing in, before any other page. 'off': each user chooses on the Account page.",
+        choices=("off", "on"))
 
     @property
     def issuer(self) -> str:

@@ -11,9 +11,10 @@ import time
 from dataclasses import dataclass, replace
 
 from cryptography.exceptions import InvalidKey
+from peewee import JOIN
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from ..store.models import User, WebSession
+from ..store.models import User, UserTotp, WebSession
 from . import audit
 from .errors import Conflict, NotFound, ValidationError
 from .secrets_util import new_token, sha256_hex
@@ -143,9 +144,16 @@ def authenticate(store, email: str, password: str) -> UserView | None:
 # -- dashboard sessions -----------------------------------------------------------------
 @dataclass(frozen=True)
 class SessionInfo:
+    """The signed-in session of a page request. `public_id` names it on the Account page;
+    `last_seen_at` (epoch seconds, None before its first touch) drives `sessions.touch`;
+    `two_factor`: the user has confirmed TOTP sign-in (for --require-2fa)."""
+
     user_id: int
     email: str
     session_hash: str
+    public_id: str = ""
+    last_seen_at: float | None = None
+    two_factor: bool = False
 
 
 def start_session(store, user: UserView, lifetime: int, *, ip: str = "", user_agent: str = "") -> str:
@@ -154,7 +162,8 @@ def start_session(store, user: UserView, lifetime: int, *, ip: str = "", user_ag
     now = time.time()
     with store.write():
         WebSession.create(id_hash=sha256_hex(token), user=user.id, expires_at=now + lifetime,
-                          ip=ip[:64], user_agent=(user_agent or "")[:200])
+                          ip=ip[:64], user_agent=(user_agent or "")[:200], public_id=new_token(nbytes=12),
+                          last_seen_at=now)
         User.update(last_login_at=now).where(User.id == user.id).execute()
         WebSession.delete().where(WebSession.expires_at < now).execute()
     audit.record(store, audit.user_actor(user.email), "user.signin", user.email, ip=ip)
@@ -166,11 +175,15 @@ def resolve_session(store, token: str) -> SessionInfo | None:
         if not token or len(token) > 200:
             return None
         h = sha256_hex(token)
-        row = (WebSession.select(WebSession.id_hash, WebSession.expires_at, User.id, User.email, User.disabled)
-               .join(User).where(WebSession.id_hash == h).first())
-        if row is None or row.expires_at < time.time() or row.user.disabled:
+        row = (WebSession.select(WebSession.id_hash, WebSession.expires_at, WebSession.public_id,
+                                 WebSession.last_seen_at, User.id, User.email, User.disabled,
+                                 UserTotp.confirmed_at)
+               .join(User).join(UserTotp, JOIN.LEFT_OUTER, on=(UserTotp.user == User.id))
+               .where(WebSession.id_hash == h).dicts().first())
+        if row is None or row["expires_at"] < time.time() or row["disabled"]:
             return None
-        return SessionInfo(row.user.id, row.user.email, h)
+        return SessionInfo(row["id"], row["email"], h, row["public_id"], row["last_seen_at"],
+                           row["confirmed_at"] is not None)
 
 
 def end_session(store, token: str) -> None:

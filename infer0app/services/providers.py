@@ -17,6 +17,7 @@ from ..gateway.providers.base import Route
 from ..gateway.providers.kinds import KINDS, ProviderKind
 from ..store.models import Grant, GrantFallback, ProviderConnection, User
 from ..vault.envelope import Sealed, SealError, provider_aad
+from .erasure import checkpoint_wal, erase_connection_keys
 from . import audit
 from .errors import NotFound, ValidationError
 from .grant_models import embedding_fits, model_fits
@@ -227,6 +228,7 @@ def delete_connection(store, user_id: int, connection_id: int, *, actor: str = "
     conn = _own_row(user_id, connection_id)
     with store.write():
         _hand_over_grants(conn.id)
+        erase_connection_keys(ProviderConnection.id == conn.id)  # the key's bytes go too (issue 17)
         ProviderConnection.delete().where(ProviderConnection.id == conn.id).execute()
         if conn.is_default:
             nxt = (ProviderConnection.select().where(ProviderConnection.user == user_id)
@@ -234,6 +236,7 @@ def delete_connection(store, user_id: int, connection_id: int, *, actor: str = "
             if nxt is not None:
                 ProviderConnection.update(is_default=True).where(ProviderConnection.id == nxt.id).execute()
     audit.record(store, actor or audit.user_actor(user_id), "provider.delete", f"provider:{conn.id}")
+    checkpoint_wal(store)
 
 
 def set_default(store, user_id: int, connection_id: int) -> None:

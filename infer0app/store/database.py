@@ -38,6 +38,9 @@ PRAGMAS = {
     "busy_timeout": 5000,
     "foreign_keys": 1,
     "synchronous": "full",
+    # Deleted content is overwritten with zeros, so an erased provider key leaves no copy in
+    # freed space (services/erasure.py, issue 17).
+    "secure_delete": "on",
 }
 
 

@@ -38,6 +38,8 @@ class WebSession(BaseModel):
     expires_at = pw.FloatField()
     ip = pw.CharField(max_length=64, default="")
     user_agent = pw.CharField(max_length=200, default="")
+    public_id = pw.CharField(max_length=32, default="")  # names the session on the Account page (m0016)
+    last_seen_at = pw.FloatField(null=True)
 
 
 class ProviderConnection(BaseModel):
@@ -278,3 +280,37 @@ ALL_MODELS = [User, WebSession, ProviderConnection, OAuthApp, Grant, Authorizati
               UsageEvent, UsageDaily, AuditEvent, SchemaMigration, ServerInstance,
               GrantLimit, ConnectionLimit, ConnectionPrice, LimitCounter, LimitLease, GrantFallback,
               DeviceAuthorization]
+
+
+# -- accounts a person can trust (issue 17 §2, m0016) -----------------------------------------
+class UserTotp(BaseModel):
+    """A user's TOTP secret (RFC 6238), sealed (services/two_factor.py); unconfirmed while enrolling."""
+
+    user = pw.ForeignKeyField(User, primary_key=True, on_delete="CASCADE", backref="totp")
+    secret_sealed = pw.BlobField()
+    created_at = pw.FloatField(default=now)
+    confirmed_at = pw.FloatField(null=True)
+    last_step = pw.IntegerField(null=True)  # time step of the last accepted code: each is accepted once
+
+
+class RecoveryCode(BaseModel):
+    """A one-time two-factor recovery code: SHA-256 hash only."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="recovery_codes")
+    code_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.FloatField(default=now)
+    used_at = pw.FloatField(null=True)
+
+
+class PasswordReset(BaseModel):
+    """A one-time, expiring password reset link an operator issued: SHA-256 hash of its token only."""
+
+    user = pw.ForeignKeyField(User, on_delete="CASCADE", backref="password_resets")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.FloatField(default=now)
+    expires_at = pw.FloatField()
+    used_at = pw.FloatField(null=True)
+    created_by = pw.CharField(max_length=300)  # audit actor of the operator who issued it
+
+
+ALL_MODELS += [UserTotp, RecoveryCode, PasswordReset]

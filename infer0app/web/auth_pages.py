@@ -17,6 +17,7 @@ from .forms import field, read_form
 from .render import render, url_for
 from .return_path import same_origin_path
 from .session import clear_session_cookie, set_session_cookie
+from .signin_challenge import needs_second_factor, second_factor_redirect
 
 GENERIC_FAILURE = "That email and password did not work. Check them and try again."
 # Sign-up cannot hide whether it worked (there is no email round trip to hide it behind), so a
@@ -73,6 +74,8 @@ async def login_submit(request: web.Request):
         throttle.failed(account, ip)
         return await _login_page(request, page["next"], status=400, error=GENERIC_FAILURE, email=email)
     throttle.succeeded(account, ip)
+    if await needs_second_factor(request, user.id):  # issue 17: the code page comes first
+        raise second_factor_redirect(request, user.id, user.email, page["next"])
     return await _signed_in(request, user, page["next"])
 
 

@@ -14,6 +14,7 @@ from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages,
 from . import connection_limit_pages, grant_limit_pages, usage_pages  # issue 13: limits and usage
 from . import form_targets  # issue 17: GET on POST-only form targets
 from .form_targets import back_to
+from . import account_pages, two_factor_pages  # issue 17: accounts a person can trust
 
 ID = r"{id:\d+}"  # a row id: digits only (no sign, no spaces)
 
@@ -60,4 +61,6 @@ def setup_page_routes(app: web.Application) -> None:
     page("/dev/apps/{client_id}/rotate", "dev_app_rotate", get=dev_pages.rotate, post=dev_pages.rotate)
     page("/dev/apps/{client_id}/delete", "dev_app_delete", get=dev_pages.delete, post=dev_pages.delete)
     page("/dev/docs", "dev_docs", get=dev_pages.docs)
+    account_pages.add_routes(page)  # issue 17: account, sessions, export, delete, reset link
+    two_factor_pages.add_routes(page)
     app.router.add_static("/static/", static_dir(), name="static", append_version=True)

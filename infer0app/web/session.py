@@ -9,6 +9,7 @@ from aiohttp import web
 from .. import keys
 from ..services import accounts
 from .render import url_for
+from .session_upkeep import session_upkeep
 
 COOKIE = "i0_session"
 SKIP_PREFIXES = ("/v1/", "/static/", "/healthz", "/.well-known/")
@@ -21,6 +22,8 @@ async def session_middleware(request: web.Request, handler):
     if token and not request.path.startswith(SKIP_PREFIXES):
         store = request.config_dict[keys.STORE]
         request[keys.SESSION] = await store.run(accounts.resolve_session, token)
+        if request[keys.SESSION] is not None:
+            await session_upkeep(request)  # last seen; --require-2fa (issue 17)
     return await handler(request)
 
 

@@ -36,7 +36,7 @@ async def test_number_keys_switch_sections_and_fit_80x24(seeded, admin_app):
 async def test_footer_shows_each_sections_bindings(seeded, admin_app):
     app = admin_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        expected = {"2": ["Search", "Disable/enable", "Revoke grants", "Quit"],
+        expected = {"2": ["Disable", "Revoke", "New", "Delete", "Pw link", "2FA off", "Quit"],
                     "3": ["Search", "Disable/enable", "Revoke tokens"],
                     "4": ["Revoke", "Revoke user's", "Revoke app's"],
                     "5": ["Rotate KEK"], "6": ["Filter", "Kind"]}
