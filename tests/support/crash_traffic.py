@@ -103,8 +103,11 @@ class Traffic:
         async with aiohttp.ClientSession(timeout=timeout) as http:
             oauth_browser, dash_browser = Browser(url), Browser(url)
             try:
-                await self._login(oauth_browser, OAUTH_USER)
-                await self._login(dash_browser, DASHBOARD_USER)
+                try:
+                    await self._login(oauth_browser, OAUTH_USER)
+                    await self._login(dash_browser, DASHBOARD_USER)
+                except CUT_OFF:  # killed while signing in: this round's clients have nothing to do
+                    return
                 loops = [self._loop(stop, self._exchange, http, url, oauth_browser),
                          self._loop(stop, self._refresh, http, url),
                          self._loop(stop, self._revoke, http, url),
@@ -183,7 +186,8 @@ class Traffic:
             body["access_token"], body["refresh_token"], False, True)
 
     async def _revoke(self, http, url) -> None:
-        if len(self.ledger.live()) < 4:  # let some families live
+        if len(self.ledger.live()) < 8 or self.rng.random() < 0.5:  # let families accumulate
+            await asyncio.sleep(0.01)
             return
         family = self._pick()
         token = family.refresh if self.rng.random() < 0.5 else family.access
