@@ -104,8 +104,9 @@ class Traffic:
             oauth_browser, dash_browser = Browser(url), Browser(url)
             try:
                 try:
-                    await self._login(oauth_browser, OAUTH_USER)
-                    await self._login(dash_browser, DASHBOARD_USER)
+                    if not (await self._login(oauth_browser, OAUTH_USER)
+                            and await self._login(dash_browser, DASHBOARD_USER)):
+                        return
                 except CUT_OFF:  # killed while signing in: this round's clients have nothing to do
                     return
                 loops = [self._loop(stop, self._exchange, http, url, oauth_browser),
@@ -130,9 +131,11 @@ class Traffic:
             else:
                 await asyncio.sleep(0)
 
-    async def _login(self, browser: Browser, email: str) -> None:
+    async def _login(self, browser: Browser, email: str) -> bool:
         resp, _ = await browser.login(email, PASSWORD, allow_redirects=False)
-        assert resp.status == 303, f"login of {email} answered {resp.status}"
+        if resp.status != 303:
+            self.ledger.refused.append(f"login of {email} answered {resp.status}")
+        return resp.status == 303
 
     def _auth(self) -> dict:
         return {"Authorization": basic(self.scene.client_id, self.scene.client_secret)}

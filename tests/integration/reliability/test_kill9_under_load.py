@@ -55,12 +55,16 @@ async def test_sigkill_under_mixed_load_loses_no_acknowledged_write(tmp_path):
         chats_before = len(ledger.chats)
         stop = asyncio.Event()
         clients = asyncio.create_task(traffic.run(server.url, stop))
-        await asyncio.sleep(rng.uniform(0.3, 3.0))  # a random moment under load
+        # A random moment under load; every fourth round runs long enough to test the usage bound.
+        await asyncio.sleep(rng.uniform(2.5, 3.5) if round_no % 4 == 3 else rng.uniform(0.2, 1.5))
         killed_at = time.time()
         server.stop(signal.SIGKILL)
         stop.set()
         await clients
         assert server.proc.returncode == -signal.SIGKILL
+        server.log_path.rename(tmp_path / f"round-{round_no}.log")  # the next start reuses the name
+        if ledger.refused:
+            broken.append(f"round {round_no}: refused: {ledger.refused[:3]}\n{_errors(tmp_path, round_no)}")
 
         broken += [f"round {round_no}: {b}" for b in check_stopped(data_dir, scene, ledger)]
         rows = usage_rows(db_path(data_dir), scene.chat_grant_id)
@@ -84,3 +88,9 @@ async def test_sigkill_under_mixed_load_loses_no_acknowledged_write(tmp_path):
     assert not ledger.refused, ledger.refused[:5]
     assert counts["live_families"] > 0 and len(ledger.dead) > 0 and counts["providers"] > 0
     assert counts["chats"] > 0 and recorded > 0
+
+
+def _errors(tmp_path, round_no: int) -> str:
+    """The server's error lines from that round, for the failure message."""
+    log = (tmp_path / f"round-{round_no}.log").read_text(errors="replace").splitlines()
+    return "\n".join(line for line in log if "error" in line.lower() or "Traceback" in line)[-4000:]
