@@ -63,6 +63,7 @@ def check_stopped(data_dir: Path, scene: Scene, ledger: Ledger) -> list[str]:
                 broken.append(f"acknowledged connection {name} is missing")
             elif providers.open_key(vault, rows[name]) != key:
                 broken.append(f"connection {name}'s key does not decrypt to what was saved")
+        broken += [f"acknowledged removal of connection {name} did not hold" for name in ledger.removed if name in rows]
     finally:
         store.close()
     return broken

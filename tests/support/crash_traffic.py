@@ -12,6 +12,7 @@ What the ledger holds, all acknowledged by a 2xx/303 answer:
 - `families`: one per code exchange: the family's current access/refresh pair, live;
 - `dead`: tokens the server acknowledged as rotated out or revoked (they must stay dead);
 - `providers`: connection name -> API key of each dashboard "add connection" answered 303;
+- `removed`: names of connections whose removal was answered 303 (they must stay gone);
 - `chats`: the wall-clock time of each chat completion answered 200 with a `usage` object.
 """
 
@@ -79,6 +80,7 @@ class Ledger:
     dead: list[str] = field(default_factory=list)
     new_dead: list[str] = field(default_factory=list)  # dead since the last check
     providers: dict[str, str] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)  # connections whose removal was acknowledged
     chats: list[float] = field(default_factory=list)
     uncertain: int = 0  # operations cut off by a crash
     refused: list[str] = field(default_factory=list)  # acknowledged state the server denied: defects
@@ -94,9 +96,12 @@ class Ledger:
 class Traffic:
     """The clients; `run(url, stop)` drives them all until `stop` is set or the server dies."""
 
-    def __init__(self, scene: Scene, ledger: Ledger, *, rng: random.Random, pause: float = 0.0):
-        self.scene, self.ledger, self.rng, self.pause = scene, ledger, rng, pause
+    def __init__(self, scene: Scene, ledger: Ledger, *, rng: random.Random, interval: float = 0.0):
+        """`interval`: seconds between the starts of one client's operations (a fixed rate, for
+        the soak); 0 runs each client flat out (the crash test)."""
+        self.scene, self.ledger, self.rng, self.interval = scene, ledger, rng, interval
         self._names = itertools.count(1)
+        self._ids: dict[str, int] = {}  # connection name -> id, from the 303's Location
 
     async def run(self, url: str, stop: asyncio.Event) -> None:
         timeout = aiohttp.ClientTimeout(total=30)
@@ -114,22 +119,21 @@ class Traffic:
                          self._loop(stop, self._revoke, http, url),
                          self._loop(stop, self._chat, http, url),
                          self._loop(stop, self._chat, http, url),
-                         self._loop(stop, self._add_provider, dash_browser)]
+                         self._loop(stop, self._change_provider, dash_browser)]
                 await asyncio.gather(*loops)
             finally:
                 await oauth_browser.close()
                 await dash_browser.close()
 
     async def _loop(self, stop: asyncio.Event, op, *args) -> None:
+        due = time.monotonic()
         while not stop.is_set():
             try:
                 await op(*args)
             except CUT_OFF:
                 return  # the server is gone; the op left its tokens uncertain
-            if self.pause:
-                await asyncio.sleep(self.pause * self.rng.uniform(0.5, 1.5))
-            else:
-                await asyncio.sleep(0)
+            due += self.interval
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
 
     async def _login(self, browser: Browser, email: str) -> bool:
         resp, _ = await browser.login(email, PASSWORD, allow_redirects=False)
@@ -189,7 +193,7 @@ class Traffic:
             body["access_token"], body["refresh_token"], False, True)
 
     async def _revoke(self, http, url) -> None:
-        if len(self.ledger.live()) < 8 or self.rng.random() < 0.5:  # let families accumulate
+        if len(self.ledger.live()) < 8:  # let some families live
             await asyncio.sleep(0.01)
             return
         family = self._pick()
@@ -219,15 +223,34 @@ class Traffic:
         else:
             self.ledger.refused.append(f"chat answered {resp.status}: {body}")
 
-    async def _add_provider(self, browser: Browser) -> None:
+    async def _change_provider(self, browser: Browser) -> None:
+        """Adds a connection, or (once a few exist) removes one: a dashboard user's steady state."""
+        _, html = await browser.get("/providers")
+        if len(self.ledger.providers) > 6 and self.rng.random() < 0.6:
+            await self._remove_provider(browser, csrf_from(html))
+        else:
+            await self._add_provider(browser, csrf_from(html))
+
+    async def _remove_provider(self, browser: Browser, csrf: str) -> None:
+        name = self.rng.choice(sorted(self.ledger.providers))
+        self.ledger.providers.pop(name)  # uncertain until the answer comes
+        async with browser.http.post(browser.url(f"/providers/{self._ids[name]}/delete"), allow_redirects=False,
+                                     data={"csrf_token": csrf, "confirm": "yes"}) as resp:
+            await resp.read()
+        if resp.status != 303:
+            self.ledger.refused.append(f"removing a connection answered {resp.status}")
+            return
+        self.ledger.removed.add(name)
+
+    async def _add_provider(self, browser: Browser, csrf: str) -> None:
         name = f"conn-{next(self._names)}-{self.rng.randrange(10**9)}"
         key = f"sk-crash-{self.rng.randrange(10**12):012d}-abcdefWXYZ"
-        _, html = await browser.get("/providers")
         async with browser.http.post(browser.url("/providers"), allow_redirects=False, data={
-                "csrf_token": csrf_from(html), "kind": "openai", "name": name, "api_key": key,
+                "csrf_token": csrf, "kind": "openai", "name": name, "api_key": key,
                 "base_url": "", "model": ""}) as resp:
             await resp.read()
         if resp.status != 303:
             self.ledger.refused.append(f"adding a connection answered {resp.status}")
             return
         self.ledger.providers[name] = key
+        self._ids[name] = int(query_of(resp.headers["Location"])["added"])
