@@ -1,4 +1,4 @@
-"""The `infer0` command: serve | admin | users | apps | providers | tokens | kek | backup.
+"""The `infer0` command: serve | admin | users | apps | providers | tokens | kek | backup | restore.
 
 Every face calls the same services. Commands that create things print JSON on stdout;
 bad input prints one clear line on stderr and exits non-zero (2: bad input, 1: failure).

@@ -33,6 +33,7 @@ from aiohttp import web
 from .. import keys
 from ..errors.api_errors import api_error, for_status
 from ..errors.oauth_errors import oauth_error_name
+from ..store.faults import StorageUnavailable
 from . import chat, embeddings, inbound_api, me, oauth_endpoints, registration
 
 log = logging.getLogger("infer0.error")
@@ -143,6 +144,10 @@ def _v1_error_response(request: web.Request, exc: Exception) -> web.Response:
             headers = {k: v for k, v in exc.headers.items() if k.lower() not in ("content-length", "content-type")}
             return web.Response(status=exc.status, text=exc.text, content_type="application/json", headers=headers)
         return _generic(request, exc.status, passed)
+    if isinstance(exc, StorageUnavailable) and is_oauth_path(request.path):  # nothing was changed
+        log.error("storage fault on %s: %s", request.path, exc.reason)
+        return oauth_error(503, "temporarily_unavailable", f"infer0 cannot save anything right now ({exc.reason}); "
+                           "nothing was changed. Retry after Retry-After seconds.", {"Retry-After": "5"})
     if isinstance(exc, json.JSONDecodeError):
         if is_oauth_path(request.path):
             return oauth_error(400, "invalid_request", "The request body is not valid.")

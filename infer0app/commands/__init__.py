@@ -9,3 +9,5 @@ COMMAND_MODULES = [serve, users, providers, backup]
 COMMAND_MODULES += [admin, tokens, kek]
 COMMAND_MODULES += [apps]
 COMMAND_MODULES += [usage]
+from . import restore  # restore drill (issue 18)
+COMMAND_MODULES += [restore]

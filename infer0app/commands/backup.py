@@ -35,6 +35,6 @@ def run(args) -> int:
     print(f"Database copied to {target} (mode 0600: readable by its owner only).\n"
           f"The keyring is NOT inside it: copy {keyring} too and keep it somewhere separate and safe "
           "(mode 0600). Without the keyring the provider keys in the backup cannot be decrypted.\n"
-          "To restore: stop the server, put the backup at <data-dir>/infer0.sqlite3 and the keyring at "
-          "<data-dir>/keyring.json, then start it again.", file=sys.stderr)
+          f"To restore: infer0 restore {target} --keyring <keyring copy> --data-dir <new or empty dir> "
+          "(it checks both before putting them in place).", file=sys.stderr)
     return 0

@@ -12,8 +12,9 @@ description for app developers, and `where`: the operations (as named in `/opena
 `UNROUTED` (a /v1/oauth path or method no endpoint serves). The registration endpoints (RFC
 7591/7592) answer the same JSON shape with their RFCs' codes.
 
-Left out because infer0 cannot answer them: `unauthorized_client` (every app may use both
-grant types and `code`, the one response type) and `temporarily_unavailable`.
+Left out because infer0 cannot answer it: `unauthorized_client` (every app may use both
+grant types and `code`, the one response type). `temporarily_unavailable` (RFC 6749 §4.1.2.1,
+reused here with 503 as other servers do) answers a storage fault: disk full, database read-only.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ _ROWS = (
     OAuthError("server_error", (500,), "RFC 6749 §4.1.2.1",
                "infer0 hit an unexpected error; it has been logged. Try again.",
                CLIENT_ENDPOINTS + REGISTRATION_ENDPOINTS + (REDIRECT,)),
+    OAuthError("temporarily_unavailable", (503,), "RFC 6749 §4.1.2.1 (reused)",
+               "infer0 cannot write to its database just now (disk full, read-only); nothing was changed. "
+               "Retry after Retry-After seconds.", CLIENT_ENDPOINTS + REGISTRATION_ENDPOINTS),
     OAuthError("invalid_redirect_uri", (400,), "RFC 7591 §3.2.2",
                "A redirect URI is missing or not allowed: https, http only on a loopback host, or for a public "
                "client (token_endpoint_auth_method none) a private-use scheme with a period such as "

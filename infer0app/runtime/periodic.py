@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from ..store.faults import StorageUnavailable
+
 Tick = Callable[[], Awaitable[object]]
 log = logging.getLogger("infer0.runtime")
 
@@ -28,7 +30,8 @@ async def every(interval: float, tick: Tick, *, what: str, logger: logging.Logge
 
     The first call comes one interval after entry. With `wake`, a call also comes as soon as the
     event is set (the event is cleared before the call). An exception from `tick` is logged as
-    "<what> failed" on `logger` and the loop goes on; on exit the task is cancelled (a call in
+    "<what> failed" on `logger` (a storage fault in one line, once until a call succeeds) and the
+    loop goes on; on exit the task is cancelled (a call in
     progress is interrupted at its next await) and awaited, so nothing runs after the body.
     """
     task = asyncio.get_running_loop().create_task(_loop(interval, tick, what, logger, wake),
@@ -55,6 +58,7 @@ def periodic_ctx(interval: float, tick_for: Callable[[web.Application], Tick], *
 
 async def _loop(interval: float, tick: Tick, what: str, logger: logging.Logger,
                 wake: asyncio.Event | None) -> None:
+    stalled = False  # the last call met a storage fault (already reported)
     while True:
         if wake is None:
             await asyncio.sleep(interval)
@@ -64,5 +68,11 @@ async def _loop(interval: float, tick: Tick, what: str, logger: logging.Logger,
             wake.clear()
         try:
             await tick()
-        except Exception:  # a locked database or a full disk: report, keep going (CancelledError passes)
+        except StorageUnavailable as exc:  # disk full, read-only: one line per fault, not a traceback a tick
+            if not stalled:
+                logger.error("%s failed: %s; retrying", what, exc)
+            stalled = True
+        except Exception:  # a locked database, a bug: report, keep going (CancelledError passes)
             logger.exception("%s failed", what)
+        else:
+            stalled = False

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from .. import keys
 from ..services.usage_log import UsageRecord, insert_batch
+from ..store.faults import StorageUnavailable
 from .periodic import every
 
 log = logging.getLogger("infer0.usage")
@@ -25,6 +26,7 @@ class UsageRecorder:
     def __init__(self, store):
         self._store = store
         self._buffer: list[UsageRecord] = []
+        self._stalled = False  # the last flush met a storage fault (logged once, not every interval)
         self.wake = asyncio.Event()  # set when a batch of FLUSH_AT is waiting: flush before the interval
         self.observe = None  # metrics/ (--metrics-token): called with each written batch, off the request path
 
@@ -49,12 +51,20 @@ class UsageRecorder:
         batch, self._buffer = self._buffer, []
         try:
             await self._store.run(insert_batch, batch)
+        except StorageUnavailable as exc:  # disk full, read-only: /healthz says so; keep the events
+            if not self._stalled:
+                log.error("could not write usage events (%s); keeping them in memory and retrying", exc.reason)
+            self._stalled = True
+            self._buffer[:0] = batch
         except Exception:
             log.exception("could not write usage events; will retry")
             self._buffer[:0] = batch
-            return
-        if self.observe is not None:
-            self.observe(batch)
+        else:
+            if self._stalled:
+                log.info("usage events written again")
+            self._stalled = False
+            if self.observe is not None:
+                self.observe(batch)
 
 
 async def usage_recorder_ctx(app: web.Application):

@@ -126,10 +126,17 @@ class KeyringWatcher:
     def tick(self) -> bool:
         """Reload the keyring if it changed; refresh the heartbeat. True if the keys changed."""
         changed = False
+        problem = None
         try:
             changed = self.vault.reload_if_changed(check_content=True)
-        except KeyringError as exc:  # a damaged file: keep serving with the keys we hold
-            log.error("keyring reload failed; keeping the loaded keys: %s", exc)
+            if not self.vault.path.exists():
+                problem = "keyring file missing"
+        except KeyringError:  # a damaged file: keep serving with the keys we hold
+            problem = "keyring file unreadable or damaged"
+        if problem is not None and self.vault.file_problem is None:  # logged once per fault, not every tick
+            log.error("%s (%s); keeping the loaded keys. Restore it before the server restarts, or it "
+                      "will not start.", problem, self.vault.path)
+        self.vault.file_problem = problem
         if changed:
             primary, kek_ids = self.vault.state()
             log.info("keyring reloaded", extra={"fields": {"primary": primary, "keks": kek_ids}})

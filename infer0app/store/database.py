@@ -29,6 +29,7 @@ from typing import Any, Callable, TypeVar
 import peewee
 
 from . import models
+from .faults import StorageUnavailable, storage_fault
 from .group_commit import GroupCommit
 
 T = TypeVar("T")
@@ -78,6 +79,7 @@ class Store:
         # Other processes (CLI, TUI, --workers) still meet at SQLite's lock with busy_timeout.
         self._write_lock = threading.RLock()
         self._group_commit = GroupCommit(self)
+        self.write_fault: str | None = None  # the last write's storage fault, until a write commits
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
@@ -118,9 +120,27 @@ class Store:
     # -- access ----------------------------------------------------------------------
     @contextlib.contextmanager
     def write(self):
-        """The write path: an IMMEDIATE transaction (takes the write lock up front)."""
-        with self._write_lock, self.db.atomic(lock_type="IMMEDIATE"):
-            yield
+        """The write path: an IMMEDIATE transaction (takes the write lock up front).
+
+        A storage fault (disk full, read-only file, I/O error) raises StorageUnavailable and is
+        remembered in `write_fault` (a short reason for /healthz) until a write commits again."""
+        try:
+            with self._write_lock, self.db.atomic(lock_type="IMMEDIATE"):
+                yield
+        except (sqlite3.Error, peewee.DatabaseError, StorageUnavailable) as exc:
+            reason = exc.reason if isinstance(exc, StorageUnavailable) else storage_fault(exc)
+            if reason is None:
+                raise
+            self.write_fault = reason
+            if not self.db.in_transaction():
+                # After a failed write SQLite can keep this connection in an error state (it kept
+                # answering "read-only" after the file was writable again): start afresh next time.
+                self.db.close()
+            if isinstance(exc, StorageUnavailable):
+                raise
+            raise StorageUnavailable(reason) from exc
+        if self.write_fault is not None:
+            self.write_fault = None
 
     def read(self):
         """A read transaction: a consistent snapshot across several SELECTs."""

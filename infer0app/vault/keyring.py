@@ -60,6 +60,9 @@ class Vault:
         self._signature: tuple[int, int, int] | None = None
         self._digest = b""
         self._lock = threading.Lock()
+        # Set by the server's keyring watcher when the file on disk cannot be read or is gone
+        # (the loaded keys keep serving; /healthz reports it, since a restart would fail).
+        self.file_problem: str | None = None
 
     # -- file ----------------------------------------------------------------------
     @classmethod

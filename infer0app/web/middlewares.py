@@ -9,6 +9,7 @@ from aiohttp import web
 
 from .. import keys
 from ..services.errors import NotFound, ServiceError
+from ..store.faults import StorageUnavailable
 from .render import render
 
 errlog = logging.getLogger("infer0.error")
@@ -21,7 +22,10 @@ ERROR_TITLES = {
     413: ("Too large", "What you sent is larger than infer0 accepts."),
     429: ("Slow down", "Too many requests. Wait a moment and try again."),
     500: ("Something went wrong", "infer0 hit an unexpected error. It has been logged; try again."),
+    503: ("Unavailable for a moment", "infer0 cannot save changes right now. Nothing was changed; try again "
+                                      "in a minute."),
 }
+STORAGE_RETRY_AFTER = "5"  # seconds; a storage fault needs the operator, so clients should not hammer
 
 
 def error_page(request: web.Request, status: int, detail: str | None = None) -> web.Response:
@@ -44,6 +48,11 @@ async def html_error_middleware(request: web.Request, handler):
         return error_page(request, 404, exc.message)
     except ServiceError as exc:
         return error_page(request, 400, exc.message)
+    except StorageUnavailable as exc:  # disk full, read-only: the operator must act; nothing was changed
+        page = error_page(request, 503, f"infer0 cannot save changes right now ({exc.reason}). Nothing was "
+                                        "changed; try again later. If this goes on, tell the site's operator.")
+        page.headers["Retry-After"] = STORAGE_RETRY_AFTER
+        return page
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
