@@ -284,10 +284,16 @@ class AuditRow:
 
 
 def audit_log(store, *, text: str = "", action: str = "", since: float | None = None,
-              limit: int = 500) -> list[AuditRow]:
-    """Newest first. `text` matches actor, action, target or detail; `action` is exact or a prefix ending in '.'."""
+              until: float | None = None, limit: int | None = 500, oldest_first: bool = False) -> list[AuditRow]:
+    """Newest first (or oldest first), at most `limit` rows (None: all). `text` matches actor,
+    action, target or detail; `action` is exact or a prefix ending in '.'; `since` <= created_at
+    < `until` (epoch seconds, either may be None)."""
+    order = (AuditEvent.created_at, AuditEvent.id) if oldest_first else (
+        AuditEvent.created_at.desc(), AuditEvent.id.desc())
     with store.read():
-        query = AuditEvent.select().order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
+        query = AuditEvent.select().order_by(*order).limit(limit)
+        if until is not None:
+            query = query.where(AuditEvent.created_at < until)
         if action:
             query = query.where(AuditEvent.action.startswith(action) if action.endswith(".")
                                 else AuditEvent.action == action)
