@@ -9,3 +9,6 @@ COMMAND_MODULES = [serve, users, providers, backup]
 COMMAND_MODULES += [admin, tokens, kek]
 COMMAND_MODULES += [apps]
 COMMAND_MODULES += [usage]
+from . import audit, errors  # audit export and recent errors for operators (issue 17)
+
+COMMAND_MODULES += [audit, errors]

@@ -12,18 +12,18 @@ def register(sub) -> None:
     s = p.add_subparsers(dest="action", metavar="ACTION")
     s.required = True
     c = s.add_parser("create", help="Create a user; prints {\"id\", \"email\"}.")
-    c.add_argument("--email", required=True)
+    c.add_argument("--email", required=True, help="The new account's email address (its sign-in name).")
     c.add_argument("--password-stdin", action="store_true",
                    help="Read a password from standard input (else the user cannot sign in to the dashboard).")
     add_data_dir(c)
     c.set_defaults(func=create)
     ls = s.add_parser("list", help="List users as JSON.")
-    ls.add_argument("--search", default="")
+    ls.add_argument("--search", default="", metavar="TEXT", help="Only users whose email contains TEXT.")
     add_data_dir(ls)
     ls.set_defaults(func=list_)
     for name, disabled in (("disable", True), ("enable", False)):
         d = s.add_parser(name, help=f"{name.capitalize()} a user (disabling kills their sessions and tokens).")
-        d.add_argument("--email", required=True)
+        d.add_argument("--email", required=True, help="The user's email address.")
         add_data_dir(d)
         d.set_defaults(func=lambda args, disabled=disabled: set_disabled(args, disabled))
 
