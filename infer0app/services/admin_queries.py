@@ -193,6 +193,7 @@ class AppRow:
     origin: str = "dashboard"  # "dashboard" | "dynamic" (RFC 7591 registration)
     verified: bool = False
     registered_from: str = ""  # address of a dynamic registration
+    homepage_url: str = ""
 
     @property
     def type(self) -> str:
@@ -229,7 +230,7 @@ def list_apps(store, search: str = "", *, now: float | None = None, limit: int =
                      .group_by(UsageEvent.app_id).tuples())
     return [AppRow(a.id, a.client_id, a.name, a.owner_email or "", bool(a.is_public), _redirects(a.redirect_uris),
                    a.created_at, bool(a.disabled), connected.get(a.id, 0), day.get(a.id, 0), total.get(a.id, 0),
-                   a.origin, bool(a.verified), a.registered_from)
+                   a.origin, bool(a.verified), a.registered_from, a.homepage_url or "")
             for a in apps]
 
 
