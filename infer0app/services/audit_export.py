@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
+from pathlib import Path
 from typing import Iterable, TextIO
 
 from . import admin_queries
@@ -88,3 +90,24 @@ def write(rows: Iterable[admin_queries.AuditRow], fmt: str, out: TextIO) -> int:
         writer.writeheader()
         writer.writerows({**item, "detail": json.dumps(item["detail"])} for item in items)
     return len(items)
+
+
+def export_file(store, path: str, fmt: str, *, since: float | None = None, until: float | None = None,
+                text: str = "", action: str = "") -> int:
+    """Write the matching events (see `events`) to a new file at `path` as `fmt`, readable by its
+    owner only (0600: the log names people and addresses). Returns how many were written.
+    ValidationError if the path is empty, the file exists (never overwritten) or cannot be written."""
+    if not path or not path.strip():
+        raise ValidationError("Give a file name to export to.", "path")
+    if fmt not in FORMATS:
+        raise ValidationError(f"The format must be one of {', '.join(FORMATS)}.", "format")
+    target = Path(path.strip()).expanduser()
+    rows = events(store, since=since, until=until, text=text, action=action)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ValidationError(f"{target} already exists; choose another name.", "path") from None
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {target}: {exc.strerror}.", "path") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        return write(rows, fmt, out)
