@@ -73,7 +73,8 @@ class AppsScreen(SearchableScreen):
                              + (f" (from {a.registered_from})" if a.registered_from else "")
                              + f"  created {stamp(a.created_at)}\n",
                              f"users connected {a.users_connected}  requests 24h {a.requests_day}  "
-                             f"all time {a.requests_total}\n")
+                             f"all time {a.requests_total}\n",
+                             f"homepage {a.homepage_url}\n" if a.homepage_url else "")
         text.append("Redirect URIs:", style="bold")
         for uri in a.redirect_uris:
             text.append(f"\n  {uri}")
