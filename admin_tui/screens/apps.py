@@ -22,7 +22,9 @@ from .service_modal import SecretScreen
 class AppsScreen(SearchableScreen):
     MODE = "apps"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", show=False),  # the search box says "(/)"
+        # Eight actions fill an 80-column footer: the search box says "(/)", and the list refreshes itself.
+        Binding("slash", "focus_search", "Search", show=False),
+        Binding("r", "reload", "Refresh", show=False),
         Binding("n", "new_app", "New"),
         Binding("e", "edit_app", "Edit"),
         Binding("s", "rotate_secret", "Secret"),
