@@ -56,7 +56,8 @@ class AppFormScreen(ServiceModal):
                             compact=True)
             yield Static("Redirect URIs, one per line (https; plain http only on loopback):",
                          classes="form-hint")
-            yield TextArea("\n".join(a.redirect_uris) if a else "", id="app-uris", compact=True, show_line_numbers=False)
+            yield TextArea("\n".join(a.redirect_uris) if a else "", id="app-uris", compact=True,
+                           show_line_numbers=False)
             if a is None:
                 yield Checkbox("Public client (SPA, mobile, CLI): no secret, PKCE required", id="app-public",
                                compact=True)

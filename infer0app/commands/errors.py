@@ -14,7 +14,8 @@ from .common import add_data_dir, emit, iso, opened
 def register(sub) -> None:
     p = sub.add_parser("errors", help="Failed API calls (time, app, user, provider, status, error code) as JSON.")
     add_range(p, "the calls (default: the last hour)")
-    p.add_argument("--status", type=int, metavar="CODE", help="Only calls answered with this HTTP status (429, 502…).")
+    p.add_argument("--status", type=int, metavar="CODE",
+                   help="Only calls answered with this HTTP status (429, 502…).")
     p.add_argument("--limit", type=int, default=recent_errors.DEFAULT_LIMIT, metavar="N",
                    help=f"At most N calls, the newest (default {recent_errors.DEFAULT_LIMIT}).")
     add_data_dir(p)

@@ -17,8 +17,8 @@ from tests.tui.test_tui_apps import names, select
 
 
 def audit_actions(app, prefix: str = "app.") -> list[tuple[str, str]]:
-    return call(app, lambda s: [(e.action, e.actor.split(":")[0]) for e in
-                                AuditEvent.select().where(AuditEvent.action.startswith(prefix)).order_by(AuditEvent.id)])
+    return call(app, lambda s: [(e.action, e.actor.split(":")[0]) for e in AuditEvent.select()
+                                .where(AuditEvent.action.startswith(prefix)).order_by(AuditEvent.id)])
 
 
 async def type_into(pilot, text: str) -> None:
@@ -123,7 +123,8 @@ async def test_rotate_secret_shows_the_new_one_once(seeded, admin_app):
         before = call(app, lambda s: OAuthApp.get_by_id(chat.id).client_secret_hash)
         await pilot.press("s")
         await settle(pilot)
-        assert isinstance(app.screen, RotateSecretScreen) and "Rotate the client secret of Chat App?" in screen_text(app)
+        assert isinstance(app.screen, RotateSecretScreen)
+        assert "Rotate the client secret of Chat App?" in screen_text(app)
         await pilot.press("escape")  # cancel: nothing changes
         await settle(pilot)
         assert call(app, lambda s: OAuthApp.get_by_id(chat.id).client_secret_hash) == before
