@@ -1,7 +1,7 @@
 """The `infer0` command: serve | admin | users | apps | providers | tokens | kek | backup | restore.
 
-Every face calls the same services. Commands that create things print JSON on stdout;
-bad input prints one clear line on stderr and exits non-zero (2: bad input, 1: failure).
+Every face calls the same services. Commands print their result as JSON on stdout (CSV where
+asked); a failure prints one line, `infer0: error: …`, on stderr and exits with EXIT_CODES' rule.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import sys
 
 from . import __version__
 from .commands import COMMAND_MODULES
-from .commands.common import CommandError, build_version_string
+from .commands.common import EXIT_CODES, CommandError, build_version_string
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="infer0", description="Bring-your-own-provider AI inference over OAuth 2.0, in one binary.")
+        prog="infer0", description="Bring-your-own-provider AI inference over OAuth 2.0, in one binary.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=build_version_string())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

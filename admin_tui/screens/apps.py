@@ -1,5 +1,6 @@
 """Apps: search; per app the owner, origin (dashboard or dynamic registration), verified mark,
-type, redirect URIs, created, users connected and request volume; disable / re-enable; mark
+type, redirect URIs, created, users connected and request volume; register, edit (name,
+homepage, redirect URIs), rotate the secret (shown once), disable / re-enable, delete; mark
 verified / unverified; revoke every grant and token of an app."""
 
 from __future__ import annotations
@@ -13,16 +14,24 @@ from infer0app.services import admin_queries, apps, grants
 
 from ..format import cell, stamp
 from ..widgets import RecordTable
+from .app_forms import AppFormScreen, RotateSecretScreen
 from .base import SearchableScreen
+from .service_modal import SecretScreen
 
 
 class AppsScreen(SearchableScreen):
     MODE = "apps"
     BINDINGS = [
-        Binding("slash", "focus_search", "Search"),
-        Binding("d", "toggle_disabled", "Disable/enable"),
+        # Eight actions fill an 80-column footer: the search box says "(/)", and the list refreshes itself.
+        Binding("slash", "focus_search", "Search", show=False),
+        Binding("r", "reload", "Refresh", show=False),
+        Binding("n", "new_app", "New"),
+        Binding("e", "edit_app", "Edit"),
+        Binding("s", "rotate_secret", "Secret"),
+        Binding("d", "toggle_disabled", "Disable"),
+        Binding("delete", "delete_app", "Delete", key_display="Del"),
         Binding("v", "toggle_verified", "Verify"),
-        Binding("x", "revoke_all", "Revoke tokens"),
+        Binding("x", "revoke_all", "Revoke"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -66,7 +75,8 @@ class AppsScreen(SearchableScreen):
                              + (f" (from {a.registered_from})" if a.registered_from else "")
                              + f"  created {stamp(a.created_at)}\n",
                              f"users connected {a.users_connected}  requests 24h {a.requests_day}  "
-                             f"all time {a.requests_total}\n")
+                             f"all time {a.requests_total}\n",
+                             f"homepage {a.homepage_url}\n" if a.homepage_url else "")
         text.append("Redirect URIs:", style="bold")
         for uri in a.redirect_uris:
             text.append(f"\n  {uri}")
@@ -111,3 +121,56 @@ class AppsScreen(SearchableScreen):
                           f"All {a.users_connected} user grant(s) end; each user must authorize the app again.",
                           grants.revoke_app_grants, a.id, actor=self.ctx.actor,
                           success=lambda n: f"Revoked {n} grant(s) of {a.name}.", yes_label="Revoke")
+
+    # -- register, edit, rotate, delete (issue 17) -----------------------------------------
+    def action_new_app(self) -> None:
+        def done(result) -> None:
+            if result is None:
+                return
+            app, secret = result
+            self.set_status(f"App {app.name} registered: {app.client_id}.")
+            if secret:
+                self.app.push_screen(SecretScreen(f"{app.name} registered", app.client_id, secret))
+            self.reload()
+
+        self.app.push_screen(AppFormScreen(), done)
+
+    def action_edit_app(self) -> None:
+        a = self.table.selected
+        if a is None:
+            return
+
+        def done(result) -> None:
+            if result is not None:
+                self.set_status(f"App {result.name} saved.")
+                self.reload()
+
+        self.app.push_screen(AppFormScreen(a), done)
+
+    def action_rotate_secret(self) -> None:
+        a = self.table.selected
+        if a is None:
+            return
+        if a.is_public:
+            self.set_status(f"{a.name} is a public client: it has no secret (it uses PKCE).", error=True)
+            return
+
+        def done(secret) -> None:
+            if secret is None:
+                self.set_status("Cancelled.")
+                return
+            self.set_status(f"New client secret for {a.name} issued.")
+            self.app.push_screen(SecretScreen(f"New client secret for {a.name}", a.client_id, secret))
+            self.reload()
+
+        self.app.push_screen(RotateSecretScreen(a), done)
+
+    def action_delete_app(self) -> None:
+        a = self.table.selected
+        if a is None:
+            return
+        self.confirm_then(f"Delete the app {a.name}?",
+                          f"{a.client_id} and its {a.users_connected} user grant(s) and their tokens are deleted; "
+                          "the tokens stop working at once. This cannot be undone (d disables instead).",
+                          apps.delete_app, a.client_id, actor=self.ctx.actor,
+                          success=f"App {a.name} deleted.", yes_label="Delete")

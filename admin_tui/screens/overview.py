@@ -1,4 +1,5 @@
-"""Overview: counts, traffic in the last hour and day, requests per minute, database and KEK."""
+"""Overview: counts, traffic in the last hour and day, requests per minute, database and KEK;
+`e` opens the recent errors behind the "N errors" counts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import time
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.widgets import Sparkline, Static
 
@@ -14,11 +16,13 @@ from infer0app.services import admin_queries
 from ..format import duration, size, stamp
 from ..widgets import StatCard
 from .base import AdminScreen
+from .errors import ErrorsScreen
 
 
 class OverviewScreen(AdminScreen):
     MODE = "overview"
     REFRESH_EVERY = 2.0
+    BINDINGS = [Binding("e", "errors", "Recent errors")]
 
     def compose_body(self) -> ComposeResult:
         with Grid(id="overview-cards"):
@@ -47,6 +51,7 @@ class OverviewScreen(AdminScreen):
         card("card-grants", str(o.active_grants), "users × apps")
         card("card-servers", str(o.servers), "running" if o.servers else "none running")
         card("card-hour", str(o.requests_hour), f"{o.errors_hour} errors")
+        self.query_one("#card-hour", StatCard).border_subtitle = "e: errors" if o.errors_hour else ""
         card("card-day", str(o.requests_day), f"{o.errors_day} errors")
         card("card-secrets", str(o.secrets), "sealed (envelope)")
         card("card-db", size(o.db_bytes), "with WAL")
@@ -59,3 +64,6 @@ class OverviewScreen(AdminScreen):
         self.query_one("#rpm-label", Static).update(
             Text.assemble("Requests per minute, last hour ", (f"(peak {peak}/min, now {o.per_minute[-1]}/min)",
                                                               "dim")))
+
+    def action_errors(self) -> None:
+        self.app.push_screen(ErrorsScreen())

@@ -74,7 +74,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         if not res.settled:
             settle(gate, res, result.usage, len(result.body))
     except GatewayError as err:
-        rec.status = err.status
+        rec.fail(err.status, err.code or err.type)
         gate.settle(res, 0, 0)  # refused or failed before an answer: only the request counts
         return error_response(err)
     finally:
@@ -114,9 +114,9 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, 
                     await response.write(frame)
             await response.write_eof()
         if result.error is not None:
-            rec.status = result.error.status
+            rec.fail(result.error.status, result.error.code or result.error.type)
     except (ConnectionResetError, ConnectionError):
-        rec.status = 499  # the client went away; leaving `async with` closed the upstream
+        rec.fail(499, "client_closed")  # the client went away; leaving `async with` closed the upstream
     finally:
         rec.model = result.model
         count(rec, result.usage)

@@ -56,7 +56,7 @@ async def embeddings(request: web.Request) -> web.Response:
         if not res.settled:
             settle(gate, res, result.usage, 0)
     except GatewayError as err:
-        rec.status = err.status
+        rec.fail(err.status, err.code or err.type)
         gate.settle(res, 0, 0)
         return error_response(err)
     finally:

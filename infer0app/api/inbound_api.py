@@ -184,7 +184,7 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
         if not res.settled:
             settle(gate, res, usage, len(answer))
     except GatewayError as err:
-        rec.status = err.status
+        rec.fail(err.status, err.code or err.type)
         gate.settle(res, 0, 0)  # refused or failed before an answer: only the request counts
         return api.error(err)
     finally:
@@ -223,9 +223,9 @@ async def _translated_stream(request: web.Request, api: InboundApi, route: Route
                 await response.write(out)
             await response.write_eof()
         if result.error is not None:
-            rec.status = result.error.status
+            rec.fail(result.error.status, result.error.code or result.error.type)
     except (ConnectionResetError, ConnectionError):
-        rec.status = 499  # the client went away; leaving `async with` closed the upstream
+        rec.fail(499, "client_closed")  # the client went away; leaving `async with` closed the upstream
     finally:
         _close(request, rec, res, limited, result.usage, result.model, chars, started)
     return response
@@ -248,11 +248,11 @@ async def _native_stream(request: web.Request, api: InboundApi, route: Route, bo
                 await response.write(chunk)
             await response.write_eof()
         if stream.error is not None:
-            rec.status = stream.error.status
+            rec.fail(stream.error.status, stream.error.code or stream.error.type)
         elif stream.watch.failed:
-            rec.status = 502
+            rec.fail(502, "provider_error")  # the provider's stream carried an error event
     except (ConnectionResetError, ConnectionError):
-        rec.status = 499
+        rec.fail(499, "client_closed")
     finally:
         _close(request, rec, res, limited, stream.watch.usage, stream.watch.model or route.model, chars, started)
     return response

@@ -11,3 +11,6 @@ COMMAND_MODULES += [apps]
 COMMAND_MODULES += [usage]
 from . import restore  # restore drill (issue 18)
 COMMAND_MODULES += [restore]
+from . import audit, errors  # audit export and recent errors for operators (issue 17)
+
+COMMAND_MODULES += [audit, errors]

@@ -14,7 +14,7 @@ def register(sub) -> None:
                        description="Copy the database consistently (SQLite backup API) to PATH. The copy "
                        "holds sealed provider keys and token hashes: the file is written 0600 and "
                        "missing directories are created 0700, whatever the umask.")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", help="Where to write the copy of the database (a file path).")
     p.add_argument("--force", action="store_true", help="Overwrite PATH if it exists.")
     add_data_dir(p)
     p.set_defaults(func=run)

@@ -16,7 +16,20 @@ from ..store.migrations import SchemaTooNew
 from ..vault.keyring import KeyringError
 
 
+EXIT_CODES = """\
+Exit status (every command):
+  0  done; the result is on standard output (JSON, or CSV where --format csv asks for it)
+  1  not found or refused: a user, app, grant or connection that does not exist, a data
+     directory that is missing, locked or from a newer infer0, an action that did not finish
+  2  bad input: an unknown command or option, a malformed or invalid value (email, URI,
+     date, format), or a name that is already taken; nothing was changed
+  130  interrupted (Ctrl-C)
+Errors are one line on standard error, "infer0: error: ...", never a traceback."""
+
+
 class CommandError(Exception):
+    """A command failed; `exit_code` follows EXIT_CODES (1 not found/refused, 2 bad input)."""
+
     def __init__(self, message: str, exit_code: int = 1):
         super().__init__(message)
         self.exit_code = exit_code

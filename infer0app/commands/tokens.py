@@ -23,9 +23,9 @@ def register(sub) -> None:
     ls.set_defaults(func=list_)
     rv = s.add_parser("revoke", help="Revoke one grant, all of a user's, or all of an app's; prints JSON.")
     which = rv.add_mutually_exclusive_group(required=True)
-    which.add_argument("--user", metavar="EMAIL")
-    which.add_argument("--app", metavar="CLIENT_ID")
-    which.add_argument("--grant", type=int, metavar="ID")
+    which.add_argument("--user", metavar="EMAIL", help="Revoke every grant of this user.")
+    which.add_argument("--app", metavar="CLIENT_ID", help="Revoke every grant (and token) of this app.")
+    which.add_argument("--grant", type=int, metavar="ID", help="Revoke this one grant (ids: `infer0 tokens list`).")
     add_data_dir(rv)
     rv.set_defaults(func=revoke)
 

@@ -193,6 +193,7 @@ class AppRow:
     origin: str = "dashboard"  # "dashboard" | "dynamic" (RFC 7591 registration)
     verified: bool = False
     registered_from: str = ""  # address of a dynamic registration
+    homepage_url: str = ""
 
     @property
     def type(self) -> str:
@@ -229,7 +230,7 @@ def list_apps(store, search: str = "", *, now: float | None = None, limit: int =
                      .group_by(UsageEvent.app_id).tuples())
     return [AppRow(a.id, a.client_id, a.name, a.owner_email or "", bool(a.is_public), _redirects(a.redirect_uris),
                    a.created_at, bool(a.disabled), connected.get(a.id, 0), day.get(a.id, 0), total.get(a.id, 0),
-                   a.origin, bool(a.verified), a.registered_from)
+                   a.origin, bool(a.verified), a.registered_from, a.homepage_url or "")
             for a in apps]
 
 
@@ -284,10 +285,16 @@ class AuditRow:
 
 
 def audit_log(store, *, text: str = "", action: str = "", since: float | None = None,
-              limit: int = 500) -> list[AuditRow]:
-    """Newest first. `text` matches actor, action, target or detail; `action` is exact or a prefix ending in '.'."""
+              until: float | None = None, limit: int | None = 500, oldest_first: bool = False) -> list[AuditRow]:
+    """Newest first (or oldest first), at most `limit` rows (None: all). `text` matches actor,
+    action, target or detail; `action` is exact or a prefix ending in '.'; `since` <= created_at
+    < `until` (epoch seconds, either may be None)."""
+    order = (AuditEvent.created_at, AuditEvent.id) if oldest_first else (
+        AuditEvent.created_at.desc(), AuditEvent.id.desc())
     with store.read():
-        query = AuditEvent.select().order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)
+        query = AuditEvent.select().order_by(*order).limit(limit)
+        if until is not None:
+            query = query.where(AuditEvent.created_at < until)
         if action:
             query = query.where(AuditEvent.action.startswith(action) if action.endswith(".")
                                 else AuditEvent.action == action)

@@ -292,6 +292,12 @@ def connected_users(store, app_id: int) -> int:
                 .distinct().count())
 
 
+def connected_grants(store, app_id: int) -> int:
+    """Live (unrevoked) grants of the app: what deleting or revoking it ends."""
+    with store.read():
+        return Grant.select().where((Grant.app == app_id) & Grant.revoked_at.is_null()).count()
+
+
 # -- writing ------------------------------------------------------------------------------
 def create_app(store, owner_id: int, *, name: str, redirect_uris, homepage_url: str = "",
                public: bool = False, actor: str) -> tuple[AppView, str | None]:
@@ -314,13 +320,30 @@ def create_app(store, owner_id: int, *, name: str, redirect_uris, homepage_url: 
 
 def update_app(store, owner_id: int, client_id: str, *, name: str, homepage_url: str, redirect_uris,
                actor: str = "") -> AppView:
+    """The owner edits their app (all three fields replaced)."""
     app = get_owned_app(store, owner_id, client_id)
+    return _update(store, app, name, homepage_url, redirect_uris, actor or audit.user_actor(owner_id))
+
+
+def operator_update_app(store, client_id: str, *, name: str | None = None, homepage_url: str | None = None,
+                        redirect_uris=None, actor: str) -> AppView:
+    """An operator edits any app (CLI, TUI); a field left None keeps its value. Redirect URIs
+    replace the whole list and follow the same rules as at registration (ValidationError);
+    NotFound for an unknown client id. A changed list makes users consent again
+    (services/consent_reuse.py compares the list they approved)."""
+    app = get_app(store, client_id)
+    return _update(store, app, app.name if name is None else name,
+                   app.homepage_url if homepage_url is None else homepage_url,
+                   app.redirect_uris if redirect_uris is None else redirect_uris, actor)
+
+
+def _update(store, app: AppView, name: str, homepage_url: str, redirect_uris, actor: str) -> AppView:
     changes = {"name": clean_name(name), "homepage_url": _clean_homepage(homepage_url),
                "redirect_uris": json.dumps(validate_redirect_uris(redirect_uris, public=app.is_public))}
     with store.write():
         OAuthApp.update(**changes).where(OAuthApp.id == app.id).execute()
-    audit.record(store, actor or audit.user_actor(owner_id), "app.update", client_id)
-    return get_app(store, client_id)
+    audit.record(store, actor, "app.update", app.client_id)
+    return get_app(store, app.client_id)
 
 
 def rotate_secret(store, client_id: str, *, actor: str, overlap: int = 0, now: float | None = None) -> str:

@@ -27,6 +27,13 @@ class UsageRecord:
     completion_tokens: int = 0
     cached_tokens: int = 0
     created_at: float = field(default_factory=now)
+    error_code: str = ""  # why it failed: the answered error's code (or type); '' on success (m0017)
+
+    def fail(self, status: int, code: str | None) -> None:
+        """Mark the call failed with HTTP `status` and an error code (OpenAI error object's
+        `code`, else its `type`; `client_closed` for 499). Never message text: it may quote content."""
+        self.status = status
+        self.error_code = (code or "")[:60]
 
 
 _COLUMNS = [f.name for f in fields(UsageRecord)]

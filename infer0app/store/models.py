@@ -161,6 +161,7 @@ class UsageEvent(BaseModel):
     status = pw.IntegerField(default=200)
     latency_ms = pw.FloatField(default=0)
     streamed = pw.BooleanField(default=False)
+    error_code = pw.CharField(max_length=60, default="")  # a failure's error code, '' on success (m0017)
 
 
 class UsageDaily(BaseModel):

@@ -73,7 +73,7 @@ def seed(data_dir: Path, *, base_url: str = "") -> Seeded:
         for i in range(30):  # the last half hour: one call a minute, every fifth an upstream error
             records.append(UsageRecord(alice, chat.id, s.grants[("alice@example.com", "Chat App")], "openai",
                                        "gpt-4o-mini", 502 if i % 5 == 0 else 200, 120.0, False,
-                                       created_at=now - i * 60 - 5))
+                                       created_at=now - i * 60 - 5, error_code="provider_error" if i % 5 == 0 else ""))
         for i in range(12):  # earlier today
             records.append(UsageRecord(bob, chat.id, s.grants[("bob@example.com", "Chat App")], "anthropic",
                                        "claude", 200, 300.0, True, created_at=now - 5 * 3600 - i))

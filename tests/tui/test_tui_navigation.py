@@ -37,9 +37,10 @@ async def test_footer_shows_each_sections_bindings(seeded, admin_app):
     app = admin_app()
     async with app.run_test(size=(80, 24)) as pilot:
         expected = {"2": ["Disable", "Revoke", "New", "Delete", "Pw link", "2FA off", "Quit"],
-                    "3": ["Search", "Disable/enable", "Revoke tokens"],
+                    "3": ["New", "Edit", "Secret", "Disable", "Delete", "Verify", "Revoke", "Quit"],
                     "4": ["Revoke", "Revoke user's", "Revoke app's"],
-                    "5": ["Rotate KEK"], "6": ["Filter", "Kind"]}
+                    "5": ["Rotate KEK"], "6": ["Filter", "Kind", "Time range", "Export", "Quit"],
+                    "1": ["Recent errors"]}
         for key, labels in expected.items():
             await goto(pilot, key)
             assert app.screen.query(Footer)

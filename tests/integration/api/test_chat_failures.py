@@ -131,7 +131,7 @@ async def test_every_call_records_usage_off_the_request_path(api_for):
     async for _ in stream:
         pass
     api.fake.knobs.fail_status = 500
-    with pytest.raises(openai.APIStatusError):
+    with pytest.raises(openai.APIStatusError) as failed:
         await client.chat.completions.create(model="x", messages=[{"role": "user", "content": "x"}])
     store = api.app[keys.STORE]
     rows = []
@@ -141,6 +141,8 @@ async def test_every_call_records_usage_off_the_request_path(api_for):
             break
         await asyncio.sleep(0.1)
     assert [(r["streamed"], r["status"]) for r in rows] == [(False, 200), (True, 200), (False, 502)]
+    # the failure's error code, as the client was answered, for the operator's "recent errors"
+    assert [r["error_code"] for r in rows] == ["", "", failed.value.body["code"]] and failed.value.body["code"]
     for r in rows[:2]:
         assert r["user_id"] == api.seeded.user_id and r["app_id"] == api.seeded.app_id
         assert r["grant_id"] == api.seeded.grant_id and r["provider_kind"] == "anthropic"
