@@ -88,6 +88,26 @@ class Settings:
     usage_raw_days: int = _setting(
         30, "Days raw usage rows (one per request) are kept; older ones are rolled up hourly into one row "
             "per app, model, status and day, kept indefinitely. Totals do not change.", metavar="DAYS")
+    database_url: str = _setting(
+        "", "PostgreSQL database to use instead of the SQLite file in the data dir, as "
+            "postgresql://USER@HOST:PORT/DBNAME (several infer0 instances may share it). Give the password "
+            "with --database-password-file or PGPASSWORD rather than in the URL, so it stays out of `ps`. "
+            "Empty: SQLite in the data dir (the keyring stays in the data dir either way).", metavar="URL")
+    database_password_file: str = _setting(
+        "", "File whose first line is the PostgreSQL password (overrides one in --database-url; never "
+            "logged). Empty: the URL's password, else PGPASSWORD or ~/.pgpass.", metavar="FILE")
+
+    @property
+    def database_password(self) -> str | None:
+        """The password read from --database-password-file (None when not set)."""
+        if not self.database_password_file:
+            return None
+        try:
+            with open(Path(self.database_password_file).expanduser(), encoding="utf-8") as fh:
+                return fh.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise SettingsError(f"--database-password-file: cannot read {self.database_password_file}: "
+                                f"{exc.strerror}") from None
 
     @property
     def issuer(self) -> str:
@@ -198,6 +218,9 @@ def validate(s: Settings) -> None:
             parse_spec(getattr(s, name), flag_name(name))
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
+    if s.database_url and not s.database_url.startswith(("postgresql://", "postgres://")):
+        raise SettingsError("--database-url: expected postgresql://USER@HOST:PORT/DBNAME "
+                            "(without it, infer0 uses SQLite in the data dir)")
     for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl", "body_read_timeout",
                  "keepalive_timeout"):
         if getattr(s, name) <= 0:

@@ -98,7 +98,9 @@ def report(store, instance_id: str, vault, *, started_at: float) -> None:
                   started_at=started_at, heartbeat_at=time.time(), kek_ids=json.dumps(kek_ids),
                   primary_kek=primary)
     with store.write():
-        ServerInstance.insert(**values).on_conflict_replace().execute()
+        (ServerInstance.insert(**values)
+         .on_conflict(conflict_target=[ServerInstance.instance_id],
+                      preserve=[f for f in ServerInstance._meta.sorted_fields if not f.primary_key]).execute())
 
 
 def forget(store, instance_id: str) -> None:
