@@ -180,7 +180,7 @@ def sync_leases(store, holder: str, at: float, items: list[SyncItem], lease_ttl:
     is free, the lease grows by `want` (plus a share of the rest when `chunk` and there is
     ample room). The lease's expiry moves to `at + lease_ttl`.
     """
-    conn = store.db.connection()
+    conn = store.raw()
     results = []
     for item in items:
         scope, owner_id, metric, period, start, end = item.key
@@ -227,7 +227,7 @@ def current_usage(store, rules: Iterable[LimitRule], at: float) -> list[dict]:
     calls in flight or ahead of demand), remaining = cap - used - leased (not below 0), and
     resets_at (the window's end, epoch seconds)."""
     out = []
-    conn = store.db.connection()
+    conn = store.raw()
     for rule in rules:
         scope, owner_id, metric, period, start, end = rule.key(at)
         row = conn.execute(

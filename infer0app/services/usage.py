@@ -54,7 +54,7 @@ def daily_for_app(store, app_id: int, *, days: int = 14, now: float | None = Non
         now = now or time.time()
         today = dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
         first = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), dt.timezone.utc).timestamp()
-        day = pw.fn.date(UsageEvent.created_at, "unixepoch")
+        day = store.utc_day(UsageEvent.created_at)
         rows = (UsageEvent.select(day, pw.fn.COUNT(UsageEvent.id), _tokens())
                 .where((UsageEvent.app_id == app_id) & (UsageEvent.created_at >= first))
                 .group_by(day).tuples())

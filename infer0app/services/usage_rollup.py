@@ -39,6 +39,6 @@ def roll_up(store, raw_days: int = DEFAULT_RAW_DAYS, now: float | None = None) -
         raise ValueError("raw_days must be >= 0")
     before = cutoff(raw_days, now)
     with store.write():
-        conn = store.db.connection()
+        conn = store.raw()
         conn.execute(_ROLL_UP, (before,))
         return conn.execute('DELETE FROM "usage_event" WHERE "created_at" < ?', (before,)).rowcount
