@@ -37,7 +37,7 @@ def backend(request):
         return
     from tests.support.postgres import PASSWORD
     cluster = request.getfixturevalue("pg_cluster")
-    db = cluster.create_database()
+    db = cluster.checkout()
     b = backends.Backend("postgres", cluster.database_url(db),
                          {"INFER0_DATABASE_URL": cluster.url_without_password(db), "PGPASSWORD": PASSWORD})
     backends.activate(b)
@@ -45,7 +45,7 @@ def backend(request):
         yield b
     finally:
         backends.activate(backends.SQLITE)
-        cluster.drop_database(db)  # FORCE: ends what a killed or lingering server left connected
+        cluster.checkin(db)  # emptied for the next test (ends what a lingering server left connected)
 
 
 @pytest.fixture

@@ -121,7 +121,7 @@ def connect_database(url: str, password: str | None) -> peewee.Database:
         raise RuntimeError(f"PostgreSQL support needs the psycopg package (pip install 'psycopg[binary]'): {exc}")
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
-    kwargs = {"prefer_psycopg3": True, "field_types": FIELD_TYPES, "autorollback": True,
+    kwargs = {"prefer_psycopg3": True, "field_types": FIELD_TYPES,
               "application_name": "infer0"}
     if password:
         kwargs["password"] = password

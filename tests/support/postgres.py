@@ -110,6 +110,33 @@ class PostgresCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return name
 
+    # -- a pool of migrated databases (creating and migrating one per test cost ~1.5 s) --------
+    def checkout(self) -> str:
+        """A database with infer0's schema and no rows: a returned one, or a new empty one
+        (infer0 migrates it on first open)."""
+        if not hasattr(self, "_pool"):
+            self._pool: list[str] = []
+        return self._pool.pop() if self._pool else self.create_database()
+
+    def checkin(self, name: str) -> None:
+        """Empty the database (every table but schema_migration; ids restart) for the next test;
+        drop it instead if that fails."""
+        import psycopg
+        try:
+            with psycopg.connect(self.database_url(name), autocommit=True) as conn:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                tables = [r[0] for r in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename NOT IN ('schema_migration', 'cache_epoch')")]
+                if tables:
+                    conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+                    conn.execute('UPDATE "cache_epoch" SET "n" = 0')
+        except Exception:
+            self.drop_database(name)
+            return
+        self._pool.append(name)
+
     def drop_database(self, name: str) -> None:
         import psycopg
         with psycopg.connect(self.database_url(), autocommit=True) as conn:
