@@ -51,7 +51,8 @@ def requests_per_minute(store, *, minutes: int = 60, now: float | None = None) -
                          else (UsageEvent.created_at - start) / MINUTE, "INTEGER")  # PostgreSQL's cast rounds
         counts = [0] * minutes
         query = (UsageEvent.select(bucket.alias("b"), pw.fn.COUNT(UsageEvent.id).alias("n"))
-                 .where(UsageEvent.created_at > start, UsageEvent.created_at <= now).group_by(bucket).tuples())
+                 .where(UsageEvent.created_at > start, UsageEvent.created_at <= now).group_by(pw.SQL('"b"')).tuples())  # by alias: PostgreSQL binds the
+        # SELECT's and a repeated GROUP BY expression's parameters apart, then calls them different
         for b, n in query:
             if 0 <= b < minutes:
                 counts[b] = n

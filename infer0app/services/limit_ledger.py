@@ -162,7 +162,7 @@ LEASE_DIVISOR = 8
 _COUNTER_UPSERT = (
     'INSERT INTO "limit_counter" ("scope", "owner_id", "metric", "period", "period_start", "period_end", "used") '
     'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("scope", "owner_id", "metric", "period", "period_start") '
-    'DO UPDATE SET "used" = "used" + excluded."used" RETURNING "id", "used"')
+    'DO UPDATE SET "used" = "limit_counter"."used" + excluded."used" RETURNING "id", "used"')
 _LEASES = 'SELECT "holder", "amount" FROM "limit_lease" WHERE "counter_id" = ? AND "expires_at" >= ?'
 _LEASE_EXPIRED = 'DELETE FROM "limit_lease" WHERE "counter_id" = ? AND "expires_at" < ?'
 _LEASE_UPSERT = (
