@@ -22,6 +22,8 @@ The password never appears in a log line or an error: `redact(url)` is what is s
 from __future__ import annotations
 
 import re
+import sys
+import uuid
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -81,8 +83,49 @@ def _register_loaders(conn) -> None:
     conn.adapters.register_loader("numeric", IntOrFloatLoader)
 
 
+def import_psycopg():
+    """psycopg, imported now (infer0app/__init__.py keeps peewee from importing it at start).
+    ImportError when it is not installed."""
+    if "psycopg" in sys.modules and sys.modules["psycopg"] is None:
+        del sys.modules["psycopg"]
+    import psycopg
+    return psycopg
+
+
+class _Psycopg3Adapter(peewee.Psycopg3Adapter):
+    """peewee's psycopg 3 adapter over a psycopg imported on demand, not at peewee's import."""
+
+    def __init__(self):
+        psycopg = import_psycopg()
+        from psycopg.pq import TransactionStatus
+        from psycopg.types.json import Json, Jsonb
+        super().__init__()
+        self._psycopg, self._status = psycopg, TransactionStatus
+        self.json_type, self.jsonb_type = Json, Jsonb
+        self.txn_idle, self.txn_inerror = TransactionStatus.IDLE, TransactionStatus.INERROR
+        self.txn_unknown = TransactionStatus.UNKNOWN
+
+    def check_driver(self):
+        pass
+
+    def get_binary_type(self):
+        return self._psycopg.Binary
+
+    def connect(self, db, **params):
+        params.setdefault("conninfo", db.database)
+        return self._psycopg.connect(**params)
+
+    def server_side_cursor(self, conn):
+        in_txn = self.txn_status(conn) == self._status.INTRANS
+        return conn.cursor(name=str(uuid.uuid1()), withhold=not in_txn)
+
+
 class Infer0Postgres(peewee.PostgresqlDatabase):
     """peewee's PostgreSQL database, taking the services' SQLite-dialect raw SQL too."""
+
+    def init(self, database, **kwargs):
+        super().init(database, **kwargs)
+        self._adapter = _Psycopg3Adapter()
 
     def _connect(self):
         conn = super()._connect()
@@ -116,13 +159,12 @@ def connect_database(url: str, password: str | None) -> peewee.Database:
     `password` (from --database-password-file) overrides one in the URL; with neither, libpq's
     own sources apply (PGPASSWORD, ~/.pgpass). Raises RuntimeError when psycopg is missing."""
     try:
-        import psycopg  # noqa: F401  (peewee picks it up; imported here to fail clearly)
+        import_psycopg()
     except ImportError as exc:
         raise RuntimeError(f"PostgreSQL support needs the psycopg package (pip install 'psycopg[binary]'): {exc}")
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
-    kwargs = {"prefer_psycopg3": True, "field_types": FIELD_TYPES,
-              "application_name": "infer0"}
+    kwargs = {"field_types": FIELD_TYPES, "application_name": "infer0"}
     if password:
         kwargs["password"] = password
     return Infer0Postgres(url, **kwargs)

@@ -22,6 +22,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from infer0app.store.postgres import import_psycopg
 from tests.support.processes import free_port
 
 SUPERUSER = "infer0"
@@ -104,7 +105,7 @@ class PostgresCluster:
 
     def create_database(self, prefix: str = "t") -> str:
         """A fresh empty database; returns its name."""
-        import psycopg
+        psycopg = import_psycopg()
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.database_url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -121,7 +122,7 @@ class PostgresCluster:
     def checkin(self, name: str) -> None:
         """Empty the database (every table but schema_migration; ids restart) for the next test;
         drop it instead if that fails."""
-        import psycopg
+        psycopg = import_psycopg()
         try:
             with psycopg.connect(self.database_url(name), autocommit=True) as conn:
                 conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -138,6 +139,6 @@ class PostgresCluster:
         self._pool.append(name)
 
     def drop_database(self, name: str) -> None:
-        import psycopg
+        psycopg = import_psycopg()
         with psycopg.connect(self.database_url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

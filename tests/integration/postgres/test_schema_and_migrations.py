@@ -6,17 +6,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import psycopg
-
 from infer0app.store.database import Store
 from infer0app.store.migrations import discover
 from infer0app.store.models import ALL_MODELS
-from infer0app.store.postgres import connect_database
+from infer0app.store.postgres import connect_database, import_psycopg
 from tests.support.processes import ROOT, cli_env
 
 
 def _columns(url: str) -> dict:
-    with psycopg.connect(url) as conn:
+    with import_psycopg().connect(url) as conn:
         rows = conn.execute(
             "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
             "WHERE table_schema = 'public'").fetchall()
@@ -24,7 +22,7 @@ def _columns(url: str) -> dict:
 
 
 def _unique_indexes(url: str) -> set:
-    with psycopg.connect(url) as conn:
+    with import_psycopg().connect(url) as conn:
         rows = conn.execute(
             "SELECT t.relname, array_agg(a.attname ORDER BY a.attname) FROM pg_index i "
             "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace "
@@ -56,7 +54,7 @@ def test_instances_starting_at_once_apply_each_migration_exactly_once(pg_cluster
                               stderr=subprocess.PIPE, text=True) for i in range(6)]
     outcomes = [(p.wait(120), p.stderr.read()) for p in procs]
     assert [code for code, _ in outcomes] == [0] * 6, outcomes
-    with psycopg.connect(pg_cluster.database_url(name)) as conn:
+    with import_psycopg().connect(pg_cluster.database_url(name)) as conn:
         applied = [r[0] for r in conn.execute("SELECT number FROM schema_migration ORDER BY number")]
         triggers = conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'epoch_%%'").fetchone()[0]
     assert applied == [n for n, _, _ in discover()]
