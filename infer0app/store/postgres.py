@@ -164,7 +164,9 @@ def connect_database(url: str, password: str | None) -> peewee.Database:
         raise RuntimeError(f"PostgreSQL support needs the psycopg package (pip install 'psycopg[binary]'): {exc}")
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
-    kwargs = {"field_types": FIELD_TYPES, "application_name": "infer0"}
+    # lock_timeout: a writer waits for the write lock at most as long as SQLite's busy_timeout,
+    # then fails (503 limits_unavailable on the chat path), instead of hanging behind a stuck one.
+    kwargs = {"field_types": FIELD_TYPES, "application_name": "infer0", "options": "-c lock_timeout=5000"}
     if password:
         kwargs["password"] = password
     return Infer0Postgres(url, **kwargs)

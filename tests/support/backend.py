@@ -59,7 +59,11 @@ def chosen_backends() -> list[str]:
 
 
 def parametrize_backend(metafunc) -> None:
-    """For a conftest's pytest_generate_tests: every test using `backend` runs on each engine."""
+    """For a conftest's pytest_generate_tests: every test using `backend` runs on each engine,
+    unless it names its own (`@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)`
+    for what only SQLite has, such as `infer0 backup`'s file copy)."""
+    if any(m.args and m.args[0] == "backend" for m in metafunc.definition.iter_markers("parametrize")):
+        return
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", chosen_backends(), indirect=True)
 
