@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..store.models import ConnectionLimit, ConnectionPrice, GrantLimit, now
+from ..store.models import ConnectionLimit, ConnectionPrice, GrantLimit, non_key_fields, now
 from .limit_periods import window
 from .pricing import Price
 
@@ -99,18 +99,13 @@ def _check_caps(caps: dict, allowed: Iterable[str]) -> dict:
     return caps
 
 
-def _all_but_key(model) -> list:
-    """The columns an upsert overwrites (INSERT … ON CONFLICT DO UPDATE: both engines speak it)."""
-    return [f for f in model._meta.sorted_fields if not f.primary_key]
-
-
 def set_grant_limits(store, grant_id: int, **caps: int | None) -> None:
     """Replace a grant's caps (keyword per GRANT_COLUMNS; None = no limit). Spend in micro-dollars."""
     values = {column: None for column, _, _ in GRANT_COLUMNS}
     values.update(_check_caps(caps, values))
     with store.write():
         (GrantLimit.insert(grant=grant_id, updated_at=now(), **values)
-         .on_conflict(conflict_target=[GrantLimit.grant], preserve=_all_but_key(GrantLimit)).execute())
+         .on_conflict(conflict_target=[GrantLimit.grant], preserve=non_key_fields(GrantLimit)).execute())
 
 
 def set_connection_limits(store, provider_id: int, **caps: int | None) -> None:
@@ -119,7 +114,7 @@ def set_connection_limits(store, provider_id: int, **caps: int | None) -> None:
     values.update(_check_caps(caps, values))
     with store.write():
         (ConnectionLimit.insert(provider=provider_id, updated_at=now(), **values)
-         .on_conflict(conflict_target=[ConnectionLimit.provider], preserve=_all_but_key(ConnectionLimit)).execute())
+         .on_conflict(conflict_target=[ConnectionLimit.provider], preserve=non_key_fields(ConnectionLimit)).execute())
 
 
 def set_connection_price(store, provider_id: int, model: str, price: Price | None) -> None:

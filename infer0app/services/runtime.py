@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .. import __version__
-from ..store.models import ServerInstance
+from ..store.models import ServerInstance, non_key_fields
 from ..vault.keyring import KeyringError
 
 log = logging.getLogger("infer0.runtime")
@@ -100,7 +100,7 @@ def report(store, instance_id: str, vault, *, started_at: float) -> None:
     with store.write():
         (ServerInstance.insert(**values)
          .on_conflict(conflict_target=[ServerInstance.instance_id],
-                      preserve=[f for f in ServerInstance._meta.sorted_fields if not f.primary_key]).execute())
+                      preserve=non_key_fields(ServerInstance)).execute())
 
 
 def forget(store, instance_id: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from infer0app.services import kek_rotation, providers, runtime
 from tests.support.backend import open_data_dir
-from infer0app.store.models import AuditEvent, ProviderConnection, ServerInstance
+from infer0app.store.models import AuditEvent, ProviderConnection, ServerInstance, non_key_fields
 from infer0app.vault.keyring import Vault
 from secrets_fixture import make_secrets, open_all
 
@@ -34,7 +34,7 @@ def fake_server(store, *, kek_ids, primary, pid=None, host=None, age=0.0):
                               heartbeat_at=time.time() - age, kek_ids=json.dumps(sorted(kek_ids)),
                               primary_kek=primary)
          .on_conflict(conflict_target=[ServerInstance.instance_id],
-                      preserve=[f for f in ServerInstance._meta.sorted_fields if not f.primary_key]).execute())
+                      preserve=non_key_fields(ServerInstance)).execute())
 
 
 def test_waits_for_running_servers_at_each_handshake_and_resumes(data):
