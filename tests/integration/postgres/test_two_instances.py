@@ -57,3 +57,24 @@ async def test_a_revocation_on_one_instance_bites_on_the_other_within_a_second(s
         await asyncio.sleep(1.0)  # the promise: within a second on every instance
         assert await _me(http, a.url, token) == 401
         assert await _me(http, b.url, token) == 401
+
+
+async def _refresh(http, url: str, app: dict, refresh_token: str) -> tuple[int, dict]:
+    async with http.post(url + "/v1/oauth/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+                         headers={"Authorization": basic(app["client_id"], app["client_secret"])}) as resp:
+        return resp.status, await resp.json(content_type=None)
+
+
+async def test_twenty_parallel_rotations_of_one_refresh_token_over_two_instances_have_one_winner(
+        serve_process, second_instance, data_dir):
+    a = serve_process()
+    b = second_instance()
+    app, code = await approved_code(a.url, data_dir)
+    async with aiohttp.ClientSession() as http:
+        status, tokens = await _redeem(http, b.url, app, code)
+        assert status == 200, tokens
+        results = await asyncio.gather(*(_refresh(http, (a, b)[i % 2].url, app, tokens["refresh_token"])
+                                         for i in range(20)))
+    winners = [body for status, body in results if status == 200]
+    assert len(winners) == 1, results
+    assert all(status == 400 and body["error"] == "invalid_grant" for status, body in results if status != 200)
