@@ -27,9 +27,9 @@ class AdminContext:
         The keyring is loaded once here to check it is there and valid; screens read it from
         the file each time (a rotation from the CLI may rewrite it while the TUI is open).
         """
-        from infer0app.services.datadir import open_data_dir
+        from infer0app.services.datadir import open_configured
 
-        store, _vault = open_data_dir(settings.data_dir, create=False)
+        store, _vault = open_configured(settings, create=False)
         store.db.close()  # this thread's connection; workers open their own
         return cls(settings, store, operator_actor("admin-tui"))
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the suite needs (Python deps; Debian's Chromium for the browser tests),
+# Installs everything the suite needs (Python deps; Debian's Chromium for the browser tests and
+# PostgreSQL for the second backend),
 # builds the binary dist/infer0 (or reuses a fresh one) and runs the whole test suite, the
 # browser journey against the binary included. Extra arguments go to pytest.
 # INFER0_TEST_BINARY=0 skips the up-front build: the browser journey then runs the server from
@@ -23,6 +24,16 @@ if [ ! -x /usr/bin/chromium ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+fi
+
+# The integration suite runs on SQLite and on PostgreSQL: the tests start a throwaway cluster
+# (tests/support/postgres.py) with Debian's server binaries, /usr/lib/postgresql/*/bin.
+# INFER0_TEST_BACKENDS=sqlite runs the SQLite half only (then PostgreSQL is not needed).
+if [ "${INFER0_TEST_BACKENDS:-}" != sqlite ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 fi
 
 if [ "${INFER0_TEST_BINARY:-1}" != 0 ]; then

@@ -32,7 +32,7 @@ from .runtime.oauth_purge import oauth_purge_ctx
 from .runtime.target_cache import TargetCache
 from .runtime.usage_recorder import usage_recorder_ctx
 from .runtime.usage_rollup import usage_rollup_ctx
-from .services.datadir import open_data_dir
+from .services.datadir import open_configured
 from .services.limits import LimitGate
 from .services.pricing import PriceTable
 from .services.throttle import Throttle
@@ -49,7 +49,7 @@ MAX_HEADER_FIELD = 16 * 1024
 
 def create_app(settings: Settings) -> web.Application:
     """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
-    store, vault = open_data_dir(settings.data_dir)
+    store, vault = open_configured(settings)
     # handler_args reach aiohttp's connection handler under `infer0 serve` and test servers alike
     app = web.Application(client_max_size=MAX_BODY, handler_args={
         "keepalive_timeout": settings.keepalive_timeout,  # also bounds headers trickling in

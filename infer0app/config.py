@@ -98,6 +98,26 @@ class Settings:
         "off", "'on': every user must use two-factor sign-in (TOTP); one without it is sent to set it up "
                "right after signing in, before any other page. 'off': each user chooses on the Account page.",
         choices=("off", "on"))
+    database_url: str = _setting(
+        "", "PostgreSQL database to use instead of the SQLite file in the data dir, as "
+            "postgresql://USER@HOST:PORT/DBNAME (several infer0 instances may share it). Give the password "
+            "with --database-password-file or PGPASSWORD rather than in the URL, so it stays out of `ps`. "
+            "Empty: SQLite in the data dir (the keyring stays in the data dir either way).", metavar="URL")
+    database_password_file: str = _setting(
+        "", "File whose first line is the PostgreSQL password (overrides one in --database-url; never "
+            "logged). Empty: the URL's password, else PGPASSWORD or ~/.pgpass.", metavar="FILE")
+
+    @property
+    def database_password(self) -> str | None:
+        """The password read from --database-password-file (None when not set)."""
+        if not self.database_password_file:
+            return None
+        try:
+            with open(Path(self.database_password_file).expanduser(), encoding="utf-8") as fh:
+                return fh.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise SettingsError(f"--database-password-file: cannot read {self.database_password_file}: "
+                                f"{exc.strerror}") from None
 
     @property
     def issuer(self) -> str:
@@ -211,6 +231,9 @@ def validate(s: Settings) -> None:
     if s.metrics_token and (len(s.metrics_token) < 16 or not all(33 <= ord(c) <= 126 for c in s.metrics_token)):
         raise SettingsError("--metrics-token / INFER0_METRICS_TOKEN: use at least 16 printable characters "
                             "without spaces (e.g. the output of `openssl rand -hex 32`)")
+    if s.database_url and not s.database_url.startswith(("postgresql://", "postgres://")):
+        raise SettingsError("--database-url: expected postgresql://USER@HOST:PORT/DBNAME "
+                            "(without it, infer0 uses SQLite in the data dir)")
     for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl", "body_read_timeout",
                  "keepalive_timeout"):
         if getattr(s, name) <= 0:

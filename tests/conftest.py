@@ -6,23 +6,60 @@ import pytest
 
 from infer0app.app import create_app
 from infer0app.config import load_settings
+from tests.support import backend as backends
 from tests.support.browser import Browser
 from tests.support.egress import FAKES_ALLOW
 from tests.support.processes import ServerProcess
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL cluster for the whole session (tests/support/postgres.py), started
+    on first use. Missing PostgreSQL fails the tests that need it: build/test.sh installs it."""
+    from tests.support.postgres import PostgresCluster, find_bin_dir
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.fail("PostgreSQL is not installed (apt-get install postgresql; build/test.sh does it), "
+                    "or set INFER0_TEST_BACKENDS=sqlite")
+    cluster = PostgresCluster(bin_dir).start()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def data_dir(tmp_path):
+def backend(request):
+    """The test's database engine (tests/support/backend.py): "sqlite" unless a conftest
+    parametrises it; for "postgres", a fresh database on the session cluster."""
+    name = getattr(request, "param", "sqlite")
+    if name == "sqlite":
+        backends.activate(backends.SQLITE)
+        yield backends.SQLITE
+        return
+    from tests.support.postgres import PASSWORD
+    cluster = request.getfixturevalue("pg_cluster")
+    db = cluster.checkout()
+    b = backends.Backend("postgres", cluster.database_url(db),
+                         {"INFER0_DATABASE_URL": cluster.url_without_password(db), "PGPASSWORD": PASSWORD})
+    backends.activate(b)
+    try:
+        yield b
+    finally:
+        backends.activate(backends.SQLITE)
+        cluster.checkin(db)  # emptied for the next test (ends what a lingering server left connected)
+
+
+@pytest.fixture
+def data_dir(tmp_path, backend):
     d = tmp_path / "data"
     return d
 
 
 @pytest.fixture
-def make_settings(data_dir):
+def make_settings(data_dir, backend):
     """Settings from flags; `upstream_allow` defaults to FAKES_ALLOW (the fakes on loopback)."""
 
     def make(**overrides):
-        flags = {"data_dir": str(data_dir), "upstream_allow": FAKES_ALLOW}
+        flags = {"data_dir": str(data_dir), "upstream_allow": FAKES_ALLOW, "database_url": backend.database_url}
         flags.update({k: (str(v) if v is not None else None) for k, v in overrides.items()})
         return load_settings(flags, environ={})
     return make

@@ -13,14 +13,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..services.datadir import open_data_dir
+    from ..services.datadir import open_configured
     from ..store.database import StoreError
     from ..store.migrations import SchemaTooNew
     from ..vault.keyring import KeyringError
 
     settings = settings_from(args)
     try:  # fail on the plain terminal, with one line, before taking over the screen
-        store, _vault = open_data_dir(settings.data_dir, create=False)
+        store, _vault = open_configured(settings, create=False)
     except (StoreError, KeyringError, SchemaTooNew) as exc:
         raise CommandError(str(exc), 1) from None
     store.close()

@@ -48,11 +48,18 @@ def build_version_string() -> str:
 def add_data_dir(parser) -> None:
     parser.add_argument("--data-dir", metavar="DIR", default=None,
                         help="Directory with the database and keyring (env INFER0_DATA_DIR; default ./infer0-data).")
+    parser.add_argument("--database-url", metavar="URL", default=None,
+                        help="PostgreSQL database instead of SQLite in the data dir, postgresql://USER@HOST:PORT/DB "
+                             "(env INFER0_DATABASE_URL).")
+    parser.add_argument("--database-password-file", metavar="FILE", default=None,
+                        help="File holding the PostgreSQL password (env INFER0_DATABASE_PASSWORD_FILE; "
+                             "else PGPASSWORD).")
 
 
 def settings_from(args):
     try:
-        return load_settings({"data_dir": getattr(args, "data_dir", None)})
+        return load_settings({name: getattr(args, name, None)
+                              for name in ("data_dir", "database_url", "database_password_file")})
     except SettingsError as exc:
         raise CommandError(str(exc), 2) from None
 
@@ -60,11 +67,11 @@ def settings_from(args):
 @contextlib.contextmanager
 def opened(args, *, create: bool = False):
     """Open the data dir for a command; translate the known failures into one-line errors."""
-    from ..services.datadir import open_data_dir
+    from ..services.datadir import open_configured
 
     settings = settings_from(args)
     try:
-        store, vault = open_data_dir(settings.data_dir, create=create)
+        store, vault = open_configured(settings, create=create)
     except (StoreError, KeyringError, SchemaTooNew) as exc:
         raise CommandError(str(exc), 1) from None
     try:

@@ -49,7 +49,7 @@ def status_dict(st: kek_rotation.KeyringStatus) -> dict:
 
 def status(args) -> int:
     with opened(args) as (store, _vault):
-        emit(status_dict(kek_rotation.keyring_status(store, keyring_path(store.path.parent))))
+        emit(status_dict(kek_rotation.keyring_status(store, keyring_path(store.data_dir))))
     return 0
 
 
@@ -67,7 +67,7 @@ def rotate(args) -> int:
 
     with opened(args) as (store, _vault):
         try:
-            result = kek_rotation.rotate(store, keyring_path(store.path.parent), actor=operator_actor("cli"),
+            result = kek_rotation.rotate(store, keyring_path(store.data_dir), actor=operator_actor("cli"),
                                          progress=progress, server_wait=args.server_wait,
                                          batch_size=args.batch_size)
         except kek_rotation.RotationError as exc:

@@ -49,10 +49,10 @@ def run(args) -> int:
     check_port_free(settings.host, settings.port)  # before "serving" is said, and before any fork
     if settings.workers > 1:
         from ..prefork import run_workers
-        from ..services.datadir import open_data_dir
+        from ..services.datadir import open_configured
 
         try:  # migrate and create the keyring once, before any worker exists
-            store, _vault = open_data_dir(settings.data_dir)
+            store, _vault = open_configured(settings)
             store.close()
             PriceTable.load(settings.data_dir)  # a bad prices.json fails here, not in each worker
         except START_ERRORS as exc:
@@ -68,10 +68,16 @@ def run(args) -> int:
     return 0
 
 
+def redact(url: str) -> str:
+    from ..store.postgres import redact as _redact
+    return _redact(url)
+
+
 def _announce(settings, data_dir) -> None:
     workers = f" with {settings.workers} workers" if settings.workers > 1 else ""
+    database = redact(settings.database_url) if settings.database_url else "infer0.sqlite3"
     print(f"infer0 serving on http://{settings.host}:{settings.port}{workers} (public URL {settings.issuer})\n"
-          f"data: {data_dir} (database infer0.sqlite3, keyring keyring.json)", file=sys.stderr, flush=True)
+          f"data: {data_dir} (database {database}, keyring keyring.json)", file=sys.stderr, flush=True)
     logging.getLogger("infer0.server").info(
         "started", extra={"fields": {"url": settings.issuer, "data_dir": str(data_dir), "workers": settings.workers}})
 

@@ -47,10 +47,12 @@ def requests_per_minute(store, *, minutes: int = 60, now: float | None = None) -
     with store.read():
         now = time.time() if now is None else now
         start = now - minutes * MINUTE
-        bucket = pw.Cast((UsageEvent.created_at - start) / MINUTE, "INTEGER")
+        bucket = pw.Cast(pw.fn.FLOOR((UsageEvent.created_at - start) / MINUTE) if store.is_postgres
+                         else (UsageEvent.created_at - start) / MINUTE, "INTEGER")  # PostgreSQL's cast rounds
         counts = [0] * minutes
         query = (UsageEvent.select(bucket.alias("b"), pw.fn.COUNT(UsageEvent.id).alias("n"))
-                 .where(UsageEvent.created_at > start, UsageEvent.created_at <= now).group_by(bucket).tuples())
+                 .where(UsageEvent.created_at > start, UsageEvent.created_at <= now).group_by(pw.SQL('"b"')).tuples())  # by alias: PostgreSQL binds the
+        # SELECT's and a repeated GROUP BY expression's parameters apart, then calls them different
         for b, n in query:
             if 0 <= b < minutes:
                 counts[b] = n
@@ -62,16 +64,6 @@ def _usage_counts(since: float) -> tuple[int, int]:
                              pw.fn.SUM(pw.Case(None, [(UsageEvent.status >= 400, 1)], 0)))
            .where(UsageEvent.created_at >= since).tuples().first())
     return (row[0] or 0, row[1] or 0) if row else (0, 0)
-
-
-def database_bytes(db_file: Path) -> int:
-    total = 0
-    for suffix in ("", "-wal", "-shm"):
-        try:
-            total += Path(str(db_file) + suffix).stat().st_size
-        except OSError:  # no WAL or shm file right now (checkpointed, or no open connection)
-            pass
-    return total
 
 
 def overview(store, keyring_file: Path, *, now: float | None = None) -> Overview:
@@ -93,7 +85,7 @@ def overview(store, keyring_file: Path, *, now: float | None = None) -> Overview
     except KeyringError:
         kek_id, kek_created = "(keyring unreadable)", None
     return Overview(users, users_disabled, apps, apps_disabled, active, req_h, err_h, req_d, err_d, per_minute,
-                    database_bytes(store.path), kek_id, kek_created, len(runtime.live_servers(store, now=now)),
+                    store.database_bytes(), kek_id, kek_created, len(runtime.live_servers(store, now=now)),
                     secrets)
 
 

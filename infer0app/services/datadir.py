@@ -15,9 +15,22 @@ from ..store.models import ProviderConnection
 from ..vault.keyring import KeyringError, Vault, open_or_create
 
 
-def open_data_dir(data_dir: Path, *, create: bool = True) -> tuple[Store, Vault]:
+def open_configured(settings, *, create: bool = True) -> tuple[Store, Vault]:
+    """open_data_dir for `settings` (config.Settings): its data dir, and its PostgreSQL database
+    when --database-url is set. An unreadable password file is a StoreError."""
+    try:
+        password = settings.database_password
+    except ValueError as exc:  # config.SettingsError (services do not import config)
+        raise StoreError(str(exc)) from None
+    return open_data_dir(settings.data_dir, create=create, database_url=settings.database_url, password=password)
+
+
+def open_data_dir(data_dir: Path, *, create: bool = True, database_url: str = "",
+                  password: str | None = None) -> tuple[Store, Vault]:
+    """The store and the keyring of a data dir. With `database_url` (postgresql://…) the store is
+    that database and the data dir holds only the keyring. KeyringError / StoreError say why not."""
     data_dir = Path(data_dir)
-    if not create and not db_path(data_dir).exists():
+    if not database_url and not create and not db_path(data_dir).exists():
         raise KeyringError(f"No infer0 database in {data_dir.resolve()}. Start `infer0 serve --data-dir "
                            f"{data_dir}` once, or point --data-dir / INFER0_DATA_DIR at your data directory.")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -25,7 +38,7 @@ def open_data_dir(data_dir: Path, *, create: bool = True) -> tuple[Store, Vault]
         data_dir.chmod(0o700)
     except OSError:  # a directory owned by someone else (e.g. a mounted volume): its owner decides
         pass
-    store = Store.open(db_path(data_dir), create=create)
+    store = Store.open(db_path(data_dir), create=create, database_url=database_url, password=password)
     try:
         has_secrets = ProviderConnection.select().where(ProviderConnection.kek_id.is_null(False)).exists()
         vault = open_or_create(keyring_path(data_dir), allow_create=not has_secrets)

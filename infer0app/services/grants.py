@@ -218,6 +218,7 @@ def revoke_code_tokens(store, code_hash: str, *, actor: str = "oauth") -> int:
 
 _INSERT_TOKEN = ('INSERT INTO "token" (grant_id, access_hash, refresh_hash, scope, access_expires_at, '
                  'refresh_expires_at, code_hash, parent_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+_INSERT_TOKEN_RETURNING = _INSERT_TOKEN + ' RETURNING id'  # PostgreSQL's cursors have no lastrowid
 # Claims a live code; the grant must be alive too (checked by _TOUCH_GRANT in the same transaction).
 _CLAIM_CODE = ('UPDATE "authorization_code" SET used_at = ? '
                'WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING grant_id')
@@ -226,10 +227,10 @@ _TOUCH_GRANT = 'UPDATE "grant" SET last_used_at = ? WHERE id = ? AND revoked_at 
 
 def _insert_token(store, grant_id: int, *, access_token: str, refresh_token: str | None, scope: str,
                   access_ttl: int, refresh_ttl: int, code_hash: str | None, parent: int | None, now: float) -> int:
-    cursor = store.db.execute_sql(_INSERT_TOKEN, (
+    cursor = store.db.execute_sql(_INSERT_TOKEN_RETURNING if store.is_postgres else _INSERT_TOKEN, (
         grant_id, sha256_hex(access_token), sha256_hex(refresh_token) if refresh_token else None, scope,
         now + access_ttl, (now + refresh_ttl) if refresh_token else None, code_hash, parent, now))
-    return cursor.lastrowid
+    return cursor.fetchone()[0] if store.is_postgres else cursor.lastrowid
 
 
 def _touch_live_grant(store, grant_id: int, now: float) -> None:

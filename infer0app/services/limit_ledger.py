@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..store.models import ConnectionLimit, ConnectionPrice, GrantLimit, now
+from ..store.models import ConnectionLimit, ConnectionPrice, GrantLimit, non_key_fields, now
 from .limit_periods import window
 from .pricing import Price
 
@@ -104,7 +104,8 @@ def set_grant_limits(store, grant_id: int, **caps: int | None) -> None:
     values = {column: None for column, _, _ in GRANT_COLUMNS}
     values.update(_check_caps(caps, values))
     with store.write():
-        GrantLimit.insert(grant=grant_id, updated_at=now(), **values).on_conflict_replace().execute()
+        (GrantLimit.insert(grant=grant_id, updated_at=now(), **values)
+         .on_conflict(conflict_target=[GrantLimit.grant], preserve=non_key_fields(GrantLimit)).execute())
 
 
 def set_connection_limits(store, provider_id: int, **caps: int | None) -> None:
@@ -112,7 +113,8 @@ def set_connection_limits(store, provider_id: int, **caps: int | None) -> None:
     values = {column: None for column, _, _ in CONNECTION_COLUMNS}
     values.update(_check_caps(caps, values))
     with store.write():
-        ConnectionLimit.insert(provider=provider_id, updated_at=now(), **values).on_conflict_replace().execute()
+        (ConnectionLimit.insert(provider=provider_id, updated_at=now(), **values)
+         .on_conflict(conflict_target=[ConnectionLimit.provider], preserve=non_key_fields(ConnectionLimit)).execute())
 
 
 def set_connection_price(store, provider_id: int, model: str, price: Price | None) -> None:
@@ -155,7 +157,7 @@ LEASE_DIVISOR = 8
 _COUNTER_UPSERT = (
     'INSERT INTO "limit_counter" ("scope", "owner_id", "metric", "period", "period_start", "period_end", "used") '
     'VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("scope", "owner_id", "metric", "period", "period_start") '
-    'DO UPDATE SET "used" = "used" + excluded."used" RETURNING "id", "used"')
+    'DO UPDATE SET "used" = "limit_counter"."used" + excluded."used" RETURNING "id", "used"')
 _LEASES = 'SELECT "holder", "amount" FROM "limit_lease" WHERE "counter_id" = ? AND "expires_at" >= ?'
 _LEASE_EXPIRED = 'DELETE FROM "limit_lease" WHERE "counter_id" = ? AND "expires_at" < ?'
 _LEASE_UPSERT = (
@@ -173,7 +175,7 @@ def sync_leases(store, holder: str, at: float, items: list[SyncItem], lease_ttl:
     is free, the lease grows by `want` (plus a share of the rest when `chunk` and there is
     ample room). The lease's expiry moves to `at + lease_ttl`.
     """
-    conn = store.db.connection()
+    conn = store.raw()
     results = []
     for item in items:
         scope, owner_id, metric, period, start, end = item.key
@@ -220,7 +222,7 @@ def current_usage(store, rules: Iterable[LimitRule], at: float) -> list[dict]:
     calls in flight or ahead of demand), remaining = cap - used - leased (not below 0), and
     resets_at (the window's end, epoch seconds)."""
     out = []
-    conn = store.db.connection()
+    conn = store.raw()
     for rule in rules:
         scope, owner_id, metric, period, start, end = rule.key(at)
         row = conn.execute(

@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .. import __version__
-from ..store.models import ServerInstance
+from ..store.models import ServerInstance, non_key_fields
 from ..vault.keyring import KeyringError
 
 log = logging.getLogger("infer0.runtime")
@@ -98,7 +98,9 @@ def report(store, instance_id: str, vault, *, started_at: float) -> None:
                   started_at=started_at, heartbeat_at=time.time(), kek_ids=json.dumps(kek_ids),
                   primary_kek=primary)
     with store.write():
-        ServerInstance.insert(**values).on_conflict_replace().execute()
+        (ServerInstance.insert(**values)
+         .on_conflict(conflict_target=[ServerInstance.instance_id],
+                      preserve=non_key_fields(ServerInstance)).execute())
 
 
 def forget(store, instance_id: str) -> None:

@@ -54,10 +54,10 @@ def daily_for_app(store, app_id: int, *, days: int = 14, now: float | None = Non
         now = now or time.time()
         today = dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
         first = dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(), dt.timezone.utc).timestamp()
-        day = pw.fn.date(UsageEvent.created_at, "unixepoch")
-        rows = (UsageEvent.select(day, pw.fn.COUNT(UsageEvent.id), _tokens())
+        day = store.utc_day(UsageEvent.created_at)
+        rows = (UsageEvent.select(day.alias("d"), pw.fn.COUNT(UsageEvent.id), _tokens())
                 .where((UsageEvent.app_id == app_id) & (UsageEvent.created_at >= first))
-                .group_by(day).tuples())
+                .group_by(pw.SQL('"d"')).tuples())  # by alias, as admin_queries.requests_per_minute
         counts = {d: (int(n), int(t)) for d, n, t in rows}
         out = []
         for back in range(days - 1, -1, -1):

@@ -69,7 +69,7 @@ def insert_batch(store, records: list[UsageRecord]) -> int:
         if r.grant_id is not None:
             last_use[r.grant_id] = max(last_use.get(r.grant_id, 0.0), r.created_at)
     with store.write():
-        conn = store.db.connection()
+        conn = store.raw()
         for start in range(0, len(records), CHUNK):
             chunk = records[start:start + CHUNK]
             conn.execute(_insert_sql(len(chunk)), [v for r in chunk for v in _values(r)])

@@ -109,7 +109,7 @@ _BUCKETS = (
     'FROM "usage_event" WHERE "created_at" >= ? AND "created_at" < ? {raw} '
     'UNION ALL SELECT "day", "user_id", "app_id", "grant_id", "provider_kind", "model", "status", "requests", '
     '"prompt_tokens", "completion_tokens", "cached_tokens" FROM "usage_daily" WHERE "day" >= ? AND "day" <= ? {daily}'
-    ') GROUP BY day, user_id, app_id, grant_id, provider_kind, model, status ORDER BY day')
+    ') AS b GROUP BY day, user_id, app_id, grant_id, provider_kind, model, status ORDER BY day')
 
 
 def _connection_prices(grant_ids: Iterable[int]) -> dict[int, dict[str, Price]]:

@@ -20,10 +20,10 @@ _ROLL_UP = (
     'SUM("cached_tokens") FROM "usage_event" WHERE "created_at" < ? '
     'GROUP BY 1, 2, 3, 4, 5, 6, 7 '
     'ON CONFLICT ("day", "user_id", "app_id", "grant_id", "provider_kind", "model", "status") DO UPDATE SET '
-    '"requests" = "requests" + excluded."requests", '
-    '"prompt_tokens" = "prompt_tokens" + excluded."prompt_tokens", '
-    '"completion_tokens" = "completion_tokens" + excluded."completion_tokens", '
-    '"cached_tokens" = "cached_tokens" + excluded."cached_tokens"')
+    '"requests" = "usage_daily"."requests" + excluded."requests", '
+    '"prompt_tokens" = "usage_daily"."prompt_tokens" + excluded."prompt_tokens", '
+    '"completion_tokens" = "usage_daily"."completion_tokens" + excluded."completion_tokens", '
+    '"cached_tokens" = "usage_daily"."cached_tokens" + excluded."cached_tokens"')
 
 
 def cutoff(raw_days: int, now: float | None = None) -> float:
@@ -39,6 +39,6 @@ def roll_up(store, raw_days: int = DEFAULT_RAW_DAYS, now: float | None = None) -
         raise ValueError("raw_days must be >= 0")
     before = cutoff(raw_days, now)
     with store.write():
-        conn = store.db.connection()
+        conn = store.raw()
         conn.execute(_ROLL_UP, (before,))
         return conn.execute('DELETE FROM "usage_event" WHERE "created_at" < ?', (before,)).rowcount

@@ -1,4 +1,4 @@
-"""One way into SQLite.
+"""One way into the database: SQLite (the embedded default) or PostgreSQL (store/postgres.py).
 
 `Store` opens the database with the house pragmas (WAL, busy_timeout, foreign keys,
 synchronous=FULL), binds the models, applies migrations, and offers:
@@ -28,7 +28,7 @@ from typing import Any, Callable, TypeVar
 
 import peewee
 
-from . import models
+from . import models, postgres
 from .faults import StorageUnavailable, storage_fault
 from .group_commit import GroupCommit
 
@@ -60,14 +60,25 @@ class Store:
     # one's queries at it (and deadlock its write lock): refuse that loudly instead.
     _bound: "Store | None" = None
 
-    def __init__(self, path: Path, *, threads: int = 4):
+    def __init__(self, path: Path, *, threads: int = 4, database_url: str = "", password: str | None = None):
+        """`path`: the SQLite file, or with `database_url` (postgresql://…) only where the data
+        dir is (the keyring lives there); `password` overrides the URL's (never logged)."""
         self.path = Path(path)
+        self.data_dir = self.path.parent
+        self.is_postgres = bool(database_url)
+        self.label = postgres.redact(database_url) if database_url else str(self.path)
         current = Store._bound
-        if current is not None and not current._closed and current.path.resolve() != self.path.resolve():
-            raise StoreError(f"{current.path} is already open in this process; close it before opening "
-                             f"{self.path} (one infer0 database per process).")
+        if current is not None and not current._closed and current._identity() != self._identity():
+            raise StoreError(f"{current.label} is already open in this process; close it before opening "
+                             f"{self.label} (one infer0 database per process).")
         self._closed = False
-        self.db = peewee.SqliteDatabase(str(self.path), pragmas=PRAGMAS, check_same_thread=False)
+        if database_url:
+            try:
+                self.db = postgres.connect_database(database_url, password)
+            except RuntimeError as exc:
+                raise StoreError(str(exc)) from None
+        else:
+            self.db = peewee.SqliteDatabase(str(self.path), pragmas=PRAGMAS, check_same_thread=False)
         self.db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
         Store._bound = self
         self._executor: ThreadPoolExecutor | None = None
@@ -77,18 +88,25 @@ class Store:
         # fsync held under the lock, that back-off (not the work) capped the token endpoint.
         # Re-entrant: a write() inside a write() is a savepoint of the outer transaction.
         # Other processes (CLI, TUI, --workers) still meet at SQLite's lock with busy_timeout.
+        # (PostgreSQL: writers queue in the server, at the advisory lock write() takes.)
         self._write_lock = threading.RLock()
         self._group_commit = GroupCommit(self)
         self.write_fault: str | None = None  # the last write's storage fault, until a write commits
 
+    def _identity(self) -> str:
+        return self.label if self.is_postgres else str(self.path.resolve())
+
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, create: bool = True, migrate: bool = True) -> "Store":
+    def open(cls, path: Path, *, create: bool = True, migrate: bool = True, database_url: str = "",
+             password: str | None = None) -> "Store":
+        """Open (and by default migrate) the SQLite file `path`, or the PostgreSQL database at
+        `database_url` (then `path` only says where the data dir is). StoreError says why not."""
         path = Path(path)
-        if not create and not path.exists():
+        if not database_url and not create and not path.exists():
             raise StoreError(f"No infer0 database at {path}. Start `infer0 serve` once, or pass --data-dir.")
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = cls(path)
+        store = cls(path, database_url=database_url, password=password)
         try:
             store.db.connect(reuse_if_open=True)
             if migrate:
@@ -100,9 +118,9 @@ class Store:
         except sqlite3.DatabaseError as exc:
             store.close()
             raise StoreError(f"Cannot open database {path}: {exc}") from None
-        except peewee.DatabaseError as exc:
+        except (peewee.DatabaseError, peewee.InterfaceError) as exc:
             store.close()
-            raise StoreError(f"Cannot open database {path}: {exc}") from None
+            raise StoreError(f"Cannot open database {store.label}: {_first_line(exc)}") from None
         except BaseException:  # e.g. SchemaTooNew: never leave a half-opened store bound
             store.close()
             raise
@@ -120,13 +138,21 @@ class Store:
     # -- access ----------------------------------------------------------------------
     @contextlib.contextmanager
     def write(self):
-        """The write path: an IMMEDIATE transaction (takes the write lock up front).
+        """The write path: an IMMEDIATE transaction (takes the write lock up front). On
+        PostgreSQL, a transaction holding the database-wide write advisory lock, the same
+        one-writer-at-a-time guarantee across every process and host (store/postgres.py).
 
         A storage fault (disk full, read-only file, I/O error) raises StorageUnavailable and is
         remembered in `write_fault` (a short reason for /healthz) until a write commits again."""
         try:
-            with self._write_lock, self.db.atomic(lock_type="IMMEDIATE"):
-                yield
+            if self.is_postgres:
+                with self.db.atomic():
+                    if self.db.transaction_depth() == 1:
+                        self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (postgres.WRITE_LOCK,))
+                    yield
+            else:
+                with self._write_lock, self.db.atomic(lock_type="IMMEDIATE"):
+                    yield
         except (sqlite3.Error, peewee.DatabaseError, StorageUnavailable) as exc:
             reason = exc.reason if isinstance(exc, StorageUnavailable) else storage_fault(exc)
             if reason is None:
@@ -144,6 +170,8 @@ class Store:
 
     def read(self):
         """A read transaction: a consistent snapshot across several SELECTs."""
+        if self.is_postgres:
+            return self.db.atomic(isolation_level="REPEATABLE READ")
         return self.db.atomic()
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -165,11 +193,37 @@ class Store:
 
     def _check_open(self) -> None:
         if self._closed:
-            raise StoreClosed(f"The database {self.path} is closed; nothing more can run on it.")
+            raise StoreClosed(f"The database {self.label} is closed; nothing more can run on it.")
 
     def _call(self, fn, args, kwargs):
         # Each pool thread opens its own connection on first use (peewee autoconnect).
         return fn(self, *args, **kwargs)
+
+    def raw(self):
+        """A DB-API connection for the services' hand-written statements (SQLite dialect, `?`
+        parameters): `.execute(sql, params)` -> cursor, `.executemany(sql, seq)`. On SQLite the
+        sqlite3 connection itself (no wrapper on the hot path); on PostgreSQL a translating one."""
+        if self.is_postgres:
+            return postgres.RawConnection(self.db)
+        return self.db.connection()
+
+    def utc_day(self, column):
+        """A peewee expression: the UTC day (YYYY-MM-DD) of an epoch-seconds column."""
+        if self.is_postgres:
+            return peewee.fn.to_char(peewee.fn.timezone("UTC", peewee.fn.to_timestamp(column)), "YYYY-MM-DD")
+        return peewee.fn.date(column, "unixepoch")
+
+    def database_bytes(self) -> int:
+        """Size of the database on disk (SQLite: the file with its WAL and shared memory)."""
+        if self.is_postgres:
+            return int(self.db.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0])
+        total = 0
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                total += os.path.getsize(f"{self.path}{suffix}")
+            except OSError:  # no WAL or shm file right now (checkpointed, or no open connection)
+                pass
+        return total
 
     def ping(self) -> bool:
         self.db.execute_sql("SELECT 1").fetchone()
@@ -181,6 +235,9 @@ class Store:
         The copy holds sealed provider keys and token hashes, so it is private whatever the
         umask: the file is exactly 0600, missing parent directories exactly 0700. An existing
         `target` is refused (FileExistsError): callers remove it first to replace it."""
+        if self.is_postgres:
+            raise StoreError("This infer0 runs on PostgreSQL: back it up with pg_dump (e.g. "
+                             "`pg_dump --format=custom --file infer0.dump DBNAME`), and keep a copy of the keyring.")
         target = Path(target)
         _make_private_dirs(target.parent)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -191,6 +248,10 @@ class Store:
             self.db.connection().backup(dest)
         finally:
             dest.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
 
 
 def _make_private_dirs(directory: Path) -> None:

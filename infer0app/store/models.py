@@ -18,6 +18,13 @@ def now() -> float:
     return time.time()
 
 
+def non_key_fields(model) -> list:
+    """The columns an upsert overwrites: `insert(...).on_conflict(conflict_target=[key],
+    preserve=non_key_fields(Model))` (INSERT … ON CONFLICT DO UPDATE, which SQLite and PostgreSQL
+    both speak; peewee's on_conflict_replace is SQLite's REPLACE only)."""
+    return [f for f in model._meta.sorted_fields if not f.primary_key]
+
+
 class BaseModel(pw.Model):
     class Meta:
         legacy_table_names = False

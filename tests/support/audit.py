@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import open_data_dir
 from infer0app.store.models import AuditEvent
 
 LOGIN = getpass.getuser()  # what cli:<login> and admin-tui:<login> name

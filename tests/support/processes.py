@@ -20,8 +20,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The database the current test's infer0 subprocesses use (set by the `backend` fixture,
+# tests/support/backend.py): INFER0_DATABASE_URL and PGPASSWORD for PostgreSQL, empty for SQLite.
+BACKEND_ENV: dict = {}
+
+
 def cli_env(extra: dict | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INFER0_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INFER0_") and k != "PGPASSWORD"}
+    env.update(BACKEND_ENV)
     env.update(extra or {})
     return env
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infer0app.services import accounts, apps, grants, providers
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import open_data_dir
 from infer0app.services.secrets_util import new_token, sha256_hex
 from infer0app.services.usage_log import UsageRecord, insert_batch
 

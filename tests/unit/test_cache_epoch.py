@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from infer0app.services import accounts, apps, grants, providers
 from infer0app.services.cache_epoch import read_epoch
-from infer0app.services.datadir import open_data_dir
 from infer0app.services.usage_log import UsageRecord, insert_batch
 from infer0app.store.models import Token
+from tests.support.backend import BACKENDS, open_data_dir
 from tests.support.seed import seed_grant
 
 
-def test_epoch_moves_on_invalidating_writes_only(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)  # SQLite triggers, PostgreSQL's (m0006)
+def test_epoch_moves_on_invalidating_writes_only(tmp_path, backend):
     store, vault = open_data_dir(tmp_path / "d")
     try:
         s = seed_grant(store, vault, kind="sandbox")

@@ -7,14 +7,16 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from infer0app.services import limit_ledger as ledger
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import BACKENDS, open_data_dir
 from tests.support.seed import seed_grant
 
 ROOT = Path(__file__).resolve().parents[2]
 
 WORKER = textwrap.dedent("""
-    import asyncio, sys
+    import asyncio, os, sys
     from infer0app.services.datadir import open_data_dir
     from infer0app.services.limits import LimitGate, Reservation
     from infer0app.services.pricing import PriceTable
@@ -23,7 +25,7 @@ WORKER = textwrap.dedent("""
     body = {"messages": [], "max_tokens": 100}
 
     async def main():
-        store, _ = open_data_dir(data_dir, create=False)
+        store, _ = open_data_dir(data_dir, create=False, database_url=os.environ.get("TEST_DATABASE_URL", ""))
         gate = LimitGate(store, PriceTable.load(), clock=lambda: t)
         ok = 0
         for _ in range(tries):
@@ -40,7 +42,8 @@ WORKER = textwrap.dedent("""
 """)
 
 
-def test_two_processes_never_pass_more_than_the_cap_together(tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)  # one file, or one PostgreSQL for two hosts
+def test_two_processes_never_pass_more_than_the_cap_together(tmp_path, backend):
     data_dir = tmp_path / "d"
     store, vault = open_data_dir(data_dir)
     seeded = seed_grant(store, vault, kind="sandbox")
@@ -49,7 +52,7 @@ def test_two_processes_never_pass_more_than_the_cap_together(tmp_path):
     t = "1778058000"  # 2026-05-06 09:00 UTC, the same window for both
     args = [str(data_dir), str(seeded.grant_id), str(seeded.provider_id), "25", t]
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, env={"PYTHONPATH": str(ROOT)})
+                              stderr=subprocess.PIPE, text=True, env={"PYTHONPATH": str(ROOT), "TEST_DATABASE_URL": backend.database_url})
              for _ in range(2)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _, err in outs]

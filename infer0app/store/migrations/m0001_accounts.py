@@ -4,6 +4,8 @@ Migrations are frozen SQL, not `create_tables(Model)`: a migration must create t
 of its own time, whatever the models look like later.
 """
 
+from . import execute_all
+
 STATEMENTS = [
     'CREATE TABLE "user" ("id" INTEGER NOT NULL PRIMARY KEY, "email" VARCHAR(254) NOT NULL, '
     '"password_hash" VARCHAR(200), "created_at" REAL NOT NULL, "last_login_at" REAL, "disabled" INTEGER NOT NULL)',
@@ -31,5 +33,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

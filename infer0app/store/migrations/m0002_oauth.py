@@ -1,5 +1,7 @@
 """OAuth clients, grants (a user's authorization of an app), authorization codes, tokens."""
 
+from . import execute_all
+
 STATEMENTS = [
     'CREATE TABLE "oauth_app" ("id" INTEGER NOT NULL PRIMARY KEY, "client_id" VARCHAR(64) NOT NULL, '
     '"client_secret_hash" VARCHAR(64), "owner_id" INTEGER NOT NULL, "name" VARCHAR(100) NOT NULL, '
@@ -41,5 +43,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

@@ -1,5 +1,7 @@
 """Usage events recorded by the gateway (off the request path, in batches)."""
 
+from . import execute_all
+
 STATEMENTS = [
     'CREATE TABLE "usage_event" ("id" INTEGER NOT NULL PRIMARY KEY, "created_at" REAL NOT NULL, '
     '"user_id" INTEGER NOT NULL, "app_id" INTEGER, "grant_id" INTEGER, "provider_kind" VARCHAR(40) NOT NULL, '
@@ -14,5 +16,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

@@ -4,6 +4,8 @@
 picked up a new key-encryption key before making it primary (services/runtime.py).
 """
 
+from . import execute_all
+
 STATEMENTS = [
     'CREATE TABLE "server_instance" ("instance_id" VARCHAR(32) NOT NULL PRIMARY KEY, "pid" INTEGER NOT NULL, '
     '"host" VARCHAR(255) NOT NULL, "version" VARCHAR(40) NOT NULL, "started_at" REAL NOT NULL, '
@@ -13,5 +15,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

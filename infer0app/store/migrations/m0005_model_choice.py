@@ -1,10 +1,11 @@
 """A grant may let its app pick among the connection's models (default: no, the user's choice rules)."""
 
+from . import execute_all
+
 STATEMENTS = [
     'ALTER TABLE "grant" ADD COLUMN "allow_model_choice" INTEGER NOT NULL DEFAULT 0',
 ]
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

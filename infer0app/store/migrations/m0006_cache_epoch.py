@@ -5,7 +5,12 @@ could invalidate them (a revocation, a disabled user or app, a changed grant or 
 connection), from any process (the server, the CLI, the admin TUI), bumps `cache_epoch.n`
 inside the same transaction, because the triggers do it: no write path can forget. Each
 server polls the counter a few times a second and drops its caches when it moves.
+
+On PostgreSQL the same triggers (row level) call `infer0_bump_cache_epoch()`, which bumps the
+counter in the writing transaction and NOTIFYs `infer0_cache_epoch` on commit (store/postgres.py).
 """
+
+from . import execute_all
 
 WATCHED = [
     ('"grant"', "UPDATE OF revoked_at, provider_id, model, allow_model_choice, user_id, app_id"),
@@ -31,5 +36,7 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    if store.is_postgres:  # PostgreSQL triggers call a function (it also NOTIFYs listeners)
+        from ..postgres import EPOCH_FUNCTION
+        store.db.execute_sql(EPOCH_FUNCTION)
+    execute_all(store, STATEMENTS)

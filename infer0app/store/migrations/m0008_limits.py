@@ -13,6 +13,8 @@ Changes to the first three bump the cache epoch, so servers reload a user's new 
 a poll (same mechanism as m0006).
 """
 
+from . import execute_all
+
 STATEMENTS = [
     'CREATE TABLE "grant_limit" ("grant_id" INTEGER NOT NULL PRIMARY KEY, '
     '"spend_per_day_micro_usd" INTEGER, "spend_per_week_micro_usd" INTEGER, '
@@ -47,5 +49,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

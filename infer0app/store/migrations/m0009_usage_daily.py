@@ -4,6 +4,8 @@ by services/usage_rollup.py. `app_id` / `grant_id` 0 = none (so the unique key n
 Status stays in the key: errors by code and refused calls (402/429) survive the roll-up.
 """
 
+from . import execute_all
+
 STATEMENTS = [
     'CREATE TABLE "usage_daily" ("id" INTEGER NOT NULL PRIMARY KEY, "day" VARCHAR(10) NOT NULL, '
     '"user_id" INTEGER NOT NULL, "app_id" INTEGER NOT NULL, "grant_id" INTEGER NOT NULL, '
@@ -18,5 +20,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

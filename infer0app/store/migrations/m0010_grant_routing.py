@@ -8,6 +8,8 @@
 Both are read by running servers' caches, so changes bump the cache epoch (as m0006).
 """
 
+from . import execute_all
+
 STATEMENTS = [
     'ALTER TABLE "grant" ADD COLUMN "embedding_model" VARCHAR(200) NOT NULL DEFAULT \'\'',
     'CREATE TABLE "grant_fallback" ("id" INTEGER NOT NULL PRIMARY KEY, "grant_id" INTEGER NOT NULL, '
@@ -26,5 +28,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

@@ -6,7 +6,7 @@
   add. So this uses SQLite's documented procedure for removing a NOT NULL constraint (ALTER
   TABLE page, "making other kinds of table schema changes"): rewrite the table's SQL in
   sqlite_schema under writable_schema and bump schema_version, in the same transaction. The
-  on-disk format of the rows does not change.
+  on-disk format of the rows does not change. (PostgreSQL: a plain ALTER COLUMN … DROP NOT NULL.)
 - new columns: `origin` ('dashboard' | 'dynamic'), `verified` (set by an operator), the RFC 7591
   metadata shown to users (`logo_uri`, `policy_uri`, `tos_uri`; `client_uri` is `homepage_url`),
   `software_id`, `software_version`, `token_endpoint_auth_method` ('' = either secret method),
@@ -14,6 +14,8 @@
   `registered_from` (the registering address), and the previous client secret kept during a
   rotation's overlap (`previous_secret_hash`, `previous_secret_expires_at`).
 """
+
+from . import execute_all
 
 OWNER_NOT_NULL = '"owner_id" INTEGER NOT NULL'
 OWNER_NULLABLE = '"owner_id" INTEGER'
@@ -51,6 +53,8 @@ def _owner_nullable(store):
 
 
 def up(store):
-    _owner_nullable(store)
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    if store.is_postgres:  # PostgreSQL drops the constraint itself
+        store.db.execute_sql('ALTER TABLE "oauth_app" ALTER COLUMN "owner_id" DROP NOT NULL')
+    else:
+        _owner_nullable(store)
+    execute_all(store, STATEMENTS)

@@ -14,6 +14,8 @@
 with m0011_client_registration.)
 """
 
+from . import execute_all
+
 STATEMENTS = [
     'ALTER TABLE "grant" ADD COLUMN "consent_redirect_uri" TEXT',
     'ALTER TABLE "grant" ADD COLUMN "consent_redirect_uris" TEXT',
@@ -31,5 +33,4 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)

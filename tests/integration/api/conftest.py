@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from infer0app import keys
+from tests.support.backend import parametrize_backend
 from tests.fakes import run_fake
 from tests.support.seed import Seeded, seed_grant
 
@@ -52,3 +53,8 @@ async def api_for(server):
     yield make
     for cm in reversed(stack):
         await cm.__aexit__(None, None, None)
+
+
+def pytest_generate_tests(metafunc):
+    """Each test that reaches infer0 runs on SQLite and on PostgreSQL (tests/support/backend.py)."""
+    parametrize_backend(metafunc)

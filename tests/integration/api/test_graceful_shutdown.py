@@ -7,7 +7,7 @@ import signal
 
 import aiohttp
 
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import open_data_dir
 from tests.fakes import run_fake
 from tests.support.seed import seed_grant
 

@@ -141,12 +141,23 @@ async def test_a_stream_the_client_cuts_is_settled_with_what_was_streamed(api_fo
     assert counter(api.app[keys.STORE], "requests") == 0  # no request cap set: no request counter
 
 
-async def test_a_locked_database_during_reserve_answers_503_not_500(api_for, data_dir):
+def _hold_write_lock(data_dir, backend):
+    """Another process holding the database's write lock (SQLite's, or infer0's advisory lock)."""
+    if backend.is_postgres:
+        from infer0app.store.postgres import WRITE_LOCK, import_psycopg
+        blocker = import_psycopg().connect(backend.database_url)
+        blocker.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        return blocker
+    blocker = sqlite3.connect(data_dir / "infer0.sqlite3", timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")
+    return blocker
+
+
+async def test_a_locked_database_during_reserve_answers_503_not_500(api_for, data_dir, backend):
     api = await api_for("openai")
     limit(api, tokens_per_day=100_000)
     await api.app[keys.LIMITS].config(api.seeded.grant_id, api.seeded.provider_id)  # caps known, no lease yet
-    blocker = sqlite3.connect(data_dir / "infer0.sqlite3", timeout=0)
-    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock past busy_timeout
+    blocker = _hold_write_lock(data_dir, backend)  # held past busy_timeout / lock_timeout
     try:
         with pytest.raises(openai.APIStatusError) as caught:
             await api.client().chat.completions.create(model="x", messages=HELLO)

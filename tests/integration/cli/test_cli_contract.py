@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import sqlite3
 
@@ -69,6 +71,7 @@ def test_env_data_dir_is_honoured(data_dir):
     assert run_cli_json("users", "list", data_dir=data_dir)[0]["email"] == "env@example.com"
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # PostgreSQL: pg_dump (tests/integration/postgres)
 def test_backup_is_a_consistent_copy_while_the_server_runs(data_dir, tmp_path, serve_process):
     run_cli_json("users", "create", "--email", "a@example.com", data_dir=data_dir)
     server = serve_process()

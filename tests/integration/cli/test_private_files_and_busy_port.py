@@ -22,6 +22,7 @@ def _mode(path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the SQLite file copy
 def test_backup_is_0600_and_new_directories_0700_under_an_open_umask(data_dir, tmp_path):
     run_cli_json("users", "create", "--email", "a@example.com", data_dir=data_dir)
     target = tmp_path / "new" / "nested" / "infer0.sqlite3"
@@ -32,6 +33,7 @@ def test_backup_is_0600_and_new_directories_0700_under_an_open_umask(data_dir, t
     assert "0600" in proc.stderr  # the output says how the copy is protected
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the SQLite file copy
 def test_backup_force_replaces_a_world_readable_file_with_a_private_one(data_dir, tmp_path):
     run_cli_json("users", "create", "--email", "a@example.com", data_dir=data_dir)
     target = tmp_path / "old.sqlite3"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infer0app.services import grants
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import open_data_dir
 from infer0app.store.models import AuditEvent
 from tests.support.processes import run_cli, run_cli_json
 from tests.tui.seed import seed

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from infer0app.gateway.providers.base import Route
+from tests.support.backend import parametrize_backend
 from tests.fakes import FakeUpstream, run_fake
 
 WIRES = ["openai", "anthropic", "gemini", "azure", "sandbox"]
@@ -46,3 +47,8 @@ async def _upstream(wire: str) -> AsyncIterator[Upstream]:
         return
     async with run_fake(wire) as fake:
         yield Upstream(wire, fake.route(), fake)
+
+
+def pytest_generate_tests(metafunc):
+    """Each test that reaches infer0 runs on SQLite and on PostgreSQL (tests/support/backend.py)."""
+    parametrize_backend(metafunc)

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from infer0app.services import accounts, providers
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import open_data_dir
 from infer0app.store.models import ProviderConnection
 
 

@@ -17,7 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from infer0app.services import accounts, apps, providers
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import open_data_dir
 from infer0app.vault.keyring import Vault
 from secrets_fixture import open_all
 from tests.support.processes import ROOT, cli_env

@@ -20,7 +20,7 @@ import time
 from aiohttp import web
 
 from infer0app.services import runtime
-from infer0app.services.datadir import open_data_dir
+from tests.support.backend import open_data_dir
 from infer0app.store.models import ProviderConnection, User
 from infer0app.vault.keyring import Vault
 from secrets_fixture import make_secrets, open_all

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from infer0app.services import kek_rotation, providers, runtime
-from infer0app.services.datadir import open_data_dir
-from infer0app.store.models import AuditEvent, ProviderConnection, ServerInstance
+from tests.support.backend import open_data_dir
+from infer0app.store.models import AuditEvent, ProviderConnection, ServerInstance, non_key_fields
 from infer0app.vault.keyring import Vault
 from secrets_fixture import make_secrets, open_all
 
@@ -29,10 +29,12 @@ def data(data_dir):
 def fake_server(store, *, kek_ids, primary, pid=None, host=None, age=0.0):
     """A row as a running server's keyring watcher writes it."""
     with store.write():
-        ServerInstance.insert(instance_id=f"fake{pid or os.getpid()}", pid=pid or os.getpid(),
+        (ServerInstance.insert(instance_id=f"fake{pid or os.getpid()}", pid=pid or os.getpid(),
                               host=host or runtime.this_host(), version="test", started_at=time.time() - 60,
                               heartbeat_at=time.time() - age, kek_ids=json.dumps(sorted(kek_ids)),
-                              primary_kek=primary).on_conflict_replace().execute()
+                              primary_kek=primary)
+         .on_conflict(conflict_target=[ServerInstance.instance_id],
+                      preserve=non_key_fields(ServerInstance)).execute())
 
 
 def test_waits_for_running_servers_at_each_handshake_and_resumes(data):

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.support.backend import parametrize_backend
 from tests.support.oauth import World
 
 
@@ -8,3 +9,8 @@ async def world(server):
     w = World(await server())
     yield w
     await w.close()
+
+
+def pytest_generate_tests(metafunc):
+    """Each test that reaches infer0 runs on SQLite and on PostgreSQL (tests/support/backend.py)."""
+    parametrize_backend(metafunc)
