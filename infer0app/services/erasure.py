@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import logging
 
-from peewee import fn
-
 from ..store.models import ProviderConnection
 
 log = logging.getLogger("infer0.erasure")
@@ -32,12 +30,16 @@ def erase_connection_keys(where) -> int:
     """Inside a write: overwrite the sealed key of every connection matching `where` (a peewee
     expression on ProviderConnection) with zeros of its own length. Returns how many connections
     matched."""
-    ids = [c.id for c in ProviderConnection.select(ProviderConnection.id).where(where)]
-    if ids:
+    rows = list(ProviderConnection.select(ProviderConnection.id, ProviderConnection.key_ciphertext,
+                                          ProviderConnection.wrapped_dek).where(where))
+    for row in rows:
+        # Zeros written from Python rather than SQLite's zeroblob(): the same statement runs on
+        # PostgreSQL, where MVCC keeps the old tuple until VACUUM (README: erasure on PostgreSQL).
         ProviderConnection.update(
-            key_ciphertext=fn.zeroblob(fn.COALESCE(fn.length(ProviderConnection.key_ciphertext), 0)),
-            wrapped_dek=fn.zeroblob(fn.COALESCE(fn.length(ProviderConnection.wrapped_dek), 0)),
-            key_tail="").where(ProviderConnection.id.in_(ids)).execute()
+            key_ciphertext=bytes(len(row.key_ciphertext or b"")),
+            wrapped_dek=bytes(len(row.wrapped_dek or b"")),
+            key_tail="").where(ProviderConnection.id == row.id).execute()
+    ids = [row.id for row in rows]
     return len(ids)
 
 
@@ -46,6 +48,9 @@ def checkpoint_wal(store) -> bool:
     SQLite waits (busy_timeout) for readers in other connections to finish; True when the WAL
     was emptied, False if a reader kept it busy every time (logged: its old frames are then
     overwritten as the next writes reuse the log)."""
+    if getattr(store, "is_postgres", False):
+        # No WAL file of ours: PostgreSQL's dead tuples are reclaimed by (auto)vacuum.
+        return True
     for _ in range(CHECKPOINT_TRIES):
         busy, _log_frames, _done = store.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         if not busy:

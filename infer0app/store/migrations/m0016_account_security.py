@@ -12,10 +12,13 @@ operator-issued password reset links.
 - `password_reset`: one-time reset links an operator issued; SHA-256 hash of the token only.
 """
 
+import secrets
+
+from . import execute_all
+
 STATEMENTS = [
     'ALTER TABLE "web_session" ADD COLUMN "public_id" VARCHAR(32) NOT NULL DEFAULT \'\'',
     'ALTER TABLE "web_session" ADD COLUMN "last_seen_at" REAL',
-    'UPDATE "web_session" SET "public_id" = lower(hex(randomblob(12)))',
     'CREATE TABLE "user_totp" ("user_id" INTEGER NOT NULL PRIMARY KEY, "secret_sealed" BLOB NOT NULL, '
     '"created_at" REAL NOT NULL, "confirmed_at" REAL, "last_step" INTEGER, '
     'FOREIGN KEY ("user_id") REFERENCES "user" ("id") ON DELETE CASCADE)',
@@ -34,5 +37,9 @@ STATEMENTS = [
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)  # translated for PostgreSQL when that is the engine
+    # Sessions open at upgrade time get their handle here, from Python, so the same step runs on
+    # SQLite and PostgreSQL (SQLite's randomblob() has no PostgreSQL twin).
+    for (session_id,) in store.db.execute_sql('SELECT "id_hash" FROM "web_session"').fetchall():
+        store.db.execute_sql('UPDATE "web_session" SET "public_id" = ? WHERE "id_hash" = ?',
+                             (secrets.token_hex(12), session_id))

@@ -6,11 +6,12 @@ that went away; '' for a success. Never any of the request's or answer's content
 (Numbered 17 after the issue, leaving 13-16 to migrations written alongside it.)
 """
 
+from . import execute_all
+
 STATEMENTS = [
     'ALTER TABLE "usage_event" ADD COLUMN "error_code" VARCHAR(60) NOT NULL DEFAULT \'\'',
 ]
 
 
 def up(store):
-    for sql in STATEMENTS:
-        store.db.execute_sql(sql)
+    execute_all(store, STATEMENTS)  # translated for PostgreSQL when that is the engine
