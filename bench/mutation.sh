@@ -41,7 +41,7 @@ echo "${TARGETS[*]} | $TESTS" > "$WORK/slice"
   echo "only_mutate ="
   for t in "${TARGETS[@]}"; do echo "    $t"; done
   echo "also_copy ="
-  for p in tests templates pyproject.toml; do echo "    $p"; done
+  for p in tests templates admin_tui build pyproject.toml README.md; do echo "    $p"; done
   echo "pytest_add_cli_args_test_selection ="
   for t in $TESTS; do echo "    $t"; done
   echo "pytest_add_cli_args ="
