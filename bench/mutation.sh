@@ -20,7 +20,11 @@ PY="${PYTHON:-$ROOT/.venv/bin/python}"
 [ -x "$PY" ] || PY="$(command -v python3)"
 WORK="${MUTATION_DIR:-/tmp/infer0-mutation}"
 CHILDREN="${MUTATION_CHILDREN:-2}"
-TESTS="${MUTATION_TESTS:-tests/unit tests/integration/oauth}"
+# The tests that exercise the default slice (mutmut runs the selection twice before the mutants,
+# then for each mutant only the tests that reached the mutated function).
+TESTS="${MUTATION_TESTS:-tests/unit/test_vault.py tests/unit/test_oauth_rules.py tests/integration/oauth/test_bearer.py
+  tests/integration/oauth/test_client_auth_throttle.py tests/integration/oauth/test_caches_under_flood.py
+  tests/integration/web/test_signin_throttle.py tests/integration/web/test_session_promises.py}"
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); else
   TARGETS=('infer0app/vault/*' 'infer0app/services/throttle.py' 'infer0app/oauth/bearer.py')
 fi

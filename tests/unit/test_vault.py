@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -81,3 +82,33 @@ def test_damaged_keyring_is_reported_and_left_untouched(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(KeyringError, match="damaged"):
         Vault.load(path)
+
+
+def test_a_secret_sealed_under_a_kek_added_by_another_process_opens_after_a_reload(tmp_path, vault):
+    """A rotation (CLI or TUI, another process) adds a KEK and seals under it; this process
+    has not loaded it yet, so `open` re-reads the keyring instead of failing (mutation testing
+    found this path untested by the fast tests)."""
+    import secrets as _secrets
+    import time
+
+    from infer0app.vault.keyring import Kek, new_kek_id
+
+    other = Vault.load(tmp_path / "keyring.json")
+    kek = Kek(new_kek_id(), _secrets.token_bytes(32), time.time() + 1, "active")
+    other.keys[kek.id] = kek
+    other.primary = kek.id
+    other.save()
+    aad = envelope.provider_aad("uid-reload", 7)
+    sealed = other.seal("sk-sealed-elsewhere", aad)
+    assert kek.id not in vault.keys
+    assert vault.open(sealed, aad) == "sk-sealed-elsewhere"
+    assert kek.id in vault.keys
+    with pytest.raises(envelope.SealError, match="kek-nowhere is not in the keyring"):
+        vault.open(dataclasses.replace(sealed, kek_id="kek-nowhere"), aad)
+
+
+def test_refusals_say_what_failed(vault):
+    """The errors an operator reads in `kek rotate` output and the logs name the failure."""
+    sealed = vault.seal("sk-x", envelope.provider_aad("uid-a", 1))
+    with pytest.raises(envelope.SealError, match="does not open under this key-encryption key and row"):
+        vault.open(sealed, envelope.provider_aad("uid-b", 1))
