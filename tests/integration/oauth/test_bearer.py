@@ -37,13 +37,16 @@ async def test_missing_or_bad_tokens_are_401_in_openai_format(world, header):
     assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
     assert resp.headers["WWW-Authenticate"].startswith("Bearer ")
     assert set(body["error"]) == {"message", "type", "code", "param"}
-    assert body["error"]["code"] == "invalid_token"
+    assert body["error"]["code"] == "invalid_token" and body["error"]["message"]
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert resp.headers["Cache-Control"] == "no-store"
 
 
 async def test_token_in_the_url_is_never_accepted(world):
     _, _, tok, _ = await world.tokens()
     resp, body = await get(world, "/v1/me?access_token=" + tok["access_token"])
     assert resp.status == 400 and 'error="invalid_request"' in resp.headers["WWW-Authenticate"]
+    assert "Authorization header" in body["error"]["message"]  # tells the developer what to do
     resp, body = await get(world, "/v1/me?access_token=" + tok["access_token"],
                            Authorization=f"Bearer {tok['access_token']}")
     assert resp.status == 400
