@@ -7,6 +7,7 @@ written by any process still bites within POLL seconds plus one request.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -18,6 +19,15 @@ POLL = 0.25
 log = logging.getLogger("infer0.cache")
 
 
+@dataclass
+class Watched:
+    """The last cache epoch whose changes this server's caches reflect (tests wait on it)."""
+    epoch: int
+
+
+WATCHED: web.AppKey[Watched] = web.AppKey("cache_watched", Watched)
+
+
 def clear_caches(app: web.Application) -> None:
     app[keys.TOKEN_CACHE].clear()
     app[keys.TARGETS].clear()
@@ -27,19 +37,18 @@ def clear_caches(app: web.Application) -> None:
 async def cache_watch_ctx(app: web.Application):
     """cleanup_ctx: every POLL seconds, clears the caches if the cache epoch moved."""
     store = app[keys.STORE]
-    seen = await store.run(read_epoch)
+    watched = app[WATCHED] = Watched(await store.run(read_epoch))
 
     async def check() -> None:
-        nonlocal seen
         try:
             epoch = await store.run(read_epoch)
         except Exception:  # the database is busy or gone: be safe, forget everything
             log.warning("could not read the cache epoch; clearing caches", exc_info=True)
             clear_caches(app)
             return
-        if epoch != seen:
-            seen = epoch
+        if epoch != watched.epoch:
             clear_caches(app)
+            watched.epoch = epoch
 
     async with every(POLL, check, what="cache watch", logger=log):
         yield

@@ -24,6 +24,7 @@ class Knobs:
     """Behaviour switches a test may flip on a running fake (`fake.knobs.x = ...`)."""
 
     fail_status: int | None = None  # every chat/models request answers this status
+    echo_in_errors: bool = False  # a fail_status error quotes the request body, as some providers echo input
     retry_after: str | None = "7"  # sent with a 429
     delay: float = 0.0  # seconds before answering (to provoke timeouts)
     stream_delay: float = 0.0  # seconds between stream events

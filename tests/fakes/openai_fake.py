@@ -112,6 +112,9 @@ def check_knobs(flavor: str, state: FakeState) -> web.Response | None:
     headers = {"retry-after": state.knobs.retry_after} if status == 429 and state.knobs.retry_after else None
     message = {429: "Rate limit reached for requests", 500: "The server had an error while processing your request.",
                503: "The model is overloaded."}.get(status, f"failure {status}")
+    if state.knobs.echo_in_errors:
+        asked = state.requests[-1].body.decode(errors="replace") if state.requests else ""
+        message += f"; could not process: {asked[-400:]}"
     return error_response(flavor, Reject(status, message, code="rate_limit_exceeded" if status == 429 else None), headers)
 
 

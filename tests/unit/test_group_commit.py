@@ -10,6 +10,7 @@ import pytest
 
 from infer0app.services import accounts
 from infer0app.services.datadir import open_data_dir
+from tests.support.waits import until
 
 
 @pytest.fixture
@@ -27,17 +28,18 @@ def _emails_on_disk(store) -> set[str]:
 
 async def _group_of(store, calls):
     """Run `calls` as one group: the first holds the commit thread until the rest are queued."""
-    gate = threading.Event()
+    gate, inside = threading.Event(), threading.Event()
 
     def first(s):
+        inside.set()
         assert gate.wait(10)
         return "first"
 
     before = store._group_commit.groups
     tasks = [asyncio.ensure_future(store.run_grouped(first))]
-    await asyncio.sleep(0.05)  # the commit thread is now inside `first`
+    await until(inside.is_set, "the commit thread to be inside `first`")
     tasks += [asyncio.ensure_future(store.run_grouped(fn)) for fn in calls]
-    await asyncio.sleep(0.05)  # ...and the others are queued behind it
+    await until(lambda: store._group_commit._queue.qsize() == len(calls), "the others to queue behind it")
     gate.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     return results[1:], store._group_commit.groups - before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import stat
@@ -40,8 +41,21 @@ def test_tampered_ciphertext_fails(vault):
     # Flip one bit of the tag: overwriting the last byte with a constant left it unchanged 1 time in 256.
     flipped = sealed.ciphertext[:-1] + bytes([sealed.ciphertext[-1] ^ 1])
     broken = envelope.Sealed(sealed.kek_id, sealed.wrapped_dek, flipped)
-    with pytest.raises(envelope.SealError):
+    with pytest.raises(envelope.SealError, match="the secret does not open for this row"):
         vault.open(broken, aad)
+
+
+def test_a_secret_sealed_by_an_earlier_version_still_opens():
+    """A known answer: the envelope format (nonces, associated data, the KEK binding) is what
+    stored databases and backups hold, so it must not drift between versions; an upgrade
+    that changed it would make every stored provider key unreadable."""
+    sealed = envelope.Sealed(
+        "kek-20250101-00000000",
+        bytes.fromhex("cb4867faaecde749d98f972720f4e7b9397eb27b9b4a7210973822367e9a6f9d"
+                      "fefaab0bd13eeb620d8d9b977f33e8543f9b044a186b3e43c8014688"),
+        bytes.fromhex("e05daec0f274d708c6bbb3e4760cd929ef0e3d5fd0bc6a81ab50f0548ec54f9e5c22c0f96991f182c09274"))
+    aad = envelope.provider_aad("uid-kat", 42)
+    assert envelope.open_sealed(sealed, aad, bytes(range(32))) == b"sk-known-answer"
 
 
 def test_rewrap_keeps_ciphertext_and_opens_under_new_kek(vault):
@@ -81,3 +95,33 @@ def test_damaged_keyring_is_reported_and_left_untouched(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(KeyringError, match="damaged"):
         Vault.load(path)
+
+
+def test_a_secret_sealed_under_a_kek_added_by_another_process_opens_after_a_reload(tmp_path, vault):
+    """A rotation (CLI or TUI, another process) adds a KEK and seals under it; this process
+    has not loaded it yet, so `open` re-reads the keyring instead of failing (mutation testing
+    found this path untested by the fast tests)."""
+    import secrets as _secrets
+    import time
+
+    from infer0app.vault.keyring import Kek, new_kek_id
+
+    other = Vault.load(tmp_path / "keyring.json")
+    kek = Kek(new_kek_id(), _secrets.token_bytes(32), time.time() + 1, "active")
+    other.keys[kek.id] = kek
+    other.primary = kek.id
+    other.save()
+    aad = envelope.provider_aad("uid-reload", 7)
+    sealed = other.seal("sk-sealed-elsewhere", aad)
+    assert kek.id not in vault.keys
+    assert vault.open(sealed, aad) == "sk-sealed-elsewhere"
+    assert kek.id in vault.keys
+    with pytest.raises(envelope.SealError, match="kek-nowhere is not in the keyring"):
+        vault.open(dataclasses.replace(sealed, kek_id="kek-nowhere"), aad)
+
+
+def test_refusals_say_what_failed(vault):
+    """The errors an operator reads in `kek rotate` output and the logs name the failure."""
+    sealed = vault.seal("sk-x", envelope.provider_aad("uid-a", 1))
+    with pytest.raises(envelope.SealError, match="does not open under this key-encryption key and row"):
+        vault.open(sealed, envelope.provider_aad("uid-b", 1))

@@ -8,6 +8,8 @@ import json
 import openai
 import pytest
 
+from tests.support.waits import caches_caught_up
+
 KINDS = ["openai", "anthropic", "gemini", "azure-openai", "sandbox"]
 WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Weather for a city",
@@ -143,7 +145,7 @@ async def test_app_picks_another_model_only_when_the_user_allowed_it(api_for):
     assert [m.id for m in (await client.models.list()).data] == ["claude-sonnet-4-5"]
     await store.run(grants.update_grant_choice, api.seeded.user_id, api.seeded.grant_id,
                     provider_id=api.seeded.provider_id, model="", allow_model_choice=True)
-    api.app[keys.TOKEN_CACHE].clear()
+    await caches_caught_up(api.app)
     assert [m.id for m in (await client.models.list()).data] == ["claude-sonnet-4-5", "claude-haiku-4-5"]
     chat = await client.chat.completions.create(model="claude-haiku-4-5", messages=[{"role": "user", "content": "hi"}])
     assert chat.model == "claude-haiku-4-5" and api.fake.chat_requests()[-1].json["model"] == "claude-haiku-4-5"
@@ -185,7 +187,7 @@ async def test_a_providers_cookies_never_ride_along_on_later_calls(api_for):
     # by host name: cookie jars keep no cookies set by a bare IP address
     ProviderConnection.update(base_url=api.fake.base_url.replace("127.0.0.1", "localhost")).where(
         ProviderConnection.id == api.seeded.provider_id).execute()
-    api.app[keys.TARGETS].clear()
+    await caches_caught_up(api.app)
     for _ in range(2):
         chat = await api.client().chat.completions.create(model="x", messages=[{"role": "user", "content": "hi"}])
         assert chat.choices[0].message.content

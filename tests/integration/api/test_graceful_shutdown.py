@@ -10,6 +10,16 @@ import aiohttp
 from tests.support.backend import open_data_dir
 from tests.fakes import run_fake
 from tests.support.seed import seed_grant
+from tests.support.waits import until
+
+
+async def refuses_new_calls(url: str) -> bool:
+    try:
+        async with aiohttp.ClientSession() as other:
+            async with other.get(url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)):
+                return False
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return True
 
 
 async def test_sigterm_lets_a_running_stream_finish(data_dir, serve_process):
@@ -28,15 +38,9 @@ async def test_sigterm_lets_a_running_stream_finish(data_dir, serve_process):
                 first = await resp.content.readline()
                 assert first.startswith(b"data: ")
                 server.proc.send_signal(signal.SIGTERM)
-                await asyncio.sleep(0.3)
-                # no new calls once shutting down
-                try:
-                    async with aiohttp.ClientSession() as other:
-                        async with other.get(server.url + "/healthz", timeout=aiohttp.ClientTimeout(total=2)) as r2:
-                            accepted = r2.status
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    accepted = None
-                assert accepted is None
+                # no new calls once shutting down (waited for, not slept: the signal takes a moment)
+                await until(lambda: refuses_new_calls(server.url), "the server to stop accepting")
+                assert server.proc.poll() is None  # ... while the running stream goes on
                 rest = await resp.content.read()
         assert rest.rstrip().endswith(b"data: [DONE]")
         assert fake.state.streams_completed == 1

@@ -21,6 +21,7 @@ from tests.support.backend import open_data_dir
 from infer0app.vault.keyring import Vault
 from secrets_fixture import open_all
 from tests.support.processes import ROOT, cli_env
+from tests.support.waits import until
 from tests.tui.seed import issue_token
 
 USERS = 40
@@ -93,14 +94,16 @@ async def test_chat_calls_keep_succeeding_during_a_rotation(aiohttp_server, data
 
     async with aiohttp.ClientSession() as http:
         load = [asyncio.create_task(caller(w, http)) for w in range(3)]
-        await asyncio.sleep(0.5)
+        await until(lambda: len(results) >= 3, "the load to be running")
         started = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "infer0app", "kek", "rotate", "--batch-size", "2", "--data-dir", str(data_dir),
             cwd=ROOT, env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         finished = time.monotonic()
-        await asyncio.sleep(2.5)  # past the server's 2 s key cache: keys are decrypted again, under the new KEK
+        # The re-wrapped rows moved the cache epoch, so the server drops its opened keys and decrypts
+        # them again, under the new KEK: keep calling until every user has been served since.
+        await until(lambda: sum(r[0] > finished for r in results) >= 2 * USERS, "calls after the rotation")
         done.set()
         await asyncio.gather(*load)
 

@@ -26,6 +26,7 @@ from infer0app.vault.keyring import Vault
 from secrets_fixture import make_secrets, open_all
 from tests.support.browser import Browser
 from tests.support.processes import ROOT, cli_env
+from tests.support.waits import until
 
 PASSWORD = "correct horse battery"
 
@@ -88,12 +89,12 @@ async def test_server_keeps_answering_during_rotation_and_seals_with_the_new_key
                 i += 1
 
         load = asyncio.create_task(keep_testing())
-        await asyncio.sleep(0.3)
+        await until(lambda: len(results) >= 2, "the load to be running")
         started = time.monotonic()
         proc = await start_rotation(data_dir, "--batch-size", "2")
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         finished = time.monotonic()
-        await asyncio.sleep(0.3)
+        await until(lambda: sum(r[0] > finished for r in results) >= 3, "tests after the rotation")
         done.set()
         await load
 
@@ -131,12 +132,11 @@ async def test_a_server_killed_mid_rotation_neither_blocks_it_nor_loses_a_secret
     os.kill(server.proc.pid, signal.SIGSTOP)  # hung: alive, heartbeat fresh, never picks the key up
     try:
         proc = await start_rotation(data_dir, "--server-wait", "30")
-        # Wait (event-based, not a fixed sleep: a loaded CI machine is slow) for the pending key.
-        for _ in range(200):
+        # Wait (on the condition, not a fixed sleep: a loaded CI machine is slow) for the pending key.
+        def pending():
             ring = Vault.load(data_dir / "keyring.json")
-            if any(k.status == "pending" for k in ring.keys.values()):
-                break
-            await asyncio.sleep(0.1)
+            return ring if any(k.status == "pending" for k in ring.keys.values()) else None
+        ring = await until(pending, "the rotation to add its pending key")
         assert proc.returncode is None  # waiting for the server
         assert ring.primary == old and any(k.status == "pending" for k in ring.keys.values())
         open_all(data_dir, expected)
@@ -157,12 +157,7 @@ async def test_a_server_killed_mid_rotation_neither_blocks_it_nor_loses_a_secret
     again = serve_process()
     store, _ = open_data_dir(data_dir, create=False)
     try:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            live = runtime.live_servers(store)
-            if live:
-                break
-            await asyncio.sleep(0.1)
+        live = await until(lambda: runtime.live_servers(store), "the new server to report its keys")
         assert [(s.pid, s.primary_kek) for s in live] == [(again.proc.pid, result["new_kek"])]
     finally:
         store.close()

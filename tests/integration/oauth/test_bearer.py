@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 
 from infer0app.services import accounts, apps, grant_views, grants
 from infer0app.store.models import Token
+from tests.support.waits import caches_caught_up
 
 
 async def get(world, path, **headers):
@@ -37,13 +37,16 @@ async def test_missing_or_bad_tokens_are_401_in_openai_format(world, header):
     assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
     assert resp.headers["WWW-Authenticate"].startswith("Bearer ")
     assert set(body["error"]) == {"message", "type", "code", "param"}
-    assert body["error"]["code"] == "invalid_token"
+    assert body["error"]["code"] == "invalid_token" and body["error"]["message"]
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert resp.headers["Cache-Control"] == "no-store"
 
 
 async def test_token_in_the_url_is_never_accepted(world):
     _, _, tok, _ = await world.tokens()
     resp, body = await get(world, "/v1/me?access_token=" + tok["access_token"])
     assert resp.status == 400 and 'error="invalid_request"' in resp.headers["WWW-Authenticate"]
+    assert "Authorization header" in body["error"]["message"]  # tells the developer what to do
     resp, body = await get(world, "/v1/me?access_token=" + tok["access_token"],
                            Authorization=f"Bearer {tok['access_token']}")
     assert resp.status == 400
@@ -61,21 +64,21 @@ async def test_revocation_by_another_process_bites_within_a_second(world):
     grant = (await world.store.run(grant_views.list_grants))[0]
     # the CLI or the admin TUI writes to the same SQLite; this process only sees the database
     await world.store.run(grants.revoke_grant, grant.id, "cli:test")
-    await asyncio.sleep(1.05)
+    await caches_caught_up(world.srv.app)  # the cache watch saw the revocation (it polls every 0.25 s)
     assert (await world.me(tok["access_token"]))[0].status == 401
 
 
 async def test_disabling_the_user_or_the_app_stops_tokens(world):
-    from infer0app import keys
-    cache = world.srv.app[keys.TOKEN_CACHE]  # the one-second cache is covered above; here only the rules
     client_id, _, tok, _ = await world.tokens("u@example.com")
+    assert (await world.me(tok["access_token"]))[0].status == 200  # cached now
     await world.store.run(accounts.set_disabled, "u@example.com", True, actor="cli:test")
+    await caches_caught_up(world.srv.app)
     assert (await world.me(tok["access_token"]))[0].status == 401
     await world.store.run(accounts.set_disabled, "u@example.com", False, actor="cli:test")
-    cache.clear()
+    await caches_caught_up(world.srv.app)
     assert (await world.me(tok["access_token"]))[0].status == 200
     await world.store.run(apps.set_disabled, client_id, True, actor="cli:test")
-    cache.clear()
+    await caches_caught_up(world.srv.app)
     assert (await world.me(tok["access_token"]))[0].status == 401
 
 

@@ -9,10 +9,10 @@ import asyncio
 import secrets
 
 from infer0app import keys
-from infer0app.runtime import cache_watch
 from infer0app.runtime import target_cache as target_cache_module
 from infer0app.services import grants as grants_svc
 from infer0app.services.secrets_util import sha256_hex
+from tests.support.waits import caches_caught_up
 
 
 def count_calls(monkeypatch, module, name):
@@ -30,8 +30,8 @@ def count_calls(monkeypatch, module, name):
 async def test_a_flood_of_bogus_tokens_does_not_evict_the_real_one(world, monkeypatch):
     _, _, tok, _ = await world.tokens()
     # Consent wrote the grant and its limits, which moves the cache epoch: let the cache watch see
-    # that move (it polls every POLL s) before counting, or its one clear lands mid-flood.
-    await asyncio.sleep(3 * cache_watch.POLL)
+    # that move before counting, or its one clear lands mid-flood.
+    await caches_caught_up(world.srv.app)
     lookups = count_calls(monkeypatch, grants_svc, "resolve_access_token_hash")
     resp, _ = await world.me(tok["access_token"])
     assert resp.status == 200 and len(lookups) == 1  # first use: read from SQLite, then cached
@@ -76,10 +76,14 @@ async def test_lookups_of_missing_connections_do_not_evict_an_opened_target(worl
 
 
 async def test_the_cache_epoch_still_clears_both_caches(world):
-    from infer0app.runtime.cache_watch import clear_caches
+    from infer0app.store.models import ProviderConnection
     _, _, tok, _ = await world.tokens()
     await world.me(tok["access_token"])
     app = world.srv.app
+    await caches_caught_up(app)
+    await world.me(tok["access_token"])
     assert len(app[keys.TOKEN_CACHE]) >= 1
-    clear_caches(app)
+    # any write that moves the cache epoch (here a renamed connection, as from the CLI) empties both
+    await world.store.run(lambda s: ProviderConnection.update(name="renamed").execute())
+    await caches_caught_up(app)
     assert len(app[keys.TOKEN_CACHE]) == 0 and len(app[keys.TARGETS]) == 0
