@@ -18,7 +18,6 @@ import re
 import time
 
 from aiohttp import web
-from cachetools import TTLCache
 
 from .. import keys
 from ..errors.api_errors import api_error
@@ -26,9 +25,10 @@ from ..errors.oauth_errors import BEARER_CHALLENGES
 from ..services import grants as grants_svc
 from ..services.grants import AccessContext
 from ..services.secrets_util import sha256_hex
+from ..services.ttl_table import TtlTable
 
 CACHE_TTL = 30.0  # runtime/cache_watch.py clears it within 0.25 s of any revocation
-CACHE_MAX = 50_000  # live tokens remembered (least recently used dropped first)
+CACHE_MAX = 50_000  # live tokens remembered (the oldest dropped first)
 NEGATIVE_MAX = 5_000  # unknown tokens remembered, in their own cache
 REALM = "infer0"
 #: RFC 6750 §2.1 b64token: anything else (non-ASCII, controls, spaces) is no token of ours.
@@ -38,7 +38,7 @@ B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 class TokenCache:
     """token hash -> AccessContext (known) or None (unknown), each for CACHE_TTL seconds at most.
 
-    Two LRU+TTL caches (cachetools.TTLCache): known tokens in one, unknown tokens in a small
+    Two bounded TTL tables (services/ttl_table.py): known tokens in one, unknown tokens in a small
     one of their own, so a flood of made-up tokens only churns the negative cache and never
     evicts a real token (which would push every real request to SQLite). `get` answers
     `(hit, ctx)`; `clear` empties both (cache epoch moved: runtime/cache_watch.py).
@@ -48,8 +48,8 @@ class TokenCache:
                  negative_entries: int = NEGATIVE_MAX):
         self.ttl = ttl
         self.max_entries = max_entries
-        self._known: TTLCache = TTLCache(max_entries, ttl, timer=clock)
-        self._unknown: TTLCache = TTLCache(min(negative_entries, max_entries), ttl, timer=clock)
+        self._known = TtlTable(max_entries, ttl, clock)
+        self._unknown = TtlTable(min(negative_entries, max_entries), ttl, clock)
 
     def get(self, token_hash: str) -> tuple[bool, AccessContext | None]:
         ctx = self._known.get(token_hash)
@@ -61,9 +61,9 @@ class TokenCache:
 
     def put(self, token_hash: str, ctx: AccessContext | None) -> None:
         if ctx is None:
-            self._unknown[token_hash] = True
+            self._unknown.put(token_hash, True)
         else:
-            self._known[token_hash] = ctx
+            self._known.put(token_hash, ctx)
 
     def __len__(self) -> int:
         return len(self._known) + len(self._unknown)
@@ -107,7 +107,7 @@ def resource_metadata_url(request: web.Request) -> str:
 
 
 def bearer_token(request: web.Request) -> str:
-    if "access_token" in request.query:
+    if request.query_string and "access_token" in request.query:  # no query: none parsed
         raise TokenInURLError()
     scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
     token = value.strip()

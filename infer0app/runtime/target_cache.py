@@ -5,7 +5,7 @@ changes a provider connection (the database's cache epoch moves), so a replaced 
 deleted connection is seen within a fraction of a second; TTL only bounds how long an
 opened key stays in memory.
 
-Two LRU+TTL caches (cachetools.TTLCache): opened targets, and a small one of its own for
+Two bounded TTL tables (services/ttl_table.py; a hit is one dict lookup): opened targets, and a small one of its own for
 connections that do not exist (None), so lookups of missing connections cannot evict the
 targets real requests use.
 """
@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import time
 
-from cachetools import TTLCache
-
 from ..services.providers import ProviderTarget
 from ..services.targets import load_target
+from ..services.ttl_table import TtlTable
 
 TTL = 60.0
 MAX_ENTRIES = 10_000
@@ -28,8 +27,8 @@ class TargetCache:
     def __init__(self, store, vault, ttl: float = TTL, clock=time.monotonic, max_entries: int = MAX_ENTRIES,
                  missing_entries: int = MISSING_ENTRIES):
         self._store, self._vault = store, vault
-        self._found: TTLCache = TTLCache(max_entries, ttl, timer=clock)
-        self._missing: TTLCache = TTLCache(missing_entries, ttl, timer=clock)
+        self._found = TtlTable(max_entries, ttl, clock)
+        self._missing = TtlTable(missing_entries, ttl, clock)
 
     async def get(self, provider_id: int, model: str) -> ProviderTarget | None:
         """The opened target for (connection id, model), or None when there is no such connection."""
@@ -41,9 +40,9 @@ class TargetCache:
             return None
         target = await self._store.run(load_target, self._vault, provider_id, model)
         if target is None:
-            self._missing[key] = True
+            self._missing.put(key, True)
         else:
-            self._found[key] = target
+            self._found.put(key, target)
         return target
 
     def __len__(self) -> int:

@@ -111,6 +111,11 @@ class _Lease:
 
 
 
+#: metric -> the names of its (limit, remaining, reset) headers, built once
+_HEADER_NAMES = {m: (f"x-ratelimit-limit-{m}", f"x-ratelimit-remaining-{m}", f"x-ratelimit-reset-{m}")
+                 for m in ("requests", "tokens", "spend")}
+
+
 @dataclass(slots=True)
 class Reservation:
     parts: list  # [(LimitRule, _Lease, reserved amount)]
@@ -127,9 +132,10 @@ class Reservation:
         as this process last saw the shared counter: like OpenAI's, an approximation."""
         out: dict[str, str] = {}
         for rule, remaining, end in self.seen:
-            out[f"x-ratelimit-limit-{rule.metric}"] = str(rule.cap)
-            out[f"x-ratelimit-remaining-{rule.metric}"] = str(max(0, remaining))
-            out[f"x-ratelimit-reset-{rule.metric}"] = openai_duration(end - self.at)
+            limit, left, reset = _HEADER_NAMES[rule.metric]
+            out[limit] = str(rule.cap)
+            out[left] = str(remaining) if remaining > 0 else "0"
+            out[reset] = openai_duration(end - self.at)
         return out
 
 
