@@ -11,9 +11,13 @@ The fake upstream and the OAuth set-up run natively; then the bare proxy, and in
 instrumentation off until warmed up. Per target: `--requests` POSTs at `--concurrency`
 keep-alive connections, every answer checked for 200, counted between `callgrind_control -i on`
 and a dump. Every thread of the server counts (usage writer, log flusher, store threads).
-Periodic work (cache-epoch poll, usage flush timer) runs per *second*, and under valgrind a
-second holds ~50x fewer requests than natively: so the idle rate (instructions per second with
-no load, measured after) times the load's duration is subtracted, and both figures are given.
+Periodic work runs per *second* of wall time, and under valgrind a second holds ~50x fewer
+requests than natively (fewer still on a loaded machine). So infer0 runs with the bench's
+`quiet-timers` experiment (cache-epoch poll and keyring watch every 60 s instead of 4 and 2 a
+second; usage and limit flushers every 5 s instead of 0.5 s), and the idle rate that is left
+(instructions per second with no load, measured after) times the load's duration is
+subtracted: both figures are printed, "net" is the one to read. Repeat runs of the same code
+differed by up to ~5 % net (the subtraction carries some of the machine's weather).
 """
 
 from __future__ import annotations
