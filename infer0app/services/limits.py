@@ -93,7 +93,7 @@ class _Lease:
     """This process's share of one counter window. DB lease amount == budget + held + pending."""
 
     __slots__ = ("key", "start", "end", "cap", "budget", "held", "pending", "free", "synced_at", "last_demand", "denied_at",
-                 "denied_want", "recheck")
+                 "denied_want", "recheck", "retired")
 
     def __init__(self, key: tuple, cap: int):
         self.key, self.cap = key, cap
@@ -107,6 +107,7 @@ class _Lease:
         self.denied_at = -1e18
         self.denied_want = 0
         self.recheck = False  # the cap changed: give the budget back and ask again
+        self.retired = False  # dropped by flush(): a plan holding it must look the lease up again
 
 
 
@@ -273,7 +274,7 @@ class LimitGate:
             if amount is None:
                 spend_unknown = True
                 continue
-            if lease is None or not lease.start <= at < lease.end or lease.cap != rule.cap:
+            if lease is None or lease.retired or not lease.start <= at < lease.end or lease.cap != rule.cap:
                 lease = slot[1] = self._lease_for(rule, at)
             lease.last_demand = at
             parts.append((rule, lease, amount))
@@ -409,6 +410,9 @@ class LimitGate:
                     items.append(self._item(lease, at, give_back=give_back))
                     leases.append(lease)
                 elif lease.held == 0 and lease.budget <= 0 and (over or idle):
+                    # a plan's slot may still point at it: retired, so the next call takes the
+                    # registered lease (a dropped one would hold use no flush ever reports)
+                    lease.retired = True
                     del self._leases[key]
             await self._sync(items, leases)
             return len(items)
