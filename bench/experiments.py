@@ -210,12 +210,72 @@ def normalise_every_chunk() -> None:
     openai_compat.plain_open_chunk = lambda data: False  # every chunk takes the slow path
 
 
+def no_request_shape() -> None:
+    """The request-shape validation skipped (`request_shape.check_chat_request`: every field's
+    type and range, the messages, the depth and lone-surrogate walk); the body is still decoded
+    with its own checks (duplicate names, NaN). `--compare no-request-shape` measures what the
+    validation costs on the chat path."""
+    from infer0app.gateway import params
+    params.check_chat_request = lambda body: None
+
+
+def no_profiles() -> None:
+    """The provider profile pass skipped (`profiles.apply_request_rules`: renames, drops,
+    clamps, stop sequences, message roles): the body goes up as the capability checks left it."""
+    from infer0app.gateway import params
+    from infer0app.gateway.profiles.apply import Changes
+
+    params.apply_request_rules = lambda kind, model, body, api_version=None: (dict(body), Changes())
+
+
+def no_limit_gate() -> None:
+    """Every grant treated as one without limits (no reservation, no settle, no x-ratelimit
+    headers): on the `limited` target, what enforcement costs in all."""
+    from infer0app.services.limits import LimitGate
+    LimitGate.unlimited = lambda self, grant_id, provider_id: True
+
+
+def no_limit_headers() -> None:
+    """Limits enforced, but no x-ratelimit-* headers on the answer."""
+    from infer0app.services.limits import Reservation
+    Reservation.headers = lambda self: {}
+
+
+def no_egress_check() -> None:
+    """The egress connector's per-call check of an address-literal host skipped (the socket
+    factory still judges every new connection): what that check costs on a pooled call."""
+    import aiohttp
+
+    from infer0app.egress.connector import EgressConnector
+    EgressConnector.connect = aiohttp.TCPConnector.connect
+
+
+def quiet_timers() -> None:
+    """Timers for valgrind's slow motion (bench/instructions.py applies this): work paid per
+    second of wall time, which under valgrind (~50x slower) would land on ~50x fewer requests
+    than natively. The cache-epoch poll (4 a second) and the keyring watch (2 a second, a
+    heartbeat write each second) every 60 s: natively ~1 ms of CPU a second, under 0.1 % at
+    bench load."""
+    from infer0app.runtime import cache_watch, keyring_watch, limit_gate, usage_recorder
+
+    cache_watch.POLL = 60.0
+    keyring_watch.TICK = 60.0
+    # The usage and limit flushers run every 5 s instead of 0.5 s: their per-batch work (a
+    # transaction each) then spreads over more nearly as many requests as natively at bench
+    # load. Not longer: a lease is renewed once 10 s old and expires at 30 s (services/limits.py).
+    usage_recorder.FLUSH_INTERVAL = 5.0
+    limit_gate.FLUSH_INTERVAL = 5.0
+
+
 # Applied for real since (and so removed from here): serial-writes, client-cache,
 # usage-executemany, v1-skips-page-middlewares, cheap-request-id, long-cache-ttl.
 EXPERIMENTS = {"no-usage": no_usage, "count-sql": count_sql, "orjson": orjson_codec, "wal-normal": wal_normal,
                "gc-freeze": gc_freeze, "cprofile": cprofile, "no-malloc-tuning": no_malloc_tuning,
                "cookie-jar": cookie_jar, "default-gc": default_gc, "log-off": log_off,
-               "no-reply-normaliser": no_reply_normaliser, "normalise-every-chunk": normalise_every_chunk}
+               "no-reply-normaliser": no_reply_normaliser, "normalise-every-chunk": normalise_every_chunk,
+               "no-request-shape": no_request_shape, "no-profiles": no_profiles, "no-limit-gate": no_limit_gate,
+               "no-limit-headers": no_limit_headers, "no-egress-check": no_egress_check,
+               "quiet-timers": quiet_timers}
 
 
 def apply(names: list[str]) -> None:

@@ -116,9 +116,15 @@ class EgressResolver(AbstractResolver):
 class EgressConnector(aiohttp.TCPConnector):
     """A TCPConnector whose every connection attempt is judged by an EgressPolicy."""
 
+    #: (URL host, port) verdicts kept by `connect`; past this many, the table starts over.
+    VERDICTS_MAX = 4096
+
     def __init__(self, policy: EgressPolicy, *, resolver: AbstractResolver | None = None,
                  **kwargs: Any) -> None:
         self._policy = policy
+        # The policy is immutable, so a URL host's verdict never changes: judged once per
+        # (host, port), not on every call (parsing and judging a literal cost ~10-20 µs a call).
+        self._refused_literal: dict[tuple[str, int], bool] = {}
         self._vouched = _Vouched()
         self._egress_resolver = EgressResolver(policy, resolver, self._vouched)
         super().__init__(resolver=self._egress_resolver, socket_factory=self._open_socket, **kwargs)
@@ -132,8 +138,15 @@ class EgressConnector(aiohttp.TCPConnector):
 
     async def connect(self, req: aiohttp.ClientRequest, traces: list[Any],
                       timeout: aiohttp.ClientTimeout) -> aiohttp.connector.Connection:
-        literal = parse_address_literal(req.url.raw_host or "")
-        if literal is not None and not self._policy.allows_address(literal, req.port or 0):
+        where = (req.url.raw_host or "", req.port or 0)
+        refused = self._refused_literal.get(where)
+        if refused is None:
+            literal = parse_address_literal(where[0])
+            refused = literal is not None and not self._policy.allows_address(literal, where[1])
+            if len(self._refused_literal) >= self.VERDICTS_MAX:
+                self._refused_literal.clear()
+            self._refused_literal[where] = refused
+        if refused:
             raise DestinationRefused()
         try:
             return await super().connect(req, traces, timeout)

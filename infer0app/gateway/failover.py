@@ -33,9 +33,15 @@ async def first_answer(primary: Route, fallbacks: Callable[[], Awaitable[list[Ro
     try:
         return primary, await call(primary)
     except GatewayError as err:
-        if err.code not in MOVE_ON:
-            raise
-        failure = err
+        return await after_failure(primary, err, fallbacks, call)
+
+
+async def after_failure(primary: Route, failure: GatewayError, fallbacks: Callable[[], Awaitable[list[Route]]],
+                        call: Callable[[Route], Awaitable[T]]) -> tuple[Route, T]:
+    """`first_answer` once `primary` has failed with `failure`: for a caller that makes the first
+    attempt itself (the chat hot path: one coroutine layer fewer while the call is in flight)."""
+    if failure.code not in MOVE_ON:
+        raise failure
     for route in await fallbacks():
         log.info("%s failed (%s); trying the next connection (%s)", primary.provider_label, failure.code,
                  route.provider_label)

@@ -107,7 +107,7 @@ def resource_metadata_url(request: web.Request) -> str:
 
 
 def bearer_token(request: web.Request) -> str:
-    if "access_token" in request.query:
+    if request.query_string and "access_token" in request.query:  # no query: none parsed
         raise TokenInURLError()
     scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
     token = value.strip()

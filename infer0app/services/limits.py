@@ -94,7 +94,7 @@ class _Lease:
     """This process's share of one counter window. DB lease amount == budget + held + pending."""
 
     __slots__ = ("key", "start", "end", "cap", "budget", "held", "pending", "free", "synced_at", "last_demand", "denied_at",
-                 "denied_want", "recheck")
+                 "denied_want", "recheck", "retired")
 
     def __init__(self, key: tuple, cap: int):
         self.key, self.cap = key, cap
@@ -108,8 +108,14 @@ class _Lease:
         self.denied_at = -1e18
         self.denied_want = 0
         self.recheck = False  # the cap changed: give the budget back and ask again
+        self.retired = False  # dropped by flush(): a plan holding it must look the lease up again
 
 
+
+
+#: metric -> the names of its (limit, remaining, reset) headers, built once
+_HEADER_NAMES = {m: (f"x-ratelimit-limit-{m}", f"x-ratelimit-remaining-{m}", f"x-ratelimit-reset-{m}")
+                 for m in ("requests", "tokens", "spend")}
 
 
 @dataclass(slots=True)
@@ -128,9 +134,10 @@ class Reservation:
         as this process last saw the shared counter: like OpenAI's, an approximation."""
         out: dict[str, str] = {}
         for rule, remaining, end in self.seen:
-            out[f"x-ratelimit-limit-{rule.metric}"] = str(rule.cap)
-            out[f"x-ratelimit-remaining-{rule.metric}"] = str(max(0, remaining))
-            out[f"x-ratelimit-reset-{rule.metric}"] = openai_duration(end - self.at)
+            limit, left, reset = _HEADER_NAMES[rule.metric]
+            out[limit] = str(rule.cap)
+            out[left] = str(remaining) if remaining > 0 else "0"
+            out[reset] = openai_duration(end - self.at)
         return out
 
 
@@ -270,7 +277,7 @@ class LimitGate:
             if amount is None:
                 spend_unknown = True
                 continue
-            if lease is None or not lease.start <= at < lease.end or lease.cap != rule.cap:
+            if lease is None or lease.retired or not lease.start <= at < lease.end or lease.cap != rule.cap:
                 lease = slot[1] = self._lease_for(rule, at)
             lease.last_demand = at
             parts.append((rule, lease, amount))
@@ -407,6 +414,9 @@ class LimitGate:
                     items.append(self._item(lease, at, give_back=give_back))
                     leases.append(lease)
                 elif lease.held == 0 and lease.budget <= 0 and (over or idle):
+                    # a plan's slot may still point at it: retired, so the next call takes the
+                    # registered lease (a dropped one would hold use no flush ever reports)
+                    lease.retired = True
                     del self._leases[key]
             await self._sync(items, leases)
             return len(items)

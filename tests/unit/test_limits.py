@@ -230,3 +230,23 @@ async def test_lowered_limits_apply_after_clear(env):
     assert isinstance(await reserve(gate, seeded), Refusal)
     with pytest.raises(ValueError, match="unknown limit"):
         ledger.set_grant_limits(store, seeded.grant_id, requests_per_hour=3)
+
+
+async def test_calls_after_an_idle_spell_are_still_reported_to_the_shared_counter(env):
+    """Two idle flushes give the lease back and forget it; the grant's next calls must land on a
+    lease the flusher knows, or their use never reaches the database (other workers, the CLI and
+    /v1/me would not see it, and the lease row would never be renewed)."""
+    store, seeded = env
+    ledger.set_grant_limits(store, seeded.grant_id, tokens_per_day=1_000_000)
+    clock = Clock(utc(2026, 5, 6, 9))
+    gate = gate_for(store, clock)
+    gate.settle(await reserve(gate, seeded), 100, 100)
+    for _ in range(2):  # idle past IDLE_RETURN: the budget goes back, then the lease is dropped
+        clock.t += 2
+        await gate.flush()
+    assert counter(store, "tokens") == 200 and leased(store) == 0
+    for _ in range(3):
+        gate.settle(await reserve(gate, seeded), 100, 100)
+    clock.t += 0.5
+    await gate.flush()
+    assert counter(store, "tokens") == 800

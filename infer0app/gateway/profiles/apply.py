@@ -45,12 +45,17 @@ class Changes:
 
     def headers(self) -> dict[str, str]:
         """Response headers for the app ({} when nothing changed)."""
+        if not (self.dropped or self.renamed or self.adjusted):
+            return {}
         out = {}
         for name, values in ((DROPPED_HEADER, self.dropped), (RENAMED_HEADER, self.renamed),
                              (ADJUSTED_HEADER, self.adjusted)):
             if values:
                 out[name] = ", ".join(map(header_text, values))  # an app may name a param with CR/LF
         return out
+
+
+NO_CHANGES = Changes()
 
 
 def unsupported(profile: Profile, model: str, param: str, why: str = "") -> GatewayError:
@@ -100,6 +105,8 @@ def apply_request_rules(
     _stop(profile, model, out, notes)
     if isinstance(out.get("messages"), list):
         out["messages"] = _messages(profile, model, out["messages"], notes)
+    if not (notes.dropped or notes.renamed or notes.adjusted):
+        return out, NO_CHANGES  # the common case: one shared value, nothing sorted
     return out, Changes(
         dropped=tuple(sorted(set(notes.dropped))),
         renamed=tuple(sorted(set(notes.renamed))),

@@ -363,5 +363,9 @@ def load_json(raw: bytes) -> Any:
         return None
 
 
+# Built once: json.dumps with any non-default argument builds a new JSONEncoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dump_json(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(obj).encode()
