@@ -69,7 +69,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             rec.streamed = True
             return await _stream(request, http, route, body, rec, timeout, res, fallbacks)
         route, result = await first_answer(route, fallbacks,
-                                           lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout)))
+                                           lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout, True)))
         rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:
             settle(gate, res, result.usage, len(result.body))

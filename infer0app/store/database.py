@@ -22,6 +22,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -75,6 +76,10 @@ class Store:
         # Other processes (CLI, TUI, --workers) still meet at SQLite's lock with busy_timeout.
         self._write_lock = threading.RLock()
         self._group_commit = GroupCommit(self)
+        #: Wall-clock "now" in seconds since the epoch, for the token lifecycle (codes, tokens,
+        #: the bearer check): the one seam through which a test moves time forward
+        #: (`create_app(settings, clock=...)`), instead of patching `time.time` in our modules.
+        self.clock: Callable[[], float] = time.time
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
