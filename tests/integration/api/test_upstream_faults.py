@@ -33,7 +33,8 @@ WIRES = {  # wire -> (provider kind, base URL path on the fake, model / deployme
 
 # What each fault must become. ("http", status, code): the call fails with that OpenAI error.
 # ("mid", code): a stream that already sent content ends with an error chunk of that code.
-# ("end",): a clean end (the stream simply stops).
+# A 200 whose body is an error object is not a chat completion: provider_bad_response. A reset
+# after part of a stream reads as the stream ending early (provider_stream_ended).
 NON_STREAM = {
     "refused": ("http", 502, "provider_unreachable"),
     "reset_before_headers": ("http", 502, "provider_unreachable"),
@@ -48,11 +49,11 @@ NON_STREAM = {
 STREAM = {
     "refused": ("http", 502, "provider_unreachable"),
     "reset_before_headers": ("http", 502, "provider_unreachable"),
-    "reset_mid_stream": ("mid", "provider_unreachable"),
+    "reset_mid_stream": ("mid", "provider_stream_ended"),
     "error_event": ("http", 502, "provider_unavailable"),
     "error_after_content": ("mid", "provider_unavailable"),
     "malformed_json": ("http", 502, "provider_bad_response"),
-    "sse_no_data": ("http", 502, "provider_bad_response"),
+    "sse_no_data": ("http", 502, "provider_stream_ended"),
     "sse_partial_last_line": ("mid", "provider_bad_response"),
     "sse_5mb_line": ("http", 502, "provider_bad_response"),
     "slow_drip": ("http", 504, "provider_timeout"),
@@ -100,11 +101,11 @@ def _call(served: Served, wire: str, fault: str, stream: bool) -> tuple[str, obj
     client = served.client(wire + (":refused" if fault == "refused" else ""))
     served.up.fault = fault
     messages = [{"role": "user", "content": "hello"}]
+    text = ""
     try:
         if not stream:
             answer = client.chat.completions.create(model="", messages=messages)
             return ("ok", answer.choices[0].message.content)
-        text = ""
         with client.chat.completions.create(model="", messages=messages, stream=True) as chunks:
             for chunk in chunks:
                 if chunk.choices and chunk.choices[0].delta.content:
@@ -130,7 +131,12 @@ def test_non_stream_fault_is_the_documented_error(served: Served, wire: str, fau
 
 @pytest.mark.parametrize(("wire", "fault"), _matrix(STREAM))
 def test_stream_fault_is_the_documented_error(served: Served, wire: str, fault: str) -> None:
-    assert _call(served, wire, fault, stream=True) == STREAM[fault]
+    expected = STREAM[fault]
+    if fault == "error_after_content" and wire != "anthropic":
+        # An OpenAI-wire provider's own error chunk reaches the app as the provider sent it
+        # (openai_compat.PassthroughTranslator): an OpenAI error object, code and all (here null).
+        expected = ("mid", None)
+    assert _call(served, wire, fault, stream=True) == expected
     assert served.up.wait_all_closed(), f"{served.up.open_connections} upstream connection(s) left open"
     assert served.server.proc.poll() is None
 
@@ -176,5 +182,57 @@ def test_server_survived_every_fault(served: Served) -> None:
     """After the whole matrix the server still answers, and nothing it logged was a traceback."""
     served.up.fault = "error_event"
     assert _call(served, "openai", "error_event", stream=False) == NON_STREAM["error_event"]
-    assert "Traceback" not in served.server.logs()
+    logs = served.server.logs()
+    assert "Error handling request" not in logs and "status=500" not in logs  # no unhandled exception
     assert served.server.proc.poll() is None
+
+
+# -- /v1/messages and /v1/responses: a stream cut short and an error event -----------------------
+# Each is served natively by the provider that speaks it (Anthropic's /v1/messages, OpenAI's
+# /v1/responses: the provider's bytes pass through) and translated through chat completions by the
+# other. Natively, the provider's own error event reaches the app as sent; either way the app's
+# SDK raises an API error, without a hang, and the upstream connection is closed.
+INBOUND = [pytest.param(api, wire, fault, id=f"{api}-{wire}-{fault}") for api in ("messages", "responses")
+           for wire in ("openai", "anthropic") for fault in ("reset_mid_stream", "error_event", "error_after_content")]
+
+
+def _inbound_stream(served: Served, api: str, wire: str) -> tuple[str, Exception | None]:
+    """(text received, the SDK's exception or None) for one streamed call."""
+    import anthropic
+
+    text, error = "", None
+    try:
+        if api == "messages":
+            client = anthropic.Anthropic(base_url=served.server.url, api_key=served.tokens[wire], max_retries=0,
+                                         timeout=CLIENT_TIMEOUT)
+            with client.messages.stream(model="any", max_tokens=50,
+                                        messages=[{"role": "user", "content": "hello"}]) as events:
+                for event in events:
+                    if event.type == "content_block_delta" and event.delta.type == "text_delta":
+                        text += event.delta.text
+        else:
+            with served.client(wire).responses.create(model="", input="hello", stream=True) as events:
+                for event in events:
+                    if event.type == "response.output_text.delta":
+                        text += event.delta
+                    elif event.type in ("error", "response.failed"):
+                        raise RuntimeError(f"{event.type}: {event}")
+    except (anthropic.APIError, openai.APIError, RuntimeError) as exc:
+        error = exc
+    return text, error
+
+
+@pytest.mark.parametrize(("api", "wire", "fault"), INBOUND)
+def test_inbound_stream_fault_ends_in_an_error(served: Served, api: str, wire: str, fault: str) -> None:
+    served.up.fault = fault
+    text, error = _inbound_stream(served, api, wire)
+    assert error is not None, "the stream ended as if complete"
+    import anthropic
+
+    hung = (openai.APITimeoutError, openai.APIConnectionError, anthropic.APITimeoutError, anthropic.APIConnectionError)
+    assert not isinstance(error, hung), error
+    status = getattr(error, "status_code", None)
+    assert status is None or status in (200, 502), error  # an HTTP error, or an error event in the stream
+    if fault != "error_event":
+        assert text == "Hel", "the content sent before the fault was lost"
+    assert served.up.wait_all_closed(), f"{served.up.open_connections} upstream connection(s) left open"
