@@ -33,6 +33,7 @@ from typing import Any
 import aiohttp
 
 from infer0app.errors.anthropic_errors import anthropic_error_body
+from infer0app.gateway.bounded_read import AnswerTooLarge, QuietTimer, read_answer, read_error_body
 from infer0app.gateway.errors import (
     bad_response_error,
     timeout_error,
@@ -40,7 +41,6 @@ from infer0app.gateway.errors import (
     unreachable_error,
     upstream_error,
 )
-from infer0app.gateway.bounded_read import AnswerTooLarge, QuietTimer, read_answer, read_error_body
 from infer0app.gateway.pipeline import send_upstream
 from infer0app.gateway.providers import anthropic as anthropic_wire
 from infer0app.gateway.providers.anthropic_stream import usage_of as anthropic_usage

@@ -258,6 +258,15 @@ class TokenLifecycle(RuleBasedStateMachine):
         g.rows.append(Row(body["access_token"], body["refresh_token"], r.grant, r.family, self.clock.now))
         return body["refresh_token"]
 
+    @precondition(lambda self: any(not c.used and c.expires_at - 1 > self.clock.now for c in self.code_models))
+    @rule(data=st.data())
+    def exchange_at_the_last_second(self, data):
+        """Time passes until one second is left of a code's 10 minutes; then it must still work."""
+        code = data.draw(st.sampled_from([c for c in self.code_models
+                                          if not c.used and c.expires_at - 1 > self.clock.now]))
+        self.clock.now = code.expires_at - 1
+        self.exchange(code.value)
+
     @precondition(lambda self: any(c.used for c in self.code_models))
     @rule(data=st.data())
     def replay_code(self, data):
@@ -318,7 +327,8 @@ class TokenLifecycle(RuleBasedStateMachine):
             if g.connection == conn:
                 g.connection = None
 
-    @rule(seconds=st.sampled_from([CODE_TTL + 1, ACCESS_TTL + 1, REFRESH_TTL + 1]))
+    # Just under a lifetime as well as just past it: a code or token that dies too early fails too.
+    @rule(seconds=st.sampled_from([CODE_TTL - 1, CODE_TTL + 1, ACCESS_TTL - 1, ACCESS_TTL + 1, REFRESH_TTL + 1]))
     def expire(self, seconds: int):
         self.clock.now += seconds
 
