@@ -7,6 +7,8 @@ watch) comes from runtime/, each piece a cleanup context.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aiohttp
 import aiohttp_jinja2
 import jinja2
@@ -47,9 +49,13 @@ MAX_BODY = 8 * 1024 * 1024  # bytes; larger bodies get 413 request_too_large
 MAX_HEADER_FIELD = 16 * 1024
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Opens the data dir now (so a bad keyring fails before we listen) and wires the app."""
+def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) -> web.Application:
+    """Opens the data dir now (so a bad keyring fails before we listen) and wires the app.
+    `clock` (seconds since the epoch; default time.time) is the token lifecycle's "now"
+    (Store.clock): tests pass one they can move forward to expire codes and tokens."""
     store, vault = open_configured(settings)
+    if clock is not None:
+        store.clock = clock
     # handler_args reach aiohttp's connection handler under `infer0 serve` and test servers alike
     app = web.Application(client_max_size=MAX_BODY, handler_args={
         "keepalive_timeout": settings.keepalive_timeout,  # also bounds headers trickling in

@@ -54,8 +54,9 @@ class Settings:
     log_format: str = _setting("text", "Log line format.", choices=("text", "json"))
     log_level: str = _setting("info", "Lowest level logged; 'warning' silences the per-request lines.",
                               choices=("debug", "info", "warning", "error"))
-    upstream_timeout: float = _setting(120.0, "Seconds to wait for an upstream provider before answering 504.",
-                                       metavar="SECONDS")
+    upstream_timeout: float = _setting(120.0, "Seconds to wait for an upstream provider before answering 504: "
+                                              "for the whole answer of a non-streaming call; in a stream, between "
+                                              "two reads and between two complete events.", metavar="SECONDS")
     upstream_allow: str = _setting("", "Comma-separated upstream destinations users' provider URLs may reach "
                                        "although they are not public: loopback, private (RFC 1918, fc00::/7), "
                                        "link-local (cloud metadata) and other special addresses are refused "

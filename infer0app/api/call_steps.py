@@ -29,9 +29,13 @@ log = logging.getLogger("infer0.limits")
 
 
 @functools.lru_cache(maxsize=8)  # one setting per server: built once, not per call
-def upstream_timeout(seconds: float) -> aiohttp.ClientTimeout:
-    """Connect within 10 s; then at most `seconds` between two reads from the provider."""
-    return aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, seconds), sock_read=seconds)
+def upstream_timeout(seconds: float, whole_answer: bool = False) -> aiohttp.ClientTimeout:
+    """Connect within 10 s; then at most `seconds` between two reads from the provider (a
+    stream: also between two complete events, gateway/bounded_read.py). `whole_answer` (a
+    non-streaming call): the whole answer within `seconds` too, so a provider dripping bytes
+    cannot hold the call open for ever."""
+    return aiohttp.ClientTimeout(total=seconds if whole_answer else None, sock_connect=min(10.0, seconds),
+                                 sock_read=seconds)
 
 
 def error_response(err: GatewayError) -> web.Response:

@@ -69,10 +69,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             rec.streamed = True
             return await _stream(request, http, route, body, rec, timeout, res, fallbacks)
         try:  # the first attempt inline, not through first_answer: one coroutine layer fewer
-            result = await pipeline.complete(http, route, body, timeout=_timeout(timeout))
+            result = await pipeline.complete(http, route, body, timeout=_timeout(timeout, True))
         except GatewayError as err:
             route, result = await after_failure(
-                route, err, fallbacks, lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout)))
+                route, err, fallbacks, lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout, True)))
             rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:
             settle(gate, res, result.usage, len(result.body))

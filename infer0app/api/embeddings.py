@@ -48,7 +48,7 @@ async def embeddings(request: web.Request) -> web.Response:
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
             res = await reserve(request, gate, ctx, route, RESERVE_BODY, len(raw))
-        http, timeout = app[keys.HTTP], upstream_timeout(app[keys.SETTINGS].upstream_timeout)
+        http, timeout = app[keys.HTTP], upstream_timeout(app[keys.SETTINGS].upstream_timeout, True)
         route, result = await first_answer(route, fallback_loader(request, ctx, embeddings=True),
                                            lambda r: embed(http, r, req, timeout=timeout))
         rec.provider_kind, rec.model = route.kind, result.model  # the connection that answered

@@ -171,6 +171,7 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
             if native is not None:
                 return await _native_stream(request, api, route, body, rec, res, timeout, fallbacks)
             return await _translated_stream(request, api, route, body, chat, rec, res, timeout, fallbacks)
+        timeout = upstream_timeout(app[keys.SETTINGS].upstream_timeout, True)  # the whole answer, not a stream
         if native is not None:
             route, done = await first_answer(
                 route, fallbacks, lambda r: passthrough.complete(http, r, native, body, timeout=timeout))

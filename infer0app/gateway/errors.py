@@ -121,6 +121,11 @@ def bad_response_error(route: Route, what: str = "an unreadable response") -> Ga
     return gateway_error("provider_bad_response", f"{route.provider_label} sent {what}.")
 
 
+def too_large_error(route: Route) -> GatewayError:
+    """A non-streaming answer past gateway/bounded_read.py's MAX_ANSWER_BYTES: abandoned unread."""
+    return bad_response_error(route, "an answer larger than infer0 accepts (16 MiB)")
+
+
 def stream_error(route: Route, category: str, message: str) -> GatewayError:
     """An error event that arrived inside a 200 stream (e.g. Anthropic `overloaded_error`)."""
     return upstream_error(route, None, UpstreamFailure(category, message))

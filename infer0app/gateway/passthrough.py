@@ -33,9 +33,11 @@ from typing import Any
 import aiohttp
 
 from infer0app.errors.anthropic_errors import anthropic_error_body
+from infer0app.gateway.bounded_read import AnswerTooLarge, QuietTimer, read_answer, read_error_body
 from infer0app.gateway.errors import (
     bad_response_error,
     timeout_error,
+    too_large_error,
     unreachable_error,
     upstream_error,
 )
@@ -172,9 +174,7 @@ async def _send(http: aiohttp.ClientSession, route: Route, native: NativeApi, bo
     resp = await send_upstream(http, route, native.request(route, body, stream), timeout)
     if resp.status >= 300:
         try:
-            raw = await resp.read()
-        except (TimeoutError, aiohttp.ClientError):
-            raw = b""
+            raw = await read_error_body(resp)
         finally:
             resp.release()
         raise upstream_error(route, resp.status, native.read_error(resp.status, raw), resp.headers)
@@ -187,11 +187,13 @@ async def complete(http: aiohttp.ClientSession, route: Route, native: NativeApi,
     resp = await _send(http, route, native, body, False, timeout)
     try:
         async with resp:
-            raw = await resp.read()
+            raw = await read_answer(resp)
     except TimeoutError:
         raise timeout_error(route) from None
     except aiohttp.ClientError:
         raise unreachable_error(route) from None
+    except AnswerTooLarge:
+        raise too_large_error(route) from None
     try:
         obj = json.loads(raw)
     except ValueError:
@@ -206,13 +208,15 @@ class NativeStream:
     them (usage, model). A read failure, or an end without the API's terminal event, becomes that
     API's `error` event (`error` says which). Leaving `async with` closes the upstream at once."""
 
-    def __init__(self, route: Route, native: NativeApi, resp: aiohttp.ClientResponse) -> None:
+    def __init__(self, route: Route, native: NativeApi, resp: aiohttp.ClientResponse,
+                 quiet_limit: float | None = None) -> None:
         self.route, self.native, self._resp = route, native, resp
         self.watch = native.watch()
         self.error: GatewayError | None = None
         self._parser = SSEParser()
+        self._quiet = QuietTimer(quiet_limit)  # bytes but no event for too long: a timeout too
 
-    def _see(self, events: list[SSEEvent]) -> None:
+    def _see(self, events: list[SSEEvent]) -> list[SSEEvent]:
         for event in events:
             try:
                 data = json.loads(event.data)
@@ -220,6 +224,7 @@ class NativeStream:
                 continue
             if isinstance(data, Mapping):
                 self.watch.feed(event, data)
+        return events
 
     async def __aiter__(self):
         while True:
@@ -230,12 +235,17 @@ class NativeStream:
             except aiohttp.ClientError:
                 self.error = unreachable_error(self.route)
             else:
-                if chunk:
-                    self._see(self._parser.feed(chunk))
+                try:
+                    events = self._see(self._parser.feed(chunk) if chunk else self._parser.flush())
+                except ValueError:  # a line past the parser's limit
+                    self.error = bad_response_error(self.route, "an unreadable stream event")
+                    events = []
+                if chunk and self.error is None:
                     yield chunk
-                    continue
-                self._see(self._parser.flush())
-                if not self.watch.ended:
+                    if self._quiet.saw(events):
+                        continue
+                    self.error = timeout_error(self.route)
+                elif not self.watch.ended and self.error is None:
                     self.error = gateway_error("provider_stream_ended",
                                                f"{self.route.provider_label}'s stream ended before it was complete.")
             if self.error is not None:
@@ -255,4 +265,4 @@ class NativeStream:
 async def open_stream(http: aiohttp.ClientSession, route: Route, native: NativeApi, body: Mapping[str, Any], *,
                       timeout: aiohttp.ClientTimeout) -> NativeStream:
     """Send `body` with streaming on; GatewayError when the provider refuses before streaming."""
-    return NativeStream(route, native, await _send(http, route, native, body, True, timeout))
+    return NativeStream(route, native, await _send(http, route, native, body, True, timeout), timeout.sock_read)

@@ -43,10 +43,12 @@ import aiohttp
 import yarl
 
 from infer0app.egress.connector import DestinationRefused
+from infer0app.gateway.bounded_read import AnswerTooLarge, QuietTimer, read_answer, read_error_body
 from infer0app.gateway.errors import (
     bad_response_error,
     destination_refused_error,
     timeout_error,
+    too_large_error,
     unreachable_error,
     upstream_error,
 )
@@ -110,14 +112,16 @@ async def complete(
             # http.request directly, not through send_upstream: one coroutine layer fewer on the hot path
             async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
                                     timeout=timeout, allow_redirects=False) as resp:
-                raw = await resp.read()
                 status, headers = resp.status, resp.headers
+                raw = await (read_answer(resp) if status < 300 else read_error_body(resp))
         except TimeoutError:
             raise timeout_error(route) from None
         except DestinationRefused:  # a ClientError too: caught first
             raise destination_refused_error() from None
         except aiohttp.ClientError:
             raise unreachable_error(route) from None
+        except AnswerTooLarge:
+            raise too_large_error(route) from None
     else:
         answer = local.answer(req, created=created)
         raw, status, headers = answer.body, answer.status, answer.headers
@@ -176,6 +180,7 @@ class StreamResult:
         changes: Changes,
         translator: StreamTranslator,
         response: aiohttp.ClientResponse | LocalResponse,
+        quiet_limit: float | None = None,
     ) -> None:
         self.route = route
         self.changes = changes
@@ -183,6 +188,7 @@ class StreamResult:
         self._translator = translator
         self._resp = response
         self._parser = SSEParser()
+        self._quiet = QuietTimer(quiet_limit)  # bytes but no event for too long: a timeout too
         self._pending: deque[bytes] = deque()
         self._eof = False
         self._closed = False
@@ -214,8 +220,8 @@ class StreamResult:
             err = unreachable_error(self.route)
         else:
             frames: list[bytes] = []
-            events = self._parser.feed(chunk) if chunk else self._parser.flush()
             try:
+                events = self._parser.feed(chunk) if chunk else self._parser.flush()
                 for event in events:
                     frames.extend(tr.feed(event))
             except (ValueError, TypeError, KeyError, AttributeError):
@@ -230,7 +236,9 @@ class StreamResult:
                 self._eof = True
                 self._close(clean=True)  # release(): pooled if the body ended, else dropped
             self._pending.extend(frames)
-            return
+            if self._eof or self._quiet.saw(events):
+                return
+            err = timeout_error(self.route)
         if raise_errors:
             raise err
         self._pending.extend(tr.abort(err))
@@ -303,13 +311,11 @@ async def stream(
         resp = LocalResponse(local.answer(req, created=created))
     if resp.status >= 300:
         try:
-            raw = await resp.read()
-        except (TimeoutError, aiohttp.ClientError):
-            raw = b""
+            raw = await (read_error_body(resp) if local is None else resp.read())
         finally:
             resp.release()
         raise upstream_error(route, resp.status, adapter.read_error(resp.status, raw), resp.headers)
-    result = StreamResult(route, prepared.changes, translator, resp)
+    result = StreamResult(route, prepared.changes, translator, resp, timeout.sock_read)
     await result._prime()
     return result
 
@@ -371,11 +377,14 @@ async def fetch_upstream(
     resp = await send_upstream(http, route, req, timeout)
     try:
         async with resp:
-            return await resp.read(), resp.status, resp.headers
+            raw = await (read_answer(resp) if resp.status < 300 else read_error_body(resp))
+            return raw, resp.status, resp.headers
     except TimeoutError:
         raise timeout_error(route) from None
     except aiohttp.ClientError:
         raise unreachable_error(route) from None
+    except AnswerTooLarge:
+        raise too_large_error(route) from None
 
 
 @functools.lru_cache(maxsize=1024)

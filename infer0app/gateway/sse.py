@@ -9,6 +9,10 @@ multi-byte character cut between two network chunks is decoded whole.
 
 Deviation, on purpose: `flush()` at the end of the body dispatches an event whose blank
 line never came (some servers end with `data: [DONE]\\n` and close).
+
+Bounded: a line, or the data of one event, longer than MAX_EVENT_BYTES raises ValueError
+(the callers end the stream with `provider_bad_response`): a provider sending one endless
+line cannot make the parser hold it all.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 DONE_FRAME = b"data: [DONE]\n\n"
+#: The longest line or event data accepted (16 MiB: an inline image fits, an endless line does not).
+MAX_EVENT_BYTES = 16 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -31,11 +37,12 @@ class SSEEvent:
 class SSEParser:
     """Feed network chunks with `feed()`; call `flush()` once at end of stream."""
 
-    __slots__ = ("_buf", "_data", "_event", "_id", "_started", "_skip_lf")
+    __slots__ = ("_buf", "_data", "_size", "_event", "_id", "_started", "_skip_lf")
 
     def __init__(self) -> None:
         self._buf = bytearray()
         self._data: list[str] = []
+        self._size = 0  # characters in _data
         self._event: str | None = None
         self._id: str | None = None
         self._started = False
@@ -75,6 +82,8 @@ class SSEParser:
             self._line(bytes(buf[start:end]), out)
             start = nxt
         del buf[:start]
+        if len(buf) > MAX_EVENT_BYTES:
+            raise ValueError(f"an SSE line longer than {MAX_EVENT_BYTES} bytes")
         return out
 
     def flush(self) -> list[SSEEvent]:
@@ -90,6 +99,7 @@ class SSEParser:
             if self._data:
                 out.append(SSEEvent(data="\n".join(self._data), event=self._event, id=self._id))
             self._data = []
+            self._size = 0
             self._event = None
             return
         if raw[:1] == b":":
@@ -99,6 +109,9 @@ class SSEParser:
         if sep and value.startswith(" "):
             value = value[1:]
         if name == "data":
+            self._size += len(value)
+            if self._size > MAX_EVENT_BYTES:
+                raise ValueError(f"an SSE event longer than {MAX_EVENT_BYTES} bytes")
             self._data.append(value)
         elif name == "event":
             self._event = value or None

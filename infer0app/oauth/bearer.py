@@ -131,10 +131,11 @@ async def authenticate(request: web.Request, token: str | None = None) -> Access
         raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     token_hash = sha256_hex(token)
     cache = request.app[keys.TOKEN_CACHE]
+    store = request.app[keys.STORE]
     hit, ctx = cache.get(token_hash)
     if not hit:
-        ctx = await request.app[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
+        ctx = await store.run(grants_svc.resolve_access_token_hash, token_hash)
         cache.put(token_hash, ctx)
-    if ctx is None or ctx.expires_at <= time.time():
+    if ctx is None or ctx.expires_at <= store.clock():
         raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     return ctx

@@ -25,7 +25,7 @@ KNOWN_HINTS = ("access_token", "refresh_token")
 
 def _query(server, token_string, hint):
     record = grants_svc.find_token(server.store, token_string, hint if hint in KNOWN_HINTS else None)
-    return Token(record) if record is not None else None
+    return Token(record, server.store.clock) if record is not None else None
 
 
 def _check_params(request) -> None:

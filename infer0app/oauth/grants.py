@@ -17,7 +17,6 @@ Where authlib's defaults differ from our contract, the subclass says so:
 from __future__ import annotations
 
 import hmac
-import time
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import grants
@@ -122,7 +121,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if record.used_at is not None:
             grants_svc.revoke_code_tokens(self.store, record.code_hash, actor=f"client:{client.client_id}")
             return None
-        if record.client_id != client.client_id or not record.usable or record.expires_at <= time.time():
+        if record.client_id != client.client_id or not record.usable or record.expires_at <= self.store.clock():
             return None
         return AuthorizationCode(record)
 
@@ -168,9 +167,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("This refresh token was already used; the authorization has been revoked. "
                                     "Send the user through /oauth/authorize again.")
         # With a reuse interval, rotate_refresh decides about a spent token, atomically.
-        if (record.revoked and not record.refresh_used) or (record.refresh_expires_at or 0) <= time.time():
+        if (record.revoked and not record.refresh_used) or (record.refresh_expires_at or 0) <= self.store.clock():
             raise InvalidGrantError("The refresh token is expired or revoked.")
-        token = Token(record)
+        token = Token(record, self.store.clock)
         self._validate_token_scope(token)
         self.request.refresh_token = token
 

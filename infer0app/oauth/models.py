@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
@@ -85,8 +86,10 @@ class AuthorizationCode(AuthorizationCodeMixin):
 
 
 class Token(TokenMixin):
-    def __init__(self, record: TokenRecord):
+    def __init__(self, record: TokenRecord, clock: Callable[[], float] = time.time):
+        """`clock`: the store's (Store.clock), so expiry follows the same "now" as the services."""
         self.record = record
+        self.clock = clock
 
     def check_client(self, client):
         return client is not None and self.record.client_id == client.get_client_id()
@@ -95,10 +98,10 @@ class Token(TokenMixin):
         return self.record.scope
 
     def get_expires_in(self):
-        return max(0, int(self.record.expires_at - time.time()))
+        return max(0, int(self.record.expires_at - self.clock()))
 
     def is_expired(self):
-        return self.record.expires_at <= time.time()
+        return self.record.expires_at <= self.clock()
 
     def is_revoked(self):
         if self.record.kind == "refresh_token" and self.record.refresh_used:

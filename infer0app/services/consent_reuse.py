@@ -53,6 +53,7 @@ def issue_code(store, grant_id: int, *, user_id: int, redirect_uri: str, scope: 
         if grant is None:
             raise GrantGone("This authorization was revoked.")
         code = create_code(grant_id, grant.app_id, redirect_uri=redirect_uri, scope=scope,
-                           code_challenge=code_challenge, code_challenge_method=code_challenge_method)
+                           code_challenge=code_challenge, code_challenge_method=code_challenge_method,
+                           now=store.clock())
     audit.record(store, actor or audit.user_actor(user_id), "grant.reuse", f"grant:{grant_id}", app_id=grant.app_id)
     return code

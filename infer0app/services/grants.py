@@ -17,7 +17,6 @@ Rules kept here (the OAuth layer in `oauth/` calls these; pages and the CLI call
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from ..gateway.providers.kinds import KINDS
@@ -164,18 +163,17 @@ def approve(store, *, user_id: int, app_id: int, provider_id, model: str, scope:
         if limits is not None:
             grant_limits.set_grant_limits(store, grant.id, limits, actor=actor or audit.user_actor(user_id))
         code = create_code(grant.id, app_id, redirect_uri=redirect_uri, scope=scope, code_challenge=code_challenge,
-                           code_challenge_method=code_challenge_method)
+                           code_challenge_method=code_challenge_method, now=store.clock())
     audit.record(store, actor or audit.user_actor(user_id), "grant.approve", f"grant:{grant.id}", app_id=app_id,
                  provider_id=conn.id, model=model)
     return code
 
 
 def create_code(grant_id: int, app_id: int, *, redirect_uri: str, scope: str, code_challenge: str | None,
-                code_challenge_method: str | None) -> str:
-    """A new authorization code (256 bits) for a grant, stored hashed, valid CODE_TTL seconds.
-    Call inside `store.write()`."""
+                code_challenge_method: str | None, now: float) -> str:
+    """A new authorization code (256 bits) for a grant, stored hashed, valid CODE_TTL seconds from
+    `now` (the store's clock). Call inside `store.write()`."""
     code = new_token(nbytes=32)
-    now = time.time()
     AuthorizationCode.create(code_hash=sha256_hex(code), grant=grant_id, app=app_id, redirect_uri=redirect_uri or "",
                              scope=scope, code_challenge=code_challenge, code_challenge_method=code_challenge_method,
                              created_at=now, expires_at=now + CODE_TTL)
@@ -211,7 +209,7 @@ def _revoke_family(code_hash: str, now: float) -> int:
 def revoke_code_tokens(store, code_hash: str, *, actor: str = "oauth") -> int:
     """A code came back a second time: revoke what was issued from it (RFC 6749 §4.1.2)."""
     with store.write():
-        count = _revoke_family(code_hash, time.time())
+        count = _revoke_family(code_hash, store.clock())
     audit.record(store, actor, "code.replay", f"code:{code_hash[:12]}", tokens_revoked=count)
     return count
 
@@ -246,7 +244,7 @@ def redeem_code(store, code_hash: str, *, access_token: str, refresh_token: str 
     Raises CodeAlreadyUsed (after revoking the code's tokens) when another redemption won,
     GrantGone when the grant died meanwhile.
     """
-    now = time.time()
+    now = store.clock()
     with store.write():
         claimed = store.db.execute_sql(_CLAIM_CODE, (now, code_hash, now)).fetchall()
         if claimed:
@@ -330,7 +328,7 @@ def rotate_refresh(store, token_id: int, *, access_token: str, refresh_token: st
     pair cannot be handed out again) and the family stays alive. Otherwise, a spent token
     raises RefreshTokenReused after revoking the grant (reuse detection, RFC 9700 §4.14.2).
     """
-    now = time.time()
+    now = store.clock()
     reissued = None
     with store.write():
         claimed = store.db.execute_sql(_SPEND_REFRESH, (now, now, token_id)).fetchall()
@@ -366,7 +364,7 @@ def refresh_reused(store, record: TokenRecord, *, actor: str = "oauth") -> None:
 def revoke_token(store, record: TokenRecord, *, actor: str = "oauth") -> int:
     """RFC 7009: an access token dies alone (with its row's refresh token); a refresh token takes
     every token of its family (issued from the same code) with it."""
-    now = time.time()
+    now = store.clock()
     with store.write():
         if record.kind == "refresh_token" and record.code_hash:
             count = _revoke_family(record.code_hash, now)
@@ -403,7 +401,7 @@ def resolve_access_token_hash(store, token_hash: str) -> AccessContext | None:
      user_disabled, app_id, client_id, app_name, app_disabled, provider_id, kind, default_model, embedding_model,
      fallbacks) = row
     if (token_revoked is not None or grant_revoked is not None or user_disabled or app_disabled
-            or expires_at <= time.time()):
+            or expires_at <= store.clock()):
         return None
     k = KINDS.get(kind) if kind else None
     model = grant_model or default_model or (k.default_model if k else "")
@@ -444,7 +442,7 @@ def _revoke_grants(where, now: float) -> list[int]:
 def revoke_grant(store, grant_id: int, actor: str, *, reason: str = "") -> bool:
     """End one authorization: its tokens stop working at once (within the bearer cache's second)."""
     with store.write():
-        ids = _revoke_grants(Grant.id == grant_id, time.time())
+        ids = _revoke_grants(Grant.id == grant_id, store.clock())
     if ids:
         audit.record(store, actor, "grant.revoke", f"grant:{grant_id}", **({"reason": reason} if reason else {}))
     return bool(ids)
@@ -452,7 +450,7 @@ def revoke_grant(store, grant_id: int, actor: str, *, reason: str = "") -> bool:
 
 def revoke_user_grants(store, user_id: int, actor: str) -> int:
     with store.write():
-        ids = _revoke_grants(Grant.user == user_id, time.time())
+        ids = _revoke_grants(Grant.user == user_id, store.clock())
     if ids:
         audit.record(store, actor, "grant.revoke_user", f"user:{user_id}", grants=len(ids))
     return len(ids)
@@ -460,7 +458,7 @@ def revoke_user_grants(store, user_id: int, actor: str) -> int:
 
 def revoke_app_grants(store, app_id: int, actor: str) -> int:
     with store.write():
-        ids = _revoke_grants(Grant.app == app_id, time.time())
+        ids = _revoke_grants(Grant.app == app_id, store.clock())
     if ids:
         audit.record(store, actor, "grant.revoke_app", f"app:{app_id}", grants=len(ids))
     return len(ids)
@@ -474,7 +472,7 @@ def revoke_user_grant(store, user_id: int, grant_id: int, *, actor: str = "") ->
 
 def purge_expired(store, now: float | None = None) -> int:
     """Delete codes, device authorizations and tokens that can no longer be used by anyone (kept a day for replay checks)."""
-    cutoff = (now or time.time()) - RETENTION
+    cutoff = (now or store.clock()) - RETENTION
     with store.write():
         codes = AuthorizationCode.delete().where(AuthorizationCode.expires_at < cutoff).execute()
         # A spent refresh token is kept until it would have expired, so its reuse is still caught.

@@ -22,6 +22,7 @@ import functools
 import os
 import sqlite3
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -95,6 +96,10 @@ class Store:
 
     def _identity(self) -> str:
         return self.label if self.is_postgres else str(self.path.resolve())
+        #: Wall-clock "now" in seconds since the epoch, for the token lifecycle (codes, tokens,
+        #: the bearer check): the one seam through which a test moves time forward
+        #: (`create_app(settings, clock=...)`), instead of patching `time.time` in our modules.
+        self.clock: Callable[[], float] = time.time
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod

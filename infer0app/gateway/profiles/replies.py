@@ -58,7 +58,8 @@ def complete_usage(usage: dict[str, Any]) -> dict[str, Any]:
 
 class StreamNormaliser:
     """Feed each SSE `data` payload with `feed()`; call `finish()` once at the end.
-    Both return complete SSE frames (bytes) for the app."""
+    Both return complete SSE frames (bytes) for the app. A payload that is not a JSON object
+    raises ValueError (the pipeline then ends the stream with `provider_bad_response`)."""
 
     def __init__(self, *, include_usage: bool, model: str = "", tool_stop_is_tool_calls: bool = False) -> None:
         self.include_usage = include_usage
@@ -86,11 +87,10 @@ class StreamNormaliser:
         if data.strip() == "[DONE]":
             self.done = True
             return []
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            return [encode_data(data)]
-        if not isinstance(obj, dict) or "error" in obj:
+        obj = json.loads(data)  # ValueError: the pipeline ends the stream with provider_bad_response
+        if not isinstance(obj, dict):
+            raise ValueError("a stream chunk that is not a JSON object")
+        if "error" in obj:
             return [encode_data(data)]
         for key in ("id", "created", "system_fingerprint"):
             if obj.get(key) and key not in self._meta:

@@ -115,12 +115,11 @@ class AnthropicTranslator(StreamTranslator):
     def feed(self, event: SSEEvent) -> list[bytes]:
         if self.error is not None or self._done:
             return []
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            return []
+        # Every Anthropic event is a JSON object: anything else is a broken stream, and skipping it
+        # would drop content silently. ValueError: the pipeline ends the stream provider_bad_response.
+        data = json.loads(event.data)
         if not isinstance(data, dict):
-            return []
+            raise ValueError("an Anthropic stream event that is not a JSON object")
         kind = data.get("type") or event.event
         handler = getattr(self, f"_on_{kind}", None)
         return handler(data) if handler else []

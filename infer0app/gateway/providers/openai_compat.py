@@ -166,7 +166,9 @@ class PassthroughTranslator(StreamTranslator):
         if _ERROR_RE.match(data):
             message, _code = openai_error_message(load_json(data.encode()))
             return self.fail(stream_error(self.route, "server", message), encode_data(data))
-        if self._seen and plain_open_chunk(data):  # the hot path: forwarded as it came
+        # the hot path: forwarded as it came (a chunk cut short, e.g. a partial last line, does
+        # not end in "}" and goes through the normaliser, whose JSON parse refuses it)
+        if self._seen and data[-1] == "}" and plain_open_chunk(data):
             self._norm.note_open(0)
             self._out += 1
             return [encode_data(data)]
