@@ -93,13 +93,13 @@ class Store:
         self._write_lock = threading.RLock()
         self._group_commit = GroupCommit(self)
         self.write_fault: str | None = None  # the last write's storage fault, until a write commits
-
-    def _identity(self) -> str:
-        return self.label if self.is_postgres else str(self.path.resolve())
         #: Wall-clock "now" in seconds since the epoch, for the token lifecycle (codes, tokens,
         #: the bearer check): the one seam through which a test moves time forward
         #: (`create_app(settings, clock=...)`), instead of patching `time.time` in our modules.
         self.clock: Callable[[], float] = time.time
+
+    def _identity(self) -> str:
+        return self.label if self.is_postgres else str(self.path.resolve())
 
     # -- lifecycle -------------------------------------------------------------------
     @classmethod
