@@ -4,8 +4,10 @@ from . import backup, providers, serve, users
 from . import admin, kek, tokens  # operator faces (issue 5)
 from . import apps  # OAuth clients (issue 3)
 from . import usage  # usage by user and app (issue 13)
+from . import db  # db copy between SQLite and PostgreSQL (issue 15)
 
 COMMAND_MODULES = [serve, users, providers, backup]
 COMMAND_MODULES += [admin, tokens, kek]
 COMMAND_MODULES += [apps]
 COMMAND_MODULES += [usage]
+COMMAND_MODULES += [db]
