@@ -99,6 +99,19 @@ def copy_database(source: Endpoint, target: Endpoint, *, replace: bool = False) 
         raise ValidationError(f"both ends are {source.kind}: db copy moves data between SQLite and PostgreSQL")
     if source.kind == "sqlite" and not source.path.is_file():
         raise ValidationError(f"no SQLite database at {source.path}")
+    created = target.kind == "sqlite" and not target.path.exists()
+    if created:
+        _create_private(target.path)
+    try:
+        return _copy(source, target, replace)
+    except BaseException:
+        if created:  # leave no half-made file behind (the copy itself is one transaction)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target.path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
+def _copy(source: Endpoint, target: Endpoint, replace: bool) -> CopyResult:
     with tempfile.TemporaryDirectory(prefix="infer0-dbcopy-") as scratch:
         os.chmod(scratch, 0o700)  # the snapshot holds sealed keys and token hashes
         _migrate(target, Path(scratch))
@@ -122,6 +135,15 @@ def copy_database(source: Endpoint, target: Endpoint, *, replace: bool = False) 
 
 
 # -- preparing both ends ---------------------------------------------------------------------
+def _create_private(path: Path) -> None:
+    """A new SQLite target holds sealed keys and token hashes: 0600 in a 0700 directory if new,
+    whatever the umask (as `infer0 backup` writes its copies)."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+        os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    os.chmod(path, 0o600)
+
 def _open_store(end: Endpoint, scratch: Path, *, migrate: bool) -> Store:
     path = end.path if end.kind == "sqlite" else scratch / "unused.sqlite3"
     return Store.open(path, create=True, migrate=migrate, database_url=end.url, password=end.password)

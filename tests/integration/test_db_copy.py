@@ -105,6 +105,7 @@ def test_a_round_trip_sqlite_postgres_sqlite_gives_back_every_row(data_dir, tmp_
     assert out.returncode == 0, out.stderr
     for table in copy_order():
         assert _sqlite_rows(back, table) == _sqlite_rows(source, table), table
+    assert back.stat().st_mode & 0o777 == 0o600  # sealed keys and token hashes: its owner's only
     assert sum(json.loads(out.stdout)["tables"].values()) >= 5
 
 
