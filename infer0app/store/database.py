@@ -93,6 +93,11 @@ class Store:
         self._write_lock = threading.RLock()
         self._group_commit = GroupCommit(self)
         self.write_fault: str | None = None  # the last write's storage fault, until a write commits
+        # Bumped when a fault clears: a connection (re)opened during the fault may have been opened
+        # read-only by SQLite (it falls back to that when the file cannot be written) and would
+        # refuse its next write; each thread reopens its connection once when it sees a new value.
+        self._recoveries = 0
+        self._thread_seen = threading.local()
         #: Wall-clock "now" in seconds since the epoch, for the token lifecycle (codes, tokens,
         #: the bearer check): the one seam through which a test moves time forward
         #: (`create_app(settings, clock=...)`), instead of patching `time.time` in our modules.
@@ -156,6 +161,9 @@ class Store:
                         self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (postgres.WRITE_LOCK,))
                     yield
             else:
+                if getattr(self._thread_seen, "recoveries", 0) != self._recoveries and not self.db.in_transaction():
+                    self.db.close()  # may have been opened during the fault, read-only: reopen it
+                    self._thread_seen.recoveries = self._recoveries
                 with self._write_lock, self.db.atomic(lock_type="IMMEDIATE"):
                     yield
         except (sqlite3.Error, peewee.DatabaseError, StorageUnavailable) as exc:
@@ -172,6 +180,8 @@ class Store:
             raise StorageUnavailable(reason) from exc
         if self.write_fault is not None:
             self.write_fault = None
+            self._recoveries += 1
+            self._thread_seen.recoveries = self._recoveries  # this connection has just written
 
     def read(self):
         """A read transaction: a consistent snapshot across several SELECTs."""

@@ -30,6 +30,8 @@ import queue
 import threading
 from typing import Any, Callable
 
+from .faults import StorageUnavailable, storage_fault
+
 log = logging.getLogger("infer0.store")
 
 _STOP = object()
@@ -98,6 +100,11 @@ class GroupCommit:
                         with store.db.savepoint():
                             outcomes.append((True, fn(store, *args)))
                     except Exception as exc:  # this call's writes are undone; the group goes on
+                        if isinstance(exc, StorageUnavailable) or storage_fault(exc):
+                            # ...unless the storage refused it: then the group fails as a whole, so
+                            # Store.write records the fault and drops this connection (one opened
+                            # during a fault can stay read-only; inside a savepoint it never would be)
+                            raise
                         outcomes.append((False, exc))
         except Exception as exc:  # BEGIN or COMMIT failed: none of the group's writes stand
             log.error("group commit failed: %s", exc.__class__.__name__)

@@ -4,11 +4,14 @@ every byte of the data dir (database, WAL, keyring): none may be there in plaint
 
 from __future__ import annotations
 
+import pytest
+
 from infer0app.services import apps
 from infer0app.web.session import COOKIE
 from tests.support.oauth import pkce_pair
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # greps the SQLite file and WAL
 async def test_no_issued_secret_code_or_token_is_stored_in_plaintext(world, data_dir):
     issued: dict[str, str] = {}
     browser = await world.user("u@example.com")

@@ -9,6 +9,8 @@ when the promise is broken (issue 18 §7):
 
 from __future__ import annotations
 
+import pytest
+
 import hashlib
 import time
 
@@ -99,6 +101,7 @@ async def test_a_disabled_users_surviving_session_row_signs_nobody_in(server):
         await b.close()
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # checkpoints and reads the SQLite file
 async def test_session_ids_are_stored_only_as_sha256_hashes(server, data_dir):
     srv = await server()
     store = srv.app[keys.STORE]
