@@ -25,6 +25,7 @@ import sqlite3
 from pathlib import Path
 
 from ..paths import db_path, keyring_path
+from ..store import sqlite_copy
 from ..store.migrations import discover
 from ..vault.envelope import SealError, Sealed, provider_aad
 from ..vault.keyring import KeyringError, Vault
@@ -42,20 +43,11 @@ def _occupied(data_dir: Path) -> list[str]:
 
 def _copy_database(backup: Path, staged: Path) -> None:
     try:
-        source = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise RestoreError(f"{backup} cannot be opened as a database: {exc}") from None
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
-    os.chmod(staged, 0o600)
-    dest = sqlite3.connect(str(staged))
-    try:
-        source.backup(dest)
+        sqlite_copy.copy_file(backup, staged)
     except sqlite3.DatabaseError as exc:
         raise RestoreError(f"{backup} is not a readable SQLite database: {exc}") from None
-    finally:
-        dest.close()
-        source.close()
+    except sqlite3.Error as exc:
+        raise RestoreError(f"{backup} cannot be opened as a database: {exc}") from None
 
 
 def _check_database(conn: sqlite3.Connection, backup: Path) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import peewee
 
-from ..store import models, postgres
+from ..store import models, postgres, sqlite_copy
 from ..store.database import Store, StoreError
 from ..store.migrations import SchemaTooNew
 from .errors import Conflict, ValidationError
@@ -167,15 +167,10 @@ def _sqlite_snapshot(path: Path, scratch: Path) -> Path:
     """A consistent copy of a possibly running SQLite database (backup API), brought to this
     build's schema by the usual migrations (the live file is never written)."""
     snapshot = scratch / "snapshot.sqlite3"
-    live = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    dest = sqlite3.connect(str(snapshot))
     try:
-        live.backup(dest)
+        sqlite_copy.copy_file(path, snapshot)
     except sqlite3.DatabaseError as exc:
         raise ValidationError(f"cannot read {path} as an SQLite database: {exc}") from None
-    finally:
-        dest.close()
-        live.close()
     try:
         Store.open(snapshot, create=False, migrate=True).close()
     except (StoreError, SchemaTooNew) as exc:

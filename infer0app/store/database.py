@@ -31,6 +31,7 @@ import peewee
 
 from . import models, postgres
 from .faults import StorageUnavailable, storage_fault
+from . import sqlite_copy
 from .group_commit import GroupCommit
 
 T = TypeVar("T")
@@ -255,14 +256,7 @@ class Store:
                              "`pg_dump --format=custom --file infer0.dump DBNAME`), and keep a copy of the keyring.")
         target = Path(target)
         _make_private_dirs(target.parent)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.close(fd)
-        os.chmod(target, 0o600)  # os.open's mode passes through the umask; chmod does not
-        dest = sqlite3.connect(str(target))
-        try:
-            self.db.connection().backup(dest)
-        finally:
-            dest.close()
+        sqlite_copy.backup_connection(self.db.connection(), target)
 
 
 def _first_line(exc: BaseException) -> str:
