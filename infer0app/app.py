@@ -31,6 +31,7 @@ from .runtime.cache_watch import cache_watch_ctx
 from .runtime.keyring_watch import keyring_watch_ctx
 from .runtime.limit_gate import limit_gate_ctx
 from .runtime.oauth_purge import oauth_purge_ctx
+from .runtime.throttle_purge import throttle_purge_ctx
 from .runtime.target_cache import TargetCache
 from .runtime.usage_recorder import usage_recorder_ctx
 from .runtime.usage_rollup import usage_rollup_ctx
@@ -65,13 +66,18 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     app[keys.SETTINGS] = settings
     app[keys.STORE] = store
     app[keys.VAULT] = vault
-    app[keys.THROTTLE] = Throttle(per_pair=5, per_address=20, per_account=100, window=900.0)
-    app[keys.SIGNUP_THROTTLE] = Throttle(per_pair=None, per_address=10, window=900.0)
-    app[keys.REGISTRATION_THROTTLE] = Throttle(per_pair=None, per_address=settings.client_registration_rate,
-                                               window=3600.0)
-    app[keys.DEVICE_THROTTLE] = Throttle(per_pair=None, per_account=DEVICE_CODE_TRIES,
-                                         per_address=DEVICE_CODE_TRIES_PER_ADDRESS, window=DEVICE_CODE_WINDOW)
-    app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings)
+    # Counted in the database, shared by every process and instance (services/throttle.py).
+    pepper = vault.hmac_key
+    app[keys.THROTTLE] = Throttle("sign_in", per_pair=5, per_address=20, per_account=100, window=900.0,
+                                  pepper=pepper)
+    app[keys.SIGNUP_THROTTLE] = Throttle("sign_up", per_pair=None, per_address=10, window=900.0, pepper=pepper)
+    app[keys.REGISTRATION_THROTTLE] = Throttle("client_registration", per_pair=None,
+                                               per_address=settings.client_registration_rate, window=3600.0,
+                                               pepper=pepper)
+    app[keys.DEVICE_THROTTLE] = Throttle("device_code", per_pair=None, per_account=DEVICE_CODE_TRIES,
+                                         per_address=DEVICE_CODE_TRIES_PER_ADDRESS, window=DEVICE_CODE_WINDOW,
+                                         pepper=pepper)
+    app[keys.OAUTH_SERVER] = AuthorizationServer(store, settings, throttle_pepper=pepper)
     app[keys.TOKEN_CACHE] = TokenCache()
     # Prices load now, so a malformed prices.json in the data dir stops the start, named.
     app[keys.PRICES] = PriceTable.load(settings.data_dir)
@@ -98,6 +104,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] | None = None) 
     app.router.add_get("/.well-known/oauth-protected-resource", resource_metadata)
     app.router.add_get("/.well-known/oauth-protected-resource/v1", resource_metadata)
     app.cleanup_ctx.append(oauth_purge_ctx)
+    app.cleanup_ctx.append(throttle_purge_ctx)  # failures past their window (services/throttle.py)
     app.cleanup_ctx.append(usage_rollup_ctx)  # raw usage rows past --usage-raw-days become daily rows
     add_v1_routes(app)
     setup_page_routes(app)

@@ -61,15 +61,13 @@ async def register(request: web.Request) -> web.Response:
         return v1.oauth_error(403, "access_denied", "Dynamic client registration is closed on this server; ask its "
                                                  "operator to register your app.")
     address = client_ip(request)
-    throttle = request.config_dict[keys.REGISTRATION_THROTTLE]
-    if throttle.blocked(address, address):
+    throttle, store = request.config_dict[keys.REGISTRATION_THROTTLE], request.config_dict[keys.STORE]
+    if await store.run(throttle.attempt, address, address):  # every attempt counts, valid or not
         return v1.oauth_error(429, "slow_down", "Too many client registrations from your address; try again later.",
                            {"Retry-After": str(int(WINDOW))})
-    throttle.count(address, address)  # every attempt counts, valid or not
     _, metadata, problem = await _metadata(request)
     if problem is not None:
         return problem
-    store = request.config_dict[keys.STORE]
     app, secret, token = await store.run(reg.register, metadata, address=address)
     info = reg.client_information(app, registration_client_uri=configuration_uri(request, app.client_id),
                                   registration_access_token=token, client_secret=secret)

@@ -101,13 +101,15 @@ def json_response(status: int, body, headers) -> web.Response:
 
 
 class AuthorizationServer(_AuthorizationServer):
-    def __init__(self, store, settings):
+    def __init__(self, store, settings, *, throttle_pepper: bytes = b""):
         super().__init__(scopes_supported=list(grants_svc.SCOPES))
         self.store = store
         self.settings = settings
         self.issuer = settings.issuer
         # "Accounts" here are (client id, address) pairs: see _client_key; the address cap is looser.
-        self.throttle = Throttle(per_pair=10, per_address=30, window=THROTTLE_WINDOW)
+        # Counted in the database (shared by all processes), inside each call's grouped transaction.
+        self.throttle = Throttle("client_auth", per_pair=10, per_address=30, window=THROTTLE_WINDOW,
+                                 pepper=throttle_pepper)
         self._client_auth = ClientAuthentication(self.query_client)
         self._client_auth.register("client_secret_basic", self._authenticate_basic)
         self.register_token_generator("default", BearerTokenGenerator(
@@ -355,20 +357,29 @@ class AuthorizationServer(_AuthorizationServer):
             return self._error_json(UnsupportedGrantTypeError(form.get("grant_type")))
         data = snapshot(request, self.issuer, form)
         key, address = self._client_key(data), data.remote
-        if self.throttle.blocked(key, address):
-            error = OAuth2Error("Too many failed client authentications; wait a minute and try again.",
-                                error="slow_down", status_code=429)
-            return self._error_json(error, extra=[("Retry-After", str(int(THROTTLE_WINDOW)))])
         try:
             oauth_request = AiohttpOAuth2Request(data, from_query=False)
         except InsecureTransportError as error:
             return self._error_json(error)
+
+        def throttled_run(store):
+            # Check, run and count in the one transaction, so the count is exact across processes.
+            verdict = self.throttle.check(store, key, address)
+            if verdict.wait:
+                return None
+            response = run(oauth_request)
+            if isinstance(oauth_request.oauth_error, InvalidClientError):
+                self.throttle.failed(store, key, address)
+            elif oauth_request.client is not None:
+                self.throttle.succeeded(store, key, address, verdict)  # writes only if it has failures to clear
+            return response
+
         # Every call here ends in a small durable write (or none): grouped, they share one fsync.
-        response = await self.store.run_grouped(lambda _s: run(oauth_request))
-        if isinstance(oauth_request.oauth_error, InvalidClientError):
-            self.throttle.failed(key, address)
-        elif oauth_request.client is not None:
-            self.throttle.succeeded(key, address)
+        response = await self.store.run_grouped(throttled_run)
+        if response is None:
+            error = OAuth2Error("Too many failed client authentications; wait a minute and try again.",
+                                error="slow_down", status_code=429)
+            return self._error_json(error, extra=[("Retry-After", str(int(THROTTLE_WINDOW)))])
         return response
 
     async def token_response(self, request: web.Request, *, refresh_only: bool = False) -> web.Response:

@@ -322,3 +322,29 @@ class PasswordReset(BaseModel):
 
 
 ALL_MODELS += [UserTotp, RecoveryCode, PasswordReset]
+
+
+# -- throttles shared across processes and instances (issue 15 §3, m0018) ---------------------
+class ThrottleFailure(BaseModel):
+    """One counted failure of a throttle (services/throttle.py): keyed by an HMAC, never the key."""
+
+    scope = pw.CharField(max_length=40)
+    key_hash = pw.CharField(max_length=64)
+    at = pw.FloatField()
+
+    class Meta:
+        indexes = ((("scope", "key_hash", "at"), False),)
+
+
+class ThrottleTrust(BaseModel):
+    """The last success of an (account, address) pair, for a throttle's per-account cap."""
+
+    key_hash = pw.CharField(max_length=64, primary_key=True)
+    scope = pw.CharField(max_length=40)
+    at = pw.FloatField()
+
+    class Meta:
+        indexes = ((("scope", "at"), False),)
+
+
+ALL_MODELS += [ThrottleFailure, ThrottleTrust]

@@ -66,14 +66,14 @@ async def login_submit(request: web.Request):
     account, ip = email.strip().lower(), client_ip(request)
     page = {"email": email, "next": same_origin_path(field(form, "next")),
             "signup_open": request.config_dict[keys.SETTINGS].signup == "open"}
-    wait = throttle.retry_after(account, ip)
+    wait = await store.run(throttle.retry_after, account, ip)
     if wait:
         return _too_many(request, "auth/login.html", page, wait)
     user = await store.run(accounts.authenticate, email, password)
     if user is None:
-        throttle.failed(account, ip)
+        await store.run(throttle.failed, account, ip)
         return await _login_page(request, page["next"], status=400, error=GENERIC_FAILURE, email=email)
-    throttle.succeeded(account, ip)
+    await store.run(throttle.succeeded, account, ip)
     if await needs_second_factor(request, user.id):  # issue 17: the code page comes first
         raise second_factor_redirect(request, user.id, user.email, page["next"])
     return await _signed_in(request, user, page["next"])
@@ -108,14 +108,14 @@ async def signup_submit(request: web.Request):
                                                     "email": email, "next": nxt}, status=400)
     store, throttle = request.config_dict[keys.STORE], request.config_dict[keys.SIGNUP_THROTTLE]
     ip = client_ip(request)
-    wait = throttle.retry_after("", ip)
+    wait = await store.run(throttle.retry_after, "", ip)
     if wait:
         return _too_many(request, "auth/signup.html", {"email": email, "next": nxt}, wait)
     try:
         user = await store.run(accounts.create_user, email, password,
                                actor=user_actor(email.strip().lower()))  # the person signing up
     except Conflict:
-        throttle.failed("", ip)
+        await store.run(throttle.failed, "", ip)
         return render(request, "auth/signup.html", {"error": SIGNUP_REFUSED, "email": email, "next": nxt},
                       status=400)
     except ServiceError as exc:

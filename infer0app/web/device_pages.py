@@ -44,17 +44,16 @@ def _form(request: web.Request, user_code: str = "", *, error: str | None = None
 
 async def _find(request: web.Request, user_code: str):
     """(pending device, app) for a typed code, or (None, error message); counts wrong codes."""
-    throttle = request.config_dict[keys.DEVICE_THROTTLE]
+    throttle, store = request.config_dict[keys.DEVICE_THROTTLE], request.config_dict[keys.STORE]
     session, address = request[keys.SESSION], client_ip(request)
-    if throttle.blocked(session.session_hash, address):
+    if await store.run(throttle.blocked, session.session_hash, address):
         return None, TOO_MANY
-    store = request.config_dict[keys.STORE]
     device = await store.run(device_codes.find_pending, user_code)
     app = await store.run(apps_svc.find_app, device.client_id) if device is not None else None
     if device is None or app is None:
-        throttle.failed(session.session_hash, address)
+        await store.run(throttle.failed, session.session_hash, address)
         return None, WRONG_CODE
-    throttle.succeeded(session.session_hash, address)
+    await store.run(throttle.succeeded, session.session_hash, address)
     return (device, app), None
 
 

@@ -44,7 +44,7 @@ async def second_factor_submit(request: web.Request):
     code = field(await read_form(request), "code", 64)
     store, throttle = request.config_dict[keys.STORE], request.config_dict[keys.THROTTLE]
     account, ip = f"2fa:{challenge['uid']}", client_ip(request)
-    wait = throttle.retry_after(account, ip)
+    wait = await store.run(throttle.retry_after, account, ip)
     if wait:
         response = render(request, "account/login_code.html",
                           {"error": f"Too many attempts, try again in {minutes_text(wait)}."}, status=429)
@@ -53,9 +53,9 @@ async def second_factor_submit(request: web.Request):
     hmac_key = request.config_dict[keys.VAULT].hmac_key
     how = await store.run(two_factor.verify_second_factor, hmac_key, challenge["uid"], code)
     if how is None:
-        throttle.failed(account, ip)
+        await store.run(throttle.failed, account, ip)
         return render(request, "account/login_code.html", {"error": two_factor.WRONG_CODE}, status=400)
-    throttle.succeeded(account, ip)
+    await store.run(throttle.succeeded, account, ip)
     try:
         user = await store.run(accounts.get_user_by_email, challenge["email"])
     except NotFound:

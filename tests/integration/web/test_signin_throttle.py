@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 
 from infer0app.services.throttle import Throttle, minutes_text
+from infer0app.store.models import ThrottleFailure, ThrottleTrust
+from tests.support.backend import open_data_dir
 from tests.support.browser import Browser
 
 OWNER = {"X-Forwarded-For": "198.51.100.7"}
@@ -102,22 +104,32 @@ async def test_signup_does_not_confirm_an_existing_account_and_is_throttled(site
     assert resp.status == 200
 
 
-def test_throttle_windows_slide_and_trust_is_per_address():
+def test_throttle_windows_slide_and_trust_is_per_address(data_dir):
     now = [1000.0]
-    t = Throttle(per_pair=2, per_address=3, per_account=4, window=60.0, clock=lambda: now[0])
-    t.failed("a", "x")
-    now[0] += 10
-    t.failed("a", "x")
-    assert t.retry_after("a", "x") == pytest.approx(50.0)  # the first failure leaves the window then
-    assert t.retry_after("a", "y") == 0.0 and t.retry_after("b", "x") == 0.0
-    t.failed("b", "x")
-    assert t.retry_after("c", "x") > 0  # address cap: 3
-    t.succeeded("a", "z")
-    t.failed("a", "w")
-    t.failed("a", "w")
-    assert t.retry_after("a", "v") > 0 and t.retry_after("a", "z") == 0.0  # account cap 4; z is trusted
-    now[0] += 61
-    assert t.retry_after("a", "x") == 0.0 and t.retry_after("a", "v") == 0.0
+    t = Throttle("test", per_pair=2, per_address=3, per_account=4, window=60.0, pepper=b"k", clock=lambda: now[0])
+    store, _vault = open_data_dir(data_dir)
+    try:
+        def retry_after(account, address):
+            return t.retry_after(store, account, address)
+
+        t.failed(store, "a", "x")
+        now[0] += 10
+        t.failed(store, "a", "x")
+        assert retry_after("a", "x") == pytest.approx(50.0)  # the first failure leaves the window then
+        assert retry_after("a", "y") == 0.0 and retry_after("b", "x") == 0.0
+        t.failed(store, "b", "x")
+        assert retry_after("c", "x") > 0  # address cap: 3
+        t.succeeded(store, "a", "z")
+        t.failed(store, "a", "w")
+        t.failed(store, "a", "w")
+        assert retry_after("a", "v") > 0 and retry_after("a", "z") == 0.0  # account cap 4; z is trusted
+        now[0] += 61
+        assert retry_after("a", "x") == 0.0 and retry_after("a", "v") == 0.0
+        assert t.purge(store) == 15  # 5 failures x (pair, address, account), all past the window; the trust stays
+        keys = {row.key_hash for row in ThrottleFailure.select()} | {row.key_hash for row in ThrottleTrust.select()}
+        assert len(keys) == 1 and all(len(k) == 64 for k in keys)  # only HMACs: no account or address
+    finally:
+        store.close()
 
 
 def test_minutes_text_rounds_up():
