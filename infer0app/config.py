@@ -39,7 +39,8 @@ class Settings:
                 "approve each one) or 'closed' (403 access_denied; operators and developers register apps "
                 "with `infer0 apps create` or /dev/apps).", choices=("open", "closed"))
     client_registration_rate: int = _setting(
-        20, "Dynamic client registrations accepted per client address per hour (per server process); "
+        20, "Dynamic client registrations accepted per client address per hour (counted in the database, one "
+            "limit over all workers and instances); "
             "past it, 429 slow_down.", metavar="N")
     session_lifetime: int = _setting(14 * 24 * 3600, "Seconds a dashboard sign-in lasts.", metavar="SECONDS")
     access_token_ttl: int = _setting(3600, "Seconds an OAuth access token lives (the hosted original: 1 hour).",
@@ -50,7 +51,8 @@ class Settings:
                                         "names the real client (for sign-in and token-endpoint throttling). "
                                         "Empty: trust none, use the connecting address.", metavar="IPS")
     workers: int = _setting(1, "Server processes sharing the port (SO_REUSEPORT) and the database; one per "
-                               "core scales throughput. Sign-in throttles are per process.", metavar="N")
+                               "core scales throughput. Throttles and limits are counted in the database, so they hold over all "
+                               "workers together.", metavar="N")
     log_format: str = _setting("text", "Log line format.", choices=("text", "json"))
     log_level: str = _setting("info", "Lowest level logged; 'warning' silences the per-request lines.",
                               choices=("debug", "info", "warning", "error"))

@@ -3,8 +3,8 @@
 The parent opens the data directory once (migrations, keyring) before forking, so workers
 never race to migrate; then it only supervises: SIGTERM/SIGINT are passed to every worker,
 each of which drains its own requests within the shutdown timeout. Each worker has its own
-caches, throttles and usage recorder; cross-process changes reach them through the
-database (cache epoch, heartbeat rows), exactly as with the CLI and the TUI.
+caches and usage recorder (throttles and limits count in the database); cross-process changes
+reach them through the database (cache epoch, heartbeat rows), exactly as with the CLI and the TUI.
 """
 
 from __future__ import annotations
