@@ -1,7 +1,7 @@
-"""A client id or email with a NUL character is "no such client" or invalid input on both engines (issue 15: one behaviour
-on SQLite and PostgreSQL). PostgreSQL refuses even to compare a text holding NUL (psycopg's
-DataError), so before the lookup learned that no client id can hold one, each of these answered
-500 server_error on PostgreSQL where SQLite answered invalid_client."""
+"""A client id or an email with a NUL character is "no such client" or invalid input, on both
+engines alike (issue 15). PostgreSQL refuses even to compare a text holding NUL (psycopg's
+DataError), so before the lookups learned that no client id or email can hold one, each of these
+answered 500 on PostgreSQL where SQLite answered invalid_client (and stored such an email)."""
 
 from __future__ import annotations
 
