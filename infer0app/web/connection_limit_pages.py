@@ -20,7 +20,7 @@ from .session import require_user
 
 
 def _conn_id(request: web.Request) -> int:
-    return int(request.match_info["id"])  # digits: the route says {id:\d+}
+    return int(request.match_info["id"])  # digits: the route says {id:\d{1,18}}
 
 
 async def _render(request: web.Request, *, status: int = 200, **extra):

@@ -23,7 +23,7 @@ from .session import require_user
 
 
 def _grant_id(request: web.Request) -> int:
-    return int(request.match_info["id"])  # digits: the route says {id:\d+}
+    return int(request.match_info["id"])  # digits: the route says {id:\d{1,18}}
 
 
 async def _page(request: web.Request, *, status: int = 200, **extra):

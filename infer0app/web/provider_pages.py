@@ -22,7 +22,7 @@ log = logging.getLogger("infer0.web")
 
 
 def _conn_id(request: web.Request) -> int:
-    return int(request.match_info["id"])  # digits: the route says {id:\d+}
+    return int(request.match_info["id"])  # digits: the route says {id:\d{1,18}}
 
 
 def _form_values(form) -> dict:

@@ -1,8 +1,10 @@
 """URL map of the HTML pages. Every page route has a name; handlers and templates build URLs from
 the names (`url_for(request, name, ...)` in Python, `url(name, ...)` in Jinja), never by hand.
 
-Numeric ids are declared in the route (`{id:\\d+}`): a path like /providers/abc is the router's
-404 page and never reaches a handler, so handlers read `int(request.match_info["id"])` safely.
+Numeric ids are declared in the route (`{id:\\d{1,18}}`): a path like /providers/abc is the router's
+404 page and never reaches a handler, so handlers read `int(request.match_info["id"])` safely. At
+most 18 digits, so an id always fits a 64-bit integer column: SQLite's driver refuses a larger
+Python int outright (OverflowError, which was a 500 there while PostgreSQL found no row).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from . import form_targets  # issue 17: GET on POST-only form targets
 from .form_targets import back_to
 from . import account_pages, two_factor_pages  # issue 17: accounts a person can trust
 
-ID = r"{id:\d+}"  # a row id: digits only (no sign, no spaces)
+ID = r"{id:\d{1,18}}"  # a row id: digits only (no sign, no spaces), within 64 bits
 
 
 def setup_page_routes(app: web.Application) -> None:
