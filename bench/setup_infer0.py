@@ -4,6 +4,7 @@ CLI; access tokens obtained through the real OAuth flow (sign in, consent, code 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -80,6 +81,9 @@ class OAuthBrowser:
         self.base, self.client = base_url.rstrip("/"), client
         self.http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self._csrf_token: str | None = None
+        # Concurrent code() calls read the consent page once: after the first approval the
+        # consent is remembered (services/consent_reuse.py) and the page answers 303 instead.
+        self._csrf_lock = asyncio.Lock()
 
     async def close(self) -> None:
         await self.http.close()
@@ -109,8 +113,9 @@ class OAuthBrowser:
     async def code(self, provider_id: int) -> str:
         """Approves the consent form; returns the authorization code from the redirect. The
         consent page is read once; its CSRF token is the session's."""
-        if self._csrf_token is None:
-            self._csrf_token = await self._page_csrf(self.authorize_path())
+        async with self._csrf_lock:
+            if self._csrf_token is None:
+                self._csrf_token = await self._page_csrf(self.authorize_path())
         fields = {"csrf_token": self._csrf_token, "decision": "approve", "provider": str(provider_id),
                   "model": "bench-model"}
         async with self.http.post(self.base + self.authorize_path(), data=fields, allow_redirects=False) as resp:
