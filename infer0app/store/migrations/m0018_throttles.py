@@ -4,7 +4,7 @@ counted in each process's memory (services/throttle.py):
 - `throttle_failure`: one row per counted failure (or attempt, for rate limits): the throttle's
   `scope` (e.g. "sign_in"), `key_hash` (HMAC-SHA256 of the scope and the counted key: an email,
   address or client id is never stored), `at` (epoch seconds). Rows older than their scope's
-  window are pruned hourly (runtime/throttle_purge.py).
+  window are pruned every 10 minutes (runtime/throttle_purge.py).
 - `throttle_trust`: the last success of an (account, address) pair, for the per-account cap's
   "addresses that signed in before are let through"; `key_hash` as above.
 """
