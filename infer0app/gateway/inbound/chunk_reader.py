@@ -6,7 +6,8 @@
 delta into the calls its subclass answers with its own API's events:
 
 * `_begin(chunk)`: the chunk arrived (before usage and delta are read);
-* `_text(key, text)`: delta text, `key` is "content" or "refusal" (in that order per chunk);
+* `_text(kind, text)`: delta text, `content` then `refusal`, named by the subclass's
+  `_TEXT_KINDS` (the kind of block or part each goes into);
 * `_open_call(call, function)`: the first fragment of a tool call, answers its index;
 * `_call_delta(index, function)`: each fragment of that call, the first included;
 * `_finished()` / `_failed(error, message)`: the end, once (`finish()` / `fail()`).
@@ -35,6 +36,9 @@ class ChunkReader:
     `model` names the model until the subclass takes the chunks' `model`; `new_id` makes
     object ids (tests pass a counter). `usage` and `finish_reason` are the last seen.
     """
+
+    #: (delta key, the kind `_text` is told) for the delta's text fields, in the order read
+    _TEXT_KINDS: tuple[tuple[str, str], ...] = (("content", "content"), ("refusal", "refusal"))
 
     def __init__(self, *, model: str, new_id: IdMaker) -> None:
         self.model = model
@@ -73,9 +77,10 @@ class ChunkReader:
             self.usage = self._usage(chunk["usage"])
         choice = first_choice(chunk)
         delta = choice.get("delta") if isinstance(choice.get("delta"), Mapping) else {}
-        for key in ("content", "refusal"):
-            if isinstance(delta.get(key), str) and delta[key]:
-                out.extend(self._text(key, delta[key]))
+        for key, kind in self._TEXT_KINDS:
+            text = delta.get(key)
+            if isinstance(text, str) and text:
+                out.extend(self._text(kind, text))
         for call in delta.get("tool_calls") or []:
             if isinstance(call, Mapping):
                 out.extend(self._tool_call(call))
@@ -119,7 +124,7 @@ class ChunkReader:
     def _usage(self, raw: Any) -> dict[str, Any]:
         raise NotImplementedError
 
-    def _text(self, key: str, text: str) -> list[bytes]:
+    def _text(self, kind: str, text: str) -> list[bytes]:
         raise NotImplementedError
 
     def _open_call(self, call: Mapping[str, Any], fn: Mapping[str, Any]) -> tuple[int, list[bytes]]:

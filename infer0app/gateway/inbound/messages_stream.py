@@ -86,7 +86,7 @@ class MessagesStream(ChunkReader):
         out.append(self._event("content_block_stop", index=index))
         return out
 
-    def _text(self, key: str, text: str) -> list[bytes]:
+    def _text(self, kind: str, text: str) -> list[bytes]:
         """Content and refusal text alike go into a text block (Anthropic has no refusal block)."""
         out: list[bytes] = []
         if self._open is None or self._blocks[self._open]["type"] != "text":

@@ -55,6 +55,9 @@ class ResponsesStream(ChunkReader):
     `created_at` is unix seconds; `new_id` makes item ids (tests pass a counter).
     """
 
+    #: delta text -> the content part it goes into
+    _TEXT_KINDS = (("content", "output_text"), ("refusal", "refusal"))
+
     def __init__(
         self,
         body: Mapping[str, Any],
@@ -104,8 +107,7 @@ class ResponsesStream(ChunkReader):
 
     # ------------------------------------------------------------ message text
 
-    def _text(self, key: str, text: str) -> list[bytes]:
-        kind = "output_text" if key == "content" else "refusal"  # the content part's type
+    def _text(self, kind: str, text: str) -> list[bytes]:
         out: list[bytes] = []
         if self._message is None:
             index = len(self._items)
