@@ -101,35 +101,35 @@ def counting_middleware(counts: Counts):
     return count_request
 
 
-class CountingTokenCache(TokenCache):
-    """The bearer-token cache, counting hits and misses (used instead of TokenCache when metrics are on)."""
+class HitCounting:
+    """Mixed into a cache ahead of the cache class: `hits` and `misses` (lookups answered from
+    memory / that went to the database), which the exposition reads."""
 
     def __init__(self, *args, **kw) -> None:
         super().__init__(*args, **kw)
         self.hits = 0
         self.misses = 0
+
+    def _tally(self, hit: bool) -> None:
+        if hit:
+            self.hits += 1
+        else:
+            self.misses += 1
+
+
+class CountingTokenCache(HitCounting, TokenCache):
+    """The bearer-token cache, counting hits and misses (used instead of TokenCache when metrics are on)."""
 
     def get(self, token_hash: str):
         found = super().get(token_hash)
-        if found[0]:
-            self.hits += 1
-        else:
-            self.misses += 1
+        self._tally(bool(found[0]))
         return found
 
 
-class CountingTargetCache(TargetCache):
+class CountingTargetCache(HitCounting, TargetCache):
     """The opened-connection cache, counting hits and misses (instead of TargetCache when metrics are on)."""
-
-    def __init__(self, *args, **kw) -> None:
-        super().__init__(*args, **kw)
-        self.hits = 0
-        self.misses = 0
 
     async def get(self, provider_id: int, model: str):
         key = (provider_id, model or "")
-        if key in self._found or key in self._missing:
-            self.hits += 1
-        else:
-            self.misses += 1
+        self._tally(key in self._found or key in self._missing)
         return await super().get(provider_id, model)

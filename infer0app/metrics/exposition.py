@@ -9,6 +9,7 @@ Setting `--metrics-token` turns it on; every scrape must send `Authorization: Be
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest
@@ -34,18 +35,11 @@ class ServerCollector(Collector):
 
     def collect(self):
         app, counts = self.app, self.app[COUNTS]
-        requests = CounterMetricFamily("infer0_http_requests", "HTTP requests answered, by route pattern, "
-                                       "method and status.", labels=["route", "method", "status"])
-        for (route, method, status), n in sorted(counts.requests.items()):
-            requests.add_metric([route, method, status], n)
-        yield requests
-
-        calls = CounterMetricFamily("infer0_inference_requests", "Inference calls (/v1 chat, responses, "
-                                    "messages, embeddings) by the provider kind that served them and the "
-                                    "status answered.", labels=["provider_kind", "status"])
-        for (kind, status), n in sorted(counts.inference.items()):
-            calls.add_metric([kind, status], n)
-        yield calls
+        yield _counter("infer0_http_requests", "HTTP requests answered, by route pattern, method and status.",
+                       ["route", "method", "status"], counts.requests)
+        yield _counter("infer0_inference_requests", "Inference calls (/v1 chat, responses, messages, "
+                       "embeddings) by the provider kind that served them and the status answered.",
+                       ["provider_kind", "status"], counts.inference)
 
         latency = HistogramMetricFamily("infer0_upstream_latency_seconds", "Duration of inference calls by "
                                         "provider kind: from the call's start to the end of its answer (a "
@@ -54,12 +48,9 @@ class ServerCollector(Collector):
             latency.add_metric([kind], hist.cumulative(), hist.total)
         yield latency
 
-        tokens = CounterMetricFamily("infer0_tokens", "Tokens the providers reported, by provider kind and "
-                                     "type (prompt, completion; cached is the part of prompt read from a "
-                                     "prompt cache).", labels=["provider_kind", "type"])
-        for (kind, kind_of_token), n in sorted(counts.tokens.items()):
-            tokens.add_metric([kind, kind_of_token], n)
-        yield tokens
+        yield _counter("infer0_tokens", "Tokens the providers reported, by provider kind and type (prompt, "
+                       "completion; cached is the part of prompt read from a prompt cache).",
+                       ["provider_kind", "type"], counts.tokens)
 
         throttled = CounterMetricFamily("infer0_throttled", "Attempts refused by a throttle (too many "
                                         "failures or registrations from one address or for one account).",
@@ -69,12 +60,9 @@ class ServerCollector(Collector):
         throttled.add_metric(["token_endpoint"], app[keys.OAUTH_SERVER].throttle.refused)
         yield throttled
 
-        limits = CounterMetricFamily("infer0_limit_refusals", "Inference calls refused by a limit the user "
-                                     "set, by its scope (grant: one app; connection: all apps on it) and "
-                                     "metric (requests, tokens, spend).", labels=["scope", "metric"])
-        for (scope, metric), n in sorted(app[keys.LIMITS].stats.refusals.items()):
-            limits.add_metric([scope, metric], n)
-        yield limits
+        yield _counter("infer0_limit_refusals", "Inference calls refused by a limit the user set, by its scope "
+                       "(grant: one app; connection: all apps on it) and metric (requests, tokens, spend).",
+                       ["scope", "metric"], app[keys.LIMITS].stats.refusals)
 
         recorder = app.get(keys.USAGE)
         yield GaugeMetricFamily("infer0_usage_queue_depth", "Usage records waiting for the background "
@@ -91,6 +79,16 @@ class ServerCollector(Collector):
             misses.add_metric([name], m)
             ratio.add_metric([name], h / (h + m) if h + m else float("nan"))
         yield from (hits, misses, ratio)
+
+
+def _counter(name: str, documentation: str, labels: list[str],
+             counts: Mapping[tuple[str, ...], int]) -> CounterMetricFamily:
+    """A counter family with one sample per key of `counts` (its label values, in `labels`'
+    order), sorted by label values so scrapes list them alike."""
+    family = CounterMetricFamily(name, documentation, labels=labels)
+    for values, n in sorted(counts.items()):
+        family.add_metric(list(values), n)
+    return family
 
 
 def _authorized(request: web.Request, token: str) -> bool:

@@ -37,6 +37,45 @@ def bad_request(message: str, param: str | None, code: str = "invalid_request") 
     return gateway_error(code, message, param=param)
 
 
+def optional_array(value: Any, param: str, message: str) -> list[Any]:
+    """An array parameter: [] when absent (null), the array as it is; `GatewayError(400)` with
+    `message`, naming `param`, for anything else."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_request(message, param)
+    return value
+
+
+def is_positive_int(value: Any) -> bool:
+    """True for an int >= 1 (not a bool): a token cap."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def copy_sampling(body: Mapping[str, Any], out: dict[str, Any], message: str) -> None:
+    """Copies `temperature` and `top_p`, when set, from the inbound `body` into the chat body
+    `out` (same names and meaning in both APIs). Raises `GatewayError(400)` with `message`
+    (`{key}` in it names the parameter) for a value that is not a number (a bool is not)."""
+    for key in ("temperature", "top_p"):
+        if body.get(key) is not None:
+            if not isinstance(body[key], (int, float)) or isinstance(body[key], bool):
+                raise bad_request(message.format(key=key), key)
+            out[key] = body[key]
+
+
+def chat_request(body: Mapping[str, Any], out: dict[str, Any], dropped: set[str],
+                 handled: frozenset[str]) -> ChatRequest:
+    """The translated request: `stream: true` in `body` adds `stream` and
+    `stream_options.include_usage` to the chat body `out` (last, after every other field);
+    the non-null `body` keys not in `handled` join `dropped` (listed sorted)."""
+    stream = bool(body.get("stream"))
+    if stream:
+        out["stream"] = True
+        out["stream_options"] = {"include_usage": True}
+    dropped.update(k for k, v in body.items() if k not in handled and v is not None)
+    return ChatRequest(body=out, dropped=tuple(sorted(dropped)), stream=stream)
+
+
 def as_int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 

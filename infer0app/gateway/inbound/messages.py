@@ -37,15 +37,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from infer0app.gateway.inbound.common import (
     ChatRequest,
     IdMaker,
     bad_request,
+    chat_request,
     chat_usage,
+    copy_sampling,
     first_choice,
+    is_positive_int,
+    optional_array,
     random_id,
 )
 
@@ -77,7 +81,7 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
     if not isinstance(body, Mapping):
         raise bad_request("The request body must be a JSON object.", None)
     max_tokens = body.get("max_tokens")
-    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
+    if not is_positive_int(max_tokens):
         raise bad_request("max_tokens: a positive integer is required.", "max_tokens")
     dropped: set[str] = set()
     messages: list[dict[str, Any]] = []
@@ -99,11 +103,7 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
             raise bad_request("stop_sequences: an array of strings is required.", "stop_sequences")
         if stops:
             out["stop"] = list(stops)
-    for key in ("temperature", "top_p"):
-        if body.get(key) is not None:
-            if not isinstance(body[key], (int, float)) or isinstance(body[key], bool):
-                raise bad_request(f"{key}: a number is required.", key)
-            out[key] = body[key]
+    copy_sampling(body, out, "{key}: a number is required.")
     metadata = body.get("metadata")
     if isinstance(metadata, Mapping) and isinstance(metadata.get("user_id"), str) and metadata["user_id"]:
         out["user"] = metadata["user_id"]
@@ -119,25 +119,28 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
             raise bad_request("tool_choice asks for a tool but `tools` has none.", "tool_choice")
         if parallel is False and tools:
             out["parallel_tool_calls"] = False
-    stream = bool(body.get("stream"))
-    if stream:
-        out["stream"] = True
-        out["stream_options"] = {"include_usage": True}
-    dropped.update(k for k, v in body.items() if k not in _HANDLED and v is not None)
-    return ChatRequest(body=out, dropped=tuple(sorted(dropped)), stream=stream)
+    return chat_request(body, out, dropped, _HANDLED)
 
 
 def _system(value: Any) -> str:
     if value is None or isinstance(value, str):
         return value or ""
     if isinstance(value, list):
-        texts = []
-        for j, block in enumerate(value):
-            if not (isinstance(block, Mapping) and block.get("type") == "text" and isinstance(block.get("text"), str)):
-                raise bad_request(f"system.{j}: only text blocks are allowed in `system`.", f"system.{j}")
-            texts.append(block["text"])
+        texts = _block_texts(value, lambda j: bad_request(f"system.{j}: only text blocks are allowed in `system`.",
+                                                          f"system.{j}"))
         return "\n\n".join(t for t in texts if t)
     raise bad_request("system: a string or an array of text blocks is required.", "system")
+
+
+def _block_texts(blocks: list[Any], error: Callable[[int], Exception]) -> list[str]:
+    """The `text` of each text block (`{"type": "text", "text": str}`), in order; raises
+    `error(j)` for the first block `j` that is not one."""
+    texts = []
+    for j, block in enumerate(blocks):
+        if not (isinstance(block, Mapping) and block.get("type") == "text" and isinstance(block.get("text"), str)):
+            raise error(j)
+        texts.append(block["text"])
+    return texts
 
 
 def _turn(turn: Any, where: str, dropped: set[str]) -> list[dict[str, Any]]:
@@ -220,12 +223,8 @@ def _image(block: Mapping[str, Any], at: str) -> dict[str, Any]:
 def _tool_result(block: Mapping[str, Any], at: str) -> dict[str, Any]:
     content = block.get("content", "")
     if isinstance(content, list):
-        texts = []
-        for k, part in enumerate(content):
-            if not (isinstance(part, Mapping) and part.get("type") == "text" and isinstance(part.get("text"), str)):
-                raise bad_request(f"{at}.content.{k}: only text can be passed on as a tool result.", f"{at}.content")
-            texts.append(part["text"])
-        text = "\n".join(texts)
+        text = "\n".join(_block_texts(content, lambda k: bad_request(
+            f"{at}.content.{k}: only text can be passed on as a tool result.", f"{at}.content")))
     elif isinstance(content, str):
         text = content
     else:
@@ -236,12 +235,8 @@ def _tool_result(block: Mapping[str, Any], at: str) -> dict[str, Any]:
 
 
 def _tools(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise bad_request("tools: an array is required.", "tools")
     out = []
-    for i, tool in enumerate(value):
+    for i, tool in enumerate(optional_array(value, "tools", "tools: an array is required.")):
         if not isinstance(tool, Mapping):
             raise bad_request(f"tools.{i}: an object is required.", f"tools.{i}")
         if tool.get("type") not in (None, "custom") or "input_schema" not in tool:

@@ -20,18 +20,17 @@ which the SDK raises as an API error.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from infer0app.errors.anthropic_errors import anthropic_error_body
-from infer0app.gateway.inbound.common import IdMaker, first_choice, random_id
+from infer0app.gateway.inbound.chunk_reader import ChunkReader
+from infer0app.gateway.inbound.common import IdMaker, random_id
 from infer0app.gateway.inbound.messages import message_usage, stop_reason
-from infer0app.gateway.sse import SSEParser, encode_event
+from infer0app.gateway.sse import encode_event
 
 
-
-class MessagesStream:
+class MessagesStream(ChunkReader):
     """One streamed `/v1/messages` answer: `feed_frame()` with each frame the pipeline
     yields, then `finish()`; both return SSE frames (bytes) for the app.
 
@@ -40,18 +39,11 @@ class MessagesStream:
     """
 
     def __init__(self, *, model: str, message_id: str | None = None, new_id: IdMaker = random_id) -> None:
+        super().__init__(model=model, new_id=new_id)
         self.message_id = message_id or new_id("msg")
-        self.model = model
-        self.usage: dict[str, int] | None = None
-        self.finish_reason: str | None = None
-        self._new_id = new_id
-        self._parser = SSEParser()
         self._started = False
-        self._ended = False
         self._blocks: list[dict[str, Any]] = []  # {"type", "args": bool} per block index
         self._open: int | None = None  # the block index not yet stopped
-        self._calls: dict[Any, int] = {}  # chat tool-call index -> block index
-        self._last_call: Any = None
 
     def _event(self, kind: str, **fields: Any) -> bytes:
         return encode_event(kind, {"type": kind, **fields})
@@ -65,43 +57,13 @@ class MessagesStream:
                    "usage": {"input_tokens": 0, "output_tokens": 0}}
         return [self._event("message_start", message=message), self._event("ping")]
 
-    def feed_frame(self, frame: bytes) -> list[bytes]:
-        """One or more SSE frames from the pipeline -> Anthropic event frames."""
-        out: list[bytes] = []
-        for event in self._parser.feed(frame):
-            if event.data == "[DONE]":
-                out.extend(self.finish())
-                continue
-            try:
-                chunk = json.loads(event.data)
-            except ValueError:
-                continue
-            if isinstance(chunk, Mapping):
-                out.extend(self.feed_chunk(chunk))
-        return out
-
-    def feed_chunk(self, chunk: Mapping[str, Any]) -> list[bytes]:
-        """One parsed `chat.completion.chunk` (or error chunk) -> Anthropic event frames."""
-        if self._ended:
-            return []
-        if isinstance(chunk.get("error"), Mapping):
-            return self.fail(chunk["error"])
-        if chunk.get("model") and not self._started:
+    def _begin(self, chunk: Mapping[str, Any]) -> list[bytes]:
+        if chunk.get("model") and not self._started:  # message_start names the model that answered
             self.model = str(chunk["model"])
-        out = self._start()
-        if chunk.get("usage") is not None:
-            self.usage = message_usage(chunk["usage"])
-        choice = first_choice(chunk)
-        delta = choice.get("delta") if isinstance(choice.get("delta"), Mapping) else {}
-        for key in ("content", "refusal"):
-            if isinstance(delta.get(key), str) and delta[key]:
-                out.extend(self._text(delta[key]))
-        for call in delta.get("tool_calls") or []:
-            if isinstance(call, Mapping):
-                out.extend(self._tool_call(call))
-        if choice.get("finish_reason"):
-            self.finish_reason = str(choice["finish_reason"])
-        return out
+        return self._start()
+
+    def _usage(self, raw: Any) -> dict[str, int]:
+        return message_usage(raw)
 
     def _new_block(self, block: dict[str, Any]) -> list[bytes]:
         out = self._stop_open()
@@ -124,38 +86,30 @@ class MessagesStream:
         out.append(self._event("content_block_stop", index=index))
         return out
 
-    def _text(self, text: str) -> list[bytes]:
+    def _text(self, kind: str, text: str) -> list[bytes]:
+        """Content and refusal text alike go into a text block (Anthropic has no refusal block)."""
         out: list[bytes] = []
         if self._open is None or self._blocks[self._open]["type"] != "text":
             out.extend(self._new_block({"type": "text", "text": ""}))
         out.append(self._event("content_block_delta", index=self._open, delta={"type": "text_delta", "text": text}))
         return out
 
-    def _tool_call(self, call: Mapping[str, Any]) -> list[bytes]:
-        key = call.get("index")
-        if key is None:  # providers that omit `index`: a new id is a new call
-            key = call.get("id") if call.get("id") and call.get("id") not in self._calls else self._last_call
-        fn = call.get("function") if isinstance(call.get("function"), Mapping) else {}
-        out: list[bytes] = []
-        if key not in self._calls:
-            out.extend(self._new_block({"type": "tool_use", "id": str(call.get("id") or self._new_id("toolu")),
-                                        "name": str(fn.get("name") or ""), "input": {}}))
-            self._calls[key] = self._open
-        self._last_call = key
-        index = self._calls[key]
-        args = fn.get("arguments")
-        if isinstance(args, str) and args:
-            self._blocks[index]["args"] = True
-            out.append(self._event("content_block_delta", index=index,
-                                   delta={"type": "input_json_delta", "partial_json": args}))
-        return out
+    def _open_call(self, call: Mapping[str, Any], fn: Mapping[str, Any]) -> tuple[int, list[bytes]]:
+        out = self._new_block({"type": "tool_use", "id": str(call.get("id") or self._new_id("toolu")),
+                               "name": str(fn.get("name") or ""), "input": {}})
+        return self._open, out
 
-    def finish(self) -> list[bytes]:
-        """Stop the open block, then `message_delta` (stop_reason, usage) and `message_stop`. Idempotent."""
-        if self._ended:
+    def _call_delta(self, index: int, fn: Mapping[str, Any]) -> list[bytes]:
+        args = fn.get("arguments")
+        if not (isinstance(args, str) and args):
             return []
+        self._blocks[index]["args"] = True
+        return [self._event("content_block_delta", index=index,
+                            delta={"type": "input_json_delta", "partial_json": args})]
+
+    def _finished(self) -> list[bytes]:
+        """Stop the open block, then `message_delta` (stop_reason, usage) and `message_stop`."""
         out = self._start()
-        self._ended = True
         out.extend(self._stop_open())
         usage = self.usage or {"output_tokens": 0}
         out.append(self._event("message_delta",
@@ -164,11 +118,7 @@ class MessagesStream:
         out.append(self._event("message_stop"))
         return out
 
-    def fail(self, error: Mapping[str, Any]) -> list[bytes]:
-        """The stream broke (an OpenAI error object) -> Anthropic's `error` event."""
-        if self._ended:
-            return []
-        self._ended = True
-        message = str(error.get("message") or "The provider failed while answering.")
+    def _failed(self, error: Mapping[str, Any], message: str) -> list[bytes]:
+        """Anthropic's `error` event, which the SDK raises as an API error."""
         code = error.get("code")
         return [self._event("error", **anthropic_error_body(str(code) if code else None, 500, message))]

@@ -40,7 +40,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from infer0app.gateway.inbound.common import ChatRequest, bad_request
+from infer0app.gateway.inbound.common import (
+    ChatRequest,
+    bad_request,
+    chat_request,
+    copy_sampling,
+    is_positive_int,
+    optional_array,
+)
 
 #: Request keys whose meaning is carried into the chat body or the echoed response.
 _HANDLED = frozenset({
@@ -127,25 +134,16 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
         dropped.add("reasoning")
     if body.get("max_output_tokens") is not None:
         max_out = body["max_output_tokens"]
-        if not isinstance(max_out, int) or isinstance(max_out, bool) or max_out < 1:
+        if not is_positive_int(max_out):
             raise bad_request("`max_output_tokens` must be a positive integer.", "max_output_tokens")
         out["max_tokens"] = max_out
-    for key in ("temperature", "top_p"):
-        if body.get(key) is not None:
-            if not isinstance(body[key], (int, float)) or isinstance(body[key], bool):
-                raise bad_request(f"`{key}` must be a number.", key)
-            out[key] = body[key]
+    copy_sampling(body, out, "`{key}` must be a number.")
     if isinstance(body.get("user"), str) and body["user"]:
         out["user"] = body["user"]
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, Mapping):
         raise bad_request("`metadata` must be an object of string values.", "metadata")
-    stream = bool(body.get("stream"))
-    if stream:
-        out["stream"] = True
-        out["stream_options"] = {"include_usage": True}
-    dropped.update(k for k, v in body.items() if k not in _HANDLED and v is not None)
-    return ChatRequest(body=out, dropped=tuple(sorted(dropped)), stream=stream)
+    return chat_request(body, out, dropped, _HANDLED)
 
 
 # ---------------------------------------------------------------- input items
@@ -276,12 +274,8 @@ def _function_output(item: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 
 def _tools(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise bad_request("`tools` must be an array.", "tools")
     out = []
-    for i, tool in enumerate(value):
+    for i, tool in enumerate(optional_array(value, "tools", "`tools` must be an array.")):
         kind = tool.get("type") if isinstance(tool, Mapping) else None
         if kind != "function":
             raise bad_request(

@@ -31,7 +31,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from infer0app.gateway.inbound.common import IdMaker, first_choice, random_id
+from infer0app.gateway.inbound.chunk_reader import ChunkReader
+from infer0app.gateway.inbound.common import IdMaker, random_id
 from infer0app.gateway.inbound.responses_output import (
     echo_fields,
     finish_status,
@@ -39,13 +40,13 @@ from infer0app.gateway.inbound.responses_output import (
     response_object,
     response_usage,
 )
-from infer0app.gateway.sse import SSEParser, encode_event
+from infer0app.gateway.sse import encode_event
 
 #: infer0 error codes whose Responses `response.error.code` is not `server_error`.
 _FAILED_CODES = {"provider_rate_limited": "rate_limit_exceeded", "rate_limited": "rate_limit_exceeded"}
 
 
-class ResponsesStream:
+class ResponsesStream(ChunkReader):
     """One streamed `/v1/responses` answer. Call `start()` once, `feed_frame()` with each
     frame the pipeline yields, then `finish()`; each returns SSE frames (bytes) for the app.
 
@@ -53,6 +54,9 @@ class ResponsesStream:
     `model` names the model until the provider's chunks name the one that answered;
     `created_at` is unix seconds; `new_id` makes item ids (tests pass a counter).
     """
+
+    #: delta text -> the content part it goes into
+    _TEXT_KINDS = (("content", "output_text"), ("refusal", "refusal"))
 
     def __init__(
         self,
@@ -63,23 +67,15 @@ class ResponsesStream:
         response_id: str | None = None,
         new_id: IdMaker = random_id,
     ) -> None:
+        super().__init__(model=model, new_id=new_id)
         self._echo = echo_fields(body)
-        self._new_id = new_id
         self.response_id = response_id or new_id("resp")
         self.created_at = created_at
-        self.model = model
-        self.usage: dict[str, Any] | None = None
-        self.finish_reason: str | None = None
-        self.failed = False
         self._seq = 0
-        self._parser = SSEParser()
         self._items: list[dict[str, Any]] = []  # output items in order, as built so far
         self._open: list[int] = []  # output indexes not yet done
         self._message: int | None = None  # output index of the open message item
         self._part: dict[str, Any] | None = None  # the message's open content part
-        self._calls: dict[Any, int] = {}  # chat tool-call index -> output index
-        self._last_call: Any = None
-        self._ended = False
 
     # ------------------------------------------------------------ framing
 
@@ -101,44 +97,13 @@ class ResponsesStream:
 
     # ------------------------------------------------------------ input
 
-    def feed_frame(self, frame: bytes) -> list[bytes]:
-        """One or more SSE frames from the pipeline -> Responses event frames."""
-        out: list[bytes] = []
-        for event in self._parser.feed(frame):
-            if event.data == "[DONE]":
-                out.extend(self.finish())
-                continue
-            try:
-                chunk = json.loads(event.data)
-            except ValueError:
-                continue
-            if isinstance(chunk, Mapping):
-                out.extend(self.feed_chunk(chunk))
-        return out
-
-    def feed_chunk(self, chunk: Mapping[str, Any]) -> list[bytes]:
-        """One parsed `chat.completion.chunk` (or error chunk) -> Responses event frames."""
-        if self._ended:
-            return []
-        if isinstance(chunk.get("error"), Mapping):
-            return self.fail(chunk["error"])
+    def _begin(self, chunk: Mapping[str, Any]) -> list[bytes]:
         if chunk.get("model"):
             self.model = str(chunk["model"])
-        if chunk.get("usage") is not None:
-            self.usage = response_usage(chunk["usage"])
-        choice = first_choice(chunk)
-        delta = choice.get("delta") if isinstance(choice.get("delta"), Mapping) else {}
-        out: list[bytes] = []
-        if isinstance(delta.get("content"), str) and delta["content"]:
-            out.extend(self._text("output_text", delta["content"]))
-        if isinstance(delta.get("refusal"), str) and delta["refusal"]:
-            out.extend(self._text("refusal", delta["refusal"]))
-        for call in delta.get("tool_calls") or []:
-            if isinstance(call, Mapping):
-                out.extend(self._tool_call(call))
-        if choice.get("finish_reason"):
-            self.finish_reason = str(choice["finish_reason"])
-        return out
+        return []
+
+    def _usage(self, raw: Any) -> dict[str, Any]:
+        return response_usage(raw)
 
     # ------------------------------------------------------------ message text
 
@@ -197,40 +162,31 @@ class ResponsesStream:
 
     # ------------------------------------------------------------ tool calls
 
-    def _tool_call(self, call: Mapping[str, Any]) -> list[bytes]:
-        key = call.get("index")
-        if key is None:  # providers that omit `index`: a new id is a new call
-            key = call.get("id") if call.get("id") and call.get("id") not in self._calls else self._last_call
-        fn = call.get("function") if isinstance(call.get("function"), Mapping) else {}
-        out: list[bytes] = []
-        if key not in self._calls:
-            out.extend(self._close_message("completed"))
-            index = len(self._items)
-            item = function_call_item(self._new_id("fc"), str(call.get("id") or self._new_id("call")),
-                                      str(fn.get("name") or ""), "", "in_progress")
-            self._items.append(item)
-            self._open.append(index)
-            self._calls[key] = index
-            out.append(self._event("response.output_item.added", output_index=index, item=_copy(item)))
-        self._last_call = key
-        index = self._calls[key]
+    def _open_call(self, call: Mapping[str, Any], fn: Mapping[str, Any]) -> tuple[int, list[bytes]]:
+        out = self._close_message("completed")
+        index = len(self._items)
+        item = function_call_item(self._new_id("fc"), str(call.get("id") or self._new_id("call")),
+                                  str(fn.get("name") or ""), "", "in_progress")
+        self._items.append(item)
+        self._open.append(index)
+        out.append(self._event("response.output_item.added", output_index=index, item=_copy(item)))
+        return index, out
+
+    def _call_delta(self, index: int, fn: Mapping[str, Any]) -> list[bytes]:
         item = self._items[index]
         if fn.get("name") and not item["name"]:
             item["name"] = str(fn["name"])
         args = fn.get("arguments")
-        if isinstance(args, str) and args:
-            item["arguments"] += args
-            out.append(self._event("response.function_call_arguments.delta", item_id=item["id"],
-                                   output_index=index, delta=args))
-        return out
+        if not (isinstance(args, str) and args):
+            return []
+        item["arguments"] += args
+        return [self._event("response.function_call_arguments.delta", item_id=item["id"], output_index=index,
+                            delta=args)]
 
     # ------------------------------------------------------------ the end
 
-    def finish(self) -> list[bytes]:
-        """Close every open item and send `response.completed` (or `.incomplete`). Idempotent."""
-        if self._ended:
-            return []
-        self._ended = True
+    def _finished(self) -> list[bytes]:
+        """Close every open item and send `response.completed` (or `.incomplete`)."""
         status, reason = finish_status(self.finish_reason)
         item_status = "incomplete" if status == "incomplete" else "completed"
         out = self._close_message(item_status)
@@ -243,13 +199,9 @@ class ResponsesStream:
         out.append(self._event(kind, response=self._response(status, reason=reason, output=_copy(self._items))))
         return out
 
-    def fail(self, error: Mapping[str, Any]) -> list[bytes]:
-        """The stream broke (an OpenAI error object): an `error` event, then `response.failed`."""
-        if self._ended:
-            return []
-        self._ended = True
+    def _failed(self, error: Mapping[str, Any], message: str) -> list[bytes]:
+        """An `error` event, then `response.failed` whose `response.error` says why."""
         code = str(error.get("code") or "server_error")
-        message = str(error.get("message") or "The provider failed while answering.")
         failed = {"code": _FAILED_CODES.get(code, "server_error"), "message": message}
         return [
             self._event("error", code=code, message=message, param=error.get("param")),

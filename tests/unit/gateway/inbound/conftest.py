@@ -47,6 +47,21 @@ class Shim:
 SHIM = web.AppKey("shim", Shim)
 
 
+async def _relay(request: web.Request, result: Any, translator: Any, opening: list[bytes]) -> web.StreamResponse:
+    """The pipeline's stream through an inbound stream translator, as the real route does."""
+    resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+    await resp.prepare(request)
+    for frame in opening:
+        await resp.write(frame)
+    async with result:
+        async for frame in result:
+            for out in translator.feed_frame(frame):
+                await resp.write(out)
+    for out in translator.finish():
+        await resp.write(out)
+    return resp
+
+
 async def _responses(request: web.Request) -> web.StreamResponse:
     shim = request.app[SHIM]
     route, http = shim.fake.route(), shim.http
@@ -60,18 +75,8 @@ async def _responses(request: web.Request) -> web.StreamResponse:
         result = await pipeline.stream(http, route, chat.body, clock=lambda: 1_700_000_000)
     except GatewayError as err:
         return web.Response(status=err.status, body=err.to_json(), content_type="application/json")
-    resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
-    await resp.prepare(request)
     translator = ResponsesStream(body, model=route.model, created_at=1_700_000_000)
-    for frame in translator.start():
-        await resp.write(frame)
-    async with result:
-        async for frame in result:
-            for out in translator.feed_frame(frame):
-                await resp.write(out)
-    for out in translator.finish():
-        await resp.write(out)
-    return resp
+    return await _relay(request, result, translator, translator.start())
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:
@@ -87,16 +92,7 @@ async def _messages(request: web.Request) -> web.StreamResponse:
         result = await pipeline.stream(http, route, chat.body)
     except GatewayError as err:
         return web.json_response(anthropic_error_body(err.code, err.status, err.message), status=err.status)
-    resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
-    await resp.prepare(request)
-    translator = MessagesStream(model=route.model)
-    async with result:
-        async for frame in result:
-            for out in translator.feed_frame(frame):
-                await resp.write(out)
-    for out in translator.finish():
-        await resp.write(out)
-    return resp
+    return await _relay(request, result, MessagesStream(model=route.model), [])
 
 
 @asynccontextmanager

@@ -1,0 +1,60 @@
+"""The request translators' answers to malformed parameters they share in kind (sampling
+numbers, token caps, tools, system and tool-result text), each in its own API's wording:
+the message text is what the app's developer reads, `param` what an SDK exposes."""
+
+from __future__ import annotations
+
+import pytest
+
+from infer0app.gateway.inbound import messages, responses
+from infer0app.gateway.providers.base import GatewayError
+
+MSG = {"max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+RESP = {"input": "hi"}
+
+
+@pytest.mark.parametrize(("extra", "param", "message"), [
+    ({"temperature": "hot"}, "temperature", "temperature: a number is required."),
+    ({"top_p": True}, "top_p", "top_p: a number is required."),
+    ({"max_tokens": True}, "max_tokens", "max_tokens: a positive integer is required."),
+    ({"max_tokens": 1.5}, "max_tokens", "max_tokens: a positive integer is required."),
+    ({"tools": {"name": "f"}}, "tools", "tools: an array is required."),
+    ({"stop_sequences": "END"}, "stop_sequences", "stop_sequences: an array of strings is required."),
+    ({"system": [{"type": "image"}]}, "system.0", "system.0: only text blocks are allowed in `system`."),
+    ({"system": 3}, "system", "system: a string or an array of text blocks is required."),
+    ({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                                                 "content": [{"type": "image"}]}]}]},
+     "messages.0.content.0.content", "messages.0.content.0.content.0: only text can be passed on as a tool result."),
+    ({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": 3}]}]},
+     "messages.0.content.0.content",
+     "messages.0.content.0.content: a string or an array of text blocks is required."),
+])
+def test_messages_request_errors(extra: dict, param: str, message: str) -> None:
+    with pytest.raises(GatewayError) as caught:
+        messages.to_chat({**MSG, **extra})
+    assert (caught.value.status, caught.value.param, caught.value.message) == (400, param, message)
+
+
+@pytest.mark.parametrize(("extra", "param", "message"), [
+    ({"temperature": "hot"}, "temperature", "`temperature` must be a number."),
+    ({"top_p": False}, "top_p", "`top_p` must be a number."),
+    ({"max_output_tokens": True}, "max_output_tokens", "`max_output_tokens` must be a positive integer."),
+    ({"tools": {"type": "function"}}, "tools", "`tools` must be an array."),
+    ({"tools": [{"type": "function"}]}, "tools[0].name", "tools[0].name is required."),
+    ({"metadata": ["a"]}, "metadata", "`metadata` must be an object of string values."),
+])
+def test_responses_request_errors(extra: dict, param: str, message: str) -> None:
+    with pytest.raises(GatewayError) as caught:
+        responses.to_chat({**RESP, **extra})
+    assert (caught.value.status, caught.value.param, caught.value.message) == (400, param, message)
+
+
+@pytest.mark.parametrize("translate, body", [(messages.to_chat, MSG), (responses.to_chat, RESP)])
+def test_sampling_stream_and_dropped_parameters(translate, body: dict) -> None:
+    chat = translate({**body, "temperature": 1, "top_p": 0.5, "stream": True, "zzz_unknown": 1, "aaa_unknown": None})
+    assert (chat.body["temperature"], chat.body["top_p"]) == (1, 0.5)
+    assert chat.body["stream"] is True and chat.body["stream_options"] == {"include_usage": True}
+    assert chat.stream is True
+    assert chat.dropped == ("zzz_unknown",)  # listed, sorted; a null one is not
+    plain = translate({**body, "stream": False})
+    assert plain.stream is False and "stream" not in plain.body and "stream_options" not in plain.body
