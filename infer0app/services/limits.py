@@ -59,6 +59,7 @@ LEASE_TTL = 30.0
 FLUSH_INTERVAL = 0.5
 IDLE_RETURN = 1.0
 DENY_MEMO = 0.25
+MAX_REFILL_ROUNDS = 8  # a call whose parts others keep spending is refused after this many syncs
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,12 +285,10 @@ class LimitGate:
         short = self._take(parts)
         if short:
             denied = self._memo_denied(short, at)
+            if denied is None:
+                denied = await self._take_with_refill(parts, at)
             if denied is not None:
                 return self._refusal(denied, at)
-            await self._refill(short, at)
-            short = self._take(parts)
-            if short:
-                return self._refusal(short[0], at)
         seen = tuple((rule, lease.free + lease.budget, lease.end) for rule, lease, _ in parts
                      if rule.scope == "grant" and rule.metric != "spend")
         return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown, seen=seen)
@@ -317,29 +316,53 @@ class LimitGate:
         return Refusal(rule=rule, needed=amount, remaining=max(0, lease.free + lease.budget),
                        resets_at=lease.end, retry_after=max(1, math.ceil(lease.end - at)))
 
-    async def _refill(self, short: list, at: float) -> None:
-        async with self._sync_lock():
-            if not self._still_short(short):
-                return  # a sync that ran while we waited brought enough
-            items, leases = [], []
-            for rule, lease, amount in short:
-                if lease.recheck:
-                    lease.recheck = False
-                    items.append(self._item(lease, at, want=amount, give_back=max(0, lease.budget)))
-                elif amount > lease.budget:
-                    items.append(self._item(lease, at, want=amount - lease.budget))
-                else:
-                    continue
-                leases.append(lease)
-            results = await self._sync(items, leases)
-            now = self._clock()
-            for item, lease, result in zip(items, leases, results or ()):
-                if item.want and not result.granted:
-                    lease.denied_at, lease.denied_want = now, item.want
+    async def _take_with_refill(self, parts: list, at: float):
+        """Take `parts` with the database's help; None when all are held, else the part the
+        database refused (what was held for the others is given back).
 
-    @staticmethod
-    def _still_short(short: list) -> bool:
-        return any(lease.budget < amount or lease.recheck for _, lease, amount in short)
+        Under the sync lock, each round first holds every part that fits its local budget (so
+        calls running while the transaction is in flight cannot spend it), then asks the
+        database for the rest. A call is refused only when the database said no: a part that
+        fitted when the call arrived but was spent by other calls while it waited for the lock
+        or for the transaction is asked for in the next round (before, the call was refused on
+        the spot, a 402 with nearly the whole cap left)."""
+        held: list = []
+        todo = parts
+        try:
+            async with self._sync_lock():
+                for _ in range(MAX_REFILL_ROUNDS):
+                    short = []
+                    for part in todo:
+                        lease, amount = part[1], part[2]
+                        if lease.budget >= amount and not lease.recheck:
+                            lease.budget -= amount
+                            lease.held += amount
+                            held.append(part)
+                        else:
+                            short.append(part)
+                    if not short:
+                        held = []  # all taken: the reservation owns them now
+                        return None
+                    items = [self._item(lease, at, want=amount, give_back=max(0, lease.budget)) if lease.recheck
+                             else self._item(lease, at, want=amount - lease.budget)
+                             for _, lease, amount in short]
+                    for _, lease, _ in short:
+                        lease.recheck = False
+                    results = await self._sync(items, [part[1] for part in short])
+                    now = self._clock()
+                    denied = None
+                    for part, item, result in zip(short, items, results):
+                        if not result.granted:
+                            part[1].denied_at, part[1].denied_want = now, item.want
+                            denied = denied or part
+                    if denied is not None:
+                        return denied
+                    todo = short
+                return todo[0]  # spent by others in every round: refused rather than looping on
+        finally:
+            for _, lease, amount in held:  # refused or failed: give back what was held
+                lease.held -= amount
+                lease.budget += amount
 
     def _sync_lock(self) -> asyncio.Lock:
         if self._lock is None:
