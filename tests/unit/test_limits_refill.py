@@ -92,3 +92,44 @@ async def test_a_cap_spent_by_another_app_while_a_call_waits_for_a_refill_is_ask
     too_big = await call(app_y, 2_000_000)
     assert isinstance(too_big, Refusal) and too_big.rule.scope == "connection"
     await gate.close()
+
+
+class Clock:
+    def __init__(self, t: float):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+async def test_budget_given_back_as_idle_while_a_call_waits_for_the_lock_is_asked_for_again(shared_connection):
+    """The valgrind case (one grant, slow transactions): a call waits for the sync lock longer
+    than IDLE_RETURN, the flush ahead of it gives back the token budget as idle, and the call,
+    which had fitted its tokens when it arrived, must ask for them again rather than answer 402."""
+    store, seeded = shared_connection
+    ledger.set_grant_limits(store, seeded.grant_id, requests_per_minute=50, tokens_per_day=1_000_000)
+    clock = Clock(dt.datetime(2026, 5, 6, 12, 0, 20, tzinfo=dt.timezone.utc).timestamp())
+    held = HeldStore(store)
+    gate = LimitGate(held, PriceTable.load(), clock=clock)
+
+    async def call():
+        return await gate.reserve(seeded.grant_id, seeded.provider_id, "sandbox", "m", body(10), BODY_SIZE)
+
+    first = await call()
+    gate.settle(first, 10, 10)
+    held.hold = True
+    in_sync = asyncio.ensure_future(call())  # its request comes from the database: holds the lock
+    await held.waiting.wait()
+    flush = asyncio.ensure_future(gate.flush())  # queued for the lock first
+    for _ in range(3):
+        await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(call())  # fits its tokens now; queued behind the flush
+    for _ in range(3):
+        await asyncio.sleep(0)
+    clock.t += 2  # the transaction is slow: by the flush's turn the token budget looks idle
+    held.release.set()
+    outcomes = await asyncio.gather(in_sync, flush, waiting)
+    assert isinstance(outcomes[0], Reservation) and isinstance(outcomes[2], Reservation), outcomes[2]
+    assert gate.stats.refusals == {}
+    await gate.close()
