@@ -256,9 +256,11 @@ class LimitGate:
 
     # -- reserve -----------------------------------------------------------------------------
     async def reserve(self, grant_id: int, provider_id: int | None, kind: str, model: str,
-                      body: Mapping, body_size: int) -> Reservation | Refusal:
+                      body: Mapping, body_size: int, *, count_request: bool = True) -> Reservation | Refusal:
         """Reserve an estimate of this call against every cap; `Refusal` if one cannot take it.
-        Raises the store's error if the database cannot be reached for a refill (fail closed)."""
+        Raises the store's error if the database cannot be reached for a refill (fail closed).
+        `count_request=False`: the request caps are left alone (a failover's second reservation,
+        `move`: the request was counted by the first)."""
         plan = self._plans.get((grant_id, provider_id))
         if plan is None:
             plan = await self._plan(grant_id, provider_id)
@@ -269,15 +271,16 @@ class LimitGate:
         if price is _MISSING:
             price = plan.prices[pkey] = self.price(plan.config, provider_id, kind, model)
         est = estimate(body, body_size, price)
-        amounts = {"requests": 1, "tokens": est.prompt_tokens + est.completion_tokens, "spend": est.spend}
+        amounts = {"requests": 1 if count_request else 0, "tokens": est.prompt_tokens + est.completion_tokens,
+                   "spend": est.spend}
         at = self._clock()
         parts, spend_unknown = [], False
         for slot in plan.slots:  # slot: [rule, lease of the current window or None]
             rule, lease = slot
             amount = amounts[rule.metric]
-            if amount is None:
-                spend_unknown = True
-                continue
+            if not amount:
+                spend_unknown = spend_unknown or amount is None
+                continue  # nothing to reserve: unknown price, a free model, a request counted already
             if lease is None or lease.retired or not lease.start <= at < lease.end or lease.cap != rule.cap:
                 lease = slot[1] = self._lease_for(rule, at)
             lease.last_demand = at
@@ -292,6 +295,23 @@ class LimitGate:
         seen = tuple((rule, lease.free + lease.budget, lease.end) for rule, lease, _ in parts
                      if rule.scope == "grant" and rule.metric != "spend")
         return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown, seen=seen)
+
+    async def move(self, res: Reservation, grant_id: int, provider_id: int, kind: str, model: str,
+                   body: Mapping, body_size: int) -> Reservation | Refusal:
+        """A call failing over to the user's fallback connection `provider_id` (gateway/failover.py):
+        `res` (the failed attempt's reservation, possibly UNLIMITED or settled already) is settled as
+        a call that produced nothing, so its request stays counted and its token and spend estimate
+        is given back; then the grant's token and spend caps and the fallback connection's own caps
+        are reserved at the fallback's price, the request not counted again. `Refusal` when they do
+        not fit: the caller skips that connection. Settle the returned reservation instead of `res`.
+        Raises like `reserve`."""
+        self.settle(res, 0, 0)
+        moved = await self.reserve(grant_id, provider_id, kind, model, body, body_size, count_request=False)
+        if isinstance(moved, Reservation) and moved is not UNLIMITED:
+            counted = tuple(seen for seen in res.seen if seen[0].metric == "requests")
+            if counted:
+                moved.seen = counted + moved.seen
+        return moved
 
     @staticmethod
     def _take(parts: list) -> list:
