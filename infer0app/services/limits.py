@@ -50,45 +50,18 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .limit_ledger import LimitConfig, LimitRule, SyncItem, current_usage, load_config, release_holder, sync_leases
-from .limit_periods import iso_utc, openai_duration
+from .limit_reservation import (CHARS_PER_TOKEN, DEFAULT_OUTPUT_TOKENS, METRIC_INDEX, UNLIMITED, Estimate, HeaderSpec,
+                                Refusal, Reservation, describe, estimate)
 from .pricing import Price, PriceTable, price_for
 
-CHARS_PER_TOKEN = 4
-DEFAULT_OUTPUT_TOKENS = 1024
+__all__ = ["CHARS_PER_TOKEN", "DEFAULT_OUTPUT_TOKENS", "UNLIMITED", "Estimate", "LimitGate", "Refusal", "Reservation",
+           "describe", "estimate"]
+
 LEASE_TTL = 30.0
 FLUSH_INTERVAL = 0.5
 IDLE_RETURN = 1.0
 DENY_MEMO = 0.25
 MAX_REFILL_ROUNDS = 8  # a call whose parts others keep spending is refused after this many syncs
-
-
-@dataclass(frozen=True, slots=True)
-class Estimate:
-    prompt_tokens: int
-    completion_tokens: int
-    spend: int | None  # micro-dollars; None = the model's price is unknown
-
-    def amount(self, metric: str) -> int | None:
-        if metric == "requests":
-            return 1
-        if metric == "tokens":
-            return self.prompt_tokens + self.completion_tokens
-        return self.spend
-
-
-def estimate(body: Mapping, body_size: int, price: Price | None) -> Estimate:
-    """The reservation for a chat request whose JSON body is `body_size` bytes (see the module doc)."""
-    prompt = -(-body_size // CHARS_PER_TOKEN)
-    out = body.get("max_completion_tokens")
-    if not isinstance(out, int) or isinstance(out, bool) or out <= 0:
-        out = body.get("max_tokens")
-    if not isinstance(out, int) or isinstance(out, bool) or out <= 0:
-        out = (price.default_output_tokens if price is not None else None) or DEFAULT_OUTPUT_TOKENS
-    n = body.get("n")
-    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
-        out *= n
-    spend = price.cost_micro_usd(prompt, out) if price is not None else None
-    return Estimate(prompt, out, spend)
 
 
 class _Lease:
@@ -114,32 +87,17 @@ class _Lease:
 
 
 
-#: metric -> the names of its (limit, remaining, reset) headers, built once
-_HEADER_NAMES = {m: (f"x-ratelimit-limit-{m}", f"x-ratelimit-remaining-{m}", f"x-ratelimit-reset-{m}")
-                 for m in ("requests", "tokens", "spend")}
+class _Slot:
+    """One cap of a plan: its rule, its metric's index, its OpenAI headers (grant request and
+    token caps only), and the lease of the window it last charged."""
 
+    __slots__ = ("rule", "index", "header", "lease")
 
-@dataclass(slots=True)
-class Reservation:
-    parts: list  # [(LimitRule, _Lease, reserved amount)]
-    estimate: Estimate | None
-    price: Price | None
-    at: float
-    settled: bool = False
-    spend_unknown: bool = False  # a spend cap applies but the model's price is unknown
-    seen: tuple = ()  # (rule, remaining, window end) of the grant's request and token caps
-
-    def headers(self) -> dict[str, str]:
-        """OpenAI's x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the grant's request
-        and token caps (none when the grant has no such cap), as of the reservation. Remaining is
-        as this process last saw the shared counter: like OpenAI's, an approximation."""
-        out: dict[str, str] = {}
-        for rule, remaining, end in self.seen:
-            limit, left, reset = _HEADER_NAMES[rule.metric]
-            out[limit] = str(rule.cap)
-            out[left] = str(remaining) if remaining > 0 else "0"
-            out[reset] = openai_duration(end - self.at)
-        return out
+    def __init__(self, rule: LimitRule):
+        self.rule = rule
+        self.index = METRIC_INDEX[rule.metric]
+        self.header = HeaderSpec.of(rule)
+        self.lease: _Lease | None = None
 
 
 class _Plan:
@@ -149,51 +107,11 @@ class _Plan:
 
     def __init__(self, config: LimitConfig):
         self.config = config
-        self.slots = [[rule, None] for rule in config.rules]
-        self.prices: dict[tuple, Price | None] = {}
+        self.slots = [_Slot(rule) for rule in config.rules]
+        self.prices: dict[str, Price | None] = {}  # model -> price (a plan's connection has one kind)
 
 
 _MISSING = object()
-UNLIMITED = Reservation(parts=[], estimate=None, price=None, at=0.0, settled=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A call that does not fit. 429 `grant_rate_limited` for the request rate, else 402
-    `grant_budget_exceeded`; `retry_after` whole seconds until the cap's window resets."""
-
-    rule: LimitRule
-    needed: int
-    remaining: int
-    resets_at: int
-    retry_after: int
-
-    @property
-    def status(self) -> int:
-        return 429 if self.rule.metric == "requests" else 402
-
-    @property
-    def code(self) -> str:
-        return "grant_rate_limited" if self.rule.metric == "requests" else "grant_budget_exceeded"
-
-    def message(self, manage_url: str) -> str:
-        """OpenAI-style text: which limit, when it resets, where the user can raise it."""
-        whose = "this app's" if self.rule.scope == "grant" else "this provider connection's (all apps)"
-        reset = f"It resets at {iso_utc(self.resets_at)} (in {openai_duration(self.retry_after)})."
-        if self.rule.metric == "requests":
-            return (f"Rate limit reached: {whose} limit of {self.rule.cap} requests per minute is used up. "
-                    f"{reset} The account holder can raise it at {manage_url}.")
-        what = describe(self.rule.metric, self.rule.cap)
-        need = describe(self.rule.metric, self.needed)
-        left = describe(self.rule.metric, self.remaining)
-        return (f"Budget exceeded: {whose} limit of {what} per {self.rule.period} does not cover this request "
-                f"(estimated {need}; {left} left). {reset} The account holder can raise it at {manage_url}.")
-
-
-def describe(metric: str, amount: int) -> str:
-    if metric == "spend":
-        return f"${amount / 1_000_000:,.2f}" if amount >= 10_000 or amount == 0 else f"${amount / 1_000_000:.6f}"
-    return f"{amount:,} {metric}"
 
 
 @dataclass
@@ -264,37 +182,41 @@ class LimitGate:
         plan = self._plans.get((grant_id, provider_id))
         if plan is None:
             plan = await self._plan(grant_id, provider_id)
-        if not plan.slots:
+        slots = plan.slots
+        if not slots:
             return UNLIMITED
-        pkey = (kind, model)
-        price = plan.prices.get(pkey, _MISSING)
+        price = plan.prices.get(model, _MISSING)
         if price is _MISSING:
-            price = plan.prices[pkey] = self.price(plan.config, provider_id, kind, model)
+            price = plan.prices[model] = self.price(plan.config, provider_id, kind, model)
         est = estimate(body, body_size, price)
-        amounts = {"requests": 1 if count_request else 0, "tokens": est.prompt_tokens + est.completion_tokens,
-                   "spend": est.spend}
+        amounts = (1 if count_request else 0, est[0] + est[1], est[2])
         at = self._clock()
-        parts, spend_unknown = [], False
-        for slot in plan.slots:  # slot: [rule, lease of the current window or None]
-            rule, lease = slot
-            amount = amounts[rule.metric]
+        parts, spend_unknown, short = [], False, False
+        for slot in slots:
+            amount = amounts[slot.index]
             if not amount:
                 spend_unknown = spend_unknown or amount is None
                 continue  # nothing to reserve: unknown price, a free model, a request counted already
-            if lease is None or lease.retired or not lease.start <= at < lease.end or lease.cap != rule.cap:
-                lease = slot[1] = self._lease_for(rule, at)
+            lease = slot.lease
+            if lease is None or lease.retired or not lease.start <= at < lease.end or lease.cap != slot.rule.cap:
+                lease = slot.lease = self._lease_for(slot.rule, at)
             lease.last_demand = at
-            parts.append((rule, lease, amount))
-        short = self._take(parts)
-        if short:
-            denied = self._memo_denied(short, at)
+            if lease.budget < amount or lease.recheck:
+                short = True
+            parts.append((slot, lease, amount))
+        if short:  # some cap needs the database (or refuses): the slow path
+            denied = self._memo_denied(parts, at)
             if denied is None:
                 denied = await self._take_with_refill(parts, at)
             if denied is not None:
                 return self._refusal(denied, at)
-        seen = tuple((rule, lease.free + lease.budget, lease.end) for rule, lease, _ in parts
-                     if rule.scope == "grant" and rule.metric != "spend")
-        return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown, seen=seen)
+        else:
+            for _, lease, amount in parts:
+                lease.budget -= amount
+                lease.held += amount
+        seen = tuple([(slot.header, lease.free + lease.budget, lease.end) for slot, lease, _ in parts
+                      if slot.header is not None])
+        return Reservation(parts, est, price, at, spend_unknown, seen)
 
     async def move(self, res: Reservation, grant_id: int, provider_id: int, kind: str, model: str,
                    body: Mapping, body_size: int) -> Reservation | Refusal:
@@ -308,20 +230,10 @@ class LimitGate:
         self.settle(res, 0, 0)
         moved = await self.reserve(grant_id, provider_id, kind, model, body, body_size, count_request=False)
         if isinstance(moved, Reservation) and moved is not UNLIMITED:
-            counted = tuple(seen for seen in res.seen if seen[0].metric == "requests")
+            counted = tuple(seen for seen in res.seen if seen[0].metric == "requests")  # HeaderSpec
             if counted:
                 moved.seen = counted + moved.seen
         return moved
-
-    @staticmethod
-    def _take(parts: list) -> list:
-        """All or nothing from local budgets; returns the parts that do not fit."""
-        short = [p for p in parts if p[1].budget < p[2] or p[1].recheck]
-        if not short:
-            for _, lease, amount in parts:
-                lease.budget -= amount
-                lease.held += amount
-        return short
 
     def _memo_denied(self, short: list, at: float):
         for part in short:
@@ -331,7 +243,8 @@ class LimitGate:
         return None
 
     def _refusal(self, part, at: float) -> Refusal:
-        rule, lease, amount = part
+        slot, lease, amount = part
+        rule = slot.rule
         self.stats.refusals[rule.scope, rule.metric] += 1
         return Refusal(rule=rule, needed=amount, remaining=max(0, lease.free + lease.budget),
                        resets_at=lease.end, retry_after=max(1, math.ceil(lease.end - at)))
@@ -428,15 +341,23 @@ class LimitGate:
         if res.settled:
             return
         res.settled = True
-        est = res.estimate
+        parts = res.parts
+        if not parts:
+            return
         if prompt_tokens is None:
-            prompt_tokens = est.prompt_tokens
+            prompt_tokens = res.estimate.prompt_tokens
         if completion_tokens is None:
             completion_tokens = -(-streamed_chars // CHARS_PER_TOKEN)
-        spend = res.price.cost_micro_usd(prompt_tokens, completion_tokens, cached_tokens) if res.price else 0
-        actual = {"requests": 1, "tokens": prompt_tokens + completion_tokens, "spend": spend}
-        for rule, lease, reserved in res.parts:
-            used = actual[rule.metric]
+        price = res.price
+        if price is None:
+            spend = 0
+        elif cached_tokens:
+            spend = price.cost_micro_usd(prompt_tokens, completion_tokens, cached_tokens)
+        else:  # cost_micro_usd without its cached-token arithmetic: the same value
+            spend = math.ceil(prompt_tokens * price.input + completion_tokens * price.output - 1e-9)
+        actual = (1, prompt_tokens + completion_tokens, spend)
+        for slot, lease, reserved in parts:
+            used = actual[slot.index]
             lease.held -= reserved
             lease.pending += used
             lease.budget += reserved - used
