@@ -229,7 +229,12 @@ class LimitGate:
         Raises like `reserve`."""
         self.settle(res, 0, 0)
         moved = await self.reserve(grant_id, provider_id, kind, model, body, body_size, count_request=False)
-        if isinstance(moved, Reservation) and moved is not UNLIMITED:
+        if isinstance(moved, Refusal):  # a fallback skipped, not the app's call refused: not in the metrics
+            key = (moved.rule.scope, moved.rule.metric)
+            self.stats.refusals[key] -= 1
+            if self.stats.refusals[key] <= 0:
+                del self.stats.refusals[key]
+        elif moved is not UNLIMITED:
             counted = tuple(seen for seen in res.seen if seen[0].metric == "requests")  # HeaderSpec
             if counted:
                 moved.seen = counted + moved.seen

@@ -81,6 +81,7 @@ async def test_a_fallback_whose_cap_does_not_fit_is_skipped_with_the_providers_e
     assert streamed.value.code in MOVE_ON and second.chat_requests() == []
     spend, _ = await counters(api, backup_id)
     assert spend == 0
+    assert api.app[keys.LIMITS].stats.refusals == {}  # a skipped fallback is no refusal in /metrics
     # a call that fits the fallback's cap still fails over
     chat = await client.chat.completions.create(model="x", messages=HELLO, max_tokens=5)
     assert chat.choices[0].message.content and len(second.chat_requests()) == 1
