@@ -83,8 +83,12 @@ class FailoverLimits:
         return await self._settling(failover.after_failure(primary, failure, self.routes, self.calling(attempt)))
 
     async def first_answer(self, primary: Route, attempt: Callable[[Route], Awaitable[T]]) -> tuple[Route, T]:
-        """gateway.failover.first_answer with the reservation following the call."""
-        return await self._settling(failover.first_answer(primary, self.routes, self.calling(attempt)))
+        """gateway.failover.first_answer with the reservation following the call. The primary
+        attempt is made here directly: a call that succeeds pays for no wrapper."""
+        try:
+            return primary, await attempt(primary)
+        except GatewayError as err:
+            return await self.after_failure(primary, err, attempt)
 
     async def _settling(self, calls: Awaitable[tuple[Route, T]]) -> tuple[Route, T]:
         try:
