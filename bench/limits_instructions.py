@@ -1,8 +1,8 @@
 """Instructions per limited call in the gate alone: `LimitGate.reserve` + `Reservation.headers` +
 `settle` in steady state (leases full, no flush), one task, counted by callgrind.
 
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/gate.%p \
-        env UNDER_CG=1 PYTHONHASHSEED=0 .venv/bin/python bench/limits_instructions.py limited 3000
+    UNDER_CG=1 PYTHONHASHSEED=0 valgrind --tool=callgrind --instr-atstart=no \
+        --callgrind-out-file=/tmp/gate.%p .venv/bin/python bench/limits_instructions.py limited 3000
     grep totals /tmp/gate.*      # divided by 3000: instructions per call ("free": a grant without limits)
 
 Counting starts after a warm-up (callgrind_control -i on from inside), so interpreter start-up,
