@@ -33,7 +33,13 @@ not needed for IDLE_RETURN seconds. Leases run ahead of demand only while the ca
 room (limit_ledger.CHUNK_HEADROOM): near a cap each reservation is its own transaction, so
 the last units are exact and no process strands budget another needs. Refusals are
 remembered for DENY_MEMO seconds so a flood of over-limit calls does not hammer the
-database. Grants without limits cost one dictionary lookup.
+database. Grants without limits cost one dictionary lookup. A call is refused only when the
+database refuses a refill (`_take_with_refill`), never because a cap it fitted on arrival was
+spent or given back while it waited for another cap's refill.
+
+**Failover.** A call moving to a fallback connection (`move`, api/limit_failover.py) settles
+its failed attempt and reserves again against the grant's token and spend caps at the
+fallback's price and against the fallback connection's own caps; the request is counted once.
 
 Consumption settled but not yet flushed (at most FLUSH_INTERVAL's worth) is lost if the
 process dies; its leases then expire. Windows are fixed UTC windows (limit_periods.py).
