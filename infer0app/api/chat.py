@@ -16,19 +16,18 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway import pipeline
-from ..gateway.failover import after_failure, first_answer
 from ..gateway.header_text import header_text
 from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError
 from ..gateway.providers.kinds import get_kind
 from ..oauth.bearer import authenticate
-from ..services.limits import UNLIMITED, Reservation
+from ..services.limits import UNLIMITED
 from ..services.usage_log import UsageRecord
 from .call_steps import JSON, answer_headers, count, error_response, reserve, route_for, settle, stream_response
 from .call_steps import target_for as _target_for
 from .call_steps import upstream_timeout as _timeout
 from .limit_answers import streamed_text_chars
-from .routing import fallback_loader
+from .limit_failover import FailoverLimits
 
 
 def _models_open_to_app(ctx, target) -> list[str]:
@@ -64,15 +63,17 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             res = await reserve(request, gate, ctx, route, body, len(raw))
         http = app[keys.HTTP]
         timeout = app[keys.SETTINGS].upstream_timeout
-        fallbacks = fallback_loader(request, ctx)
         if body.get("stream") is True:
             rec.streamed = True
-            return await _stream(request, http, route, body, rec, timeout, res, fallbacks)
+            return await _stream(request, http, route, body, rec, timeout,
+                                 FailoverLimits(request, ctx, body, len(raw), res))
         try:  # the first attempt inline, not through first_answer: one coroutine layer fewer
             result = await pipeline.complete(http, route, body, timeout=_timeout(timeout, True))
         except GatewayError as err:
-            route, result = await after_failure(
-                route, err, fallbacks, lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout, True)))
+            failover = FailoverLimits(request, ctx, body, len(raw), res)  # the limits follow the call
+            route, result = await failover.after_failure(
+                route, err, lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout, True)))
+            res = failover.res
             rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:
             settle(gate, res, result.usage, len(result.body))
@@ -93,10 +94,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return web.Response(body=result.body, status=result.status, content_type=JSON, headers=headers)
 
 
-async def _stream(request, http, route, body, rec: UsageRecord, timeout: float, res: Reservation,
-                  fallbacks) -> web.StreamResponse:
-    route, result = await first_answer(route, fallbacks,
-                                       lambda r: pipeline.stream(http, r, body, timeout=_timeout(timeout)))
+async def _stream(request, http, route, body, rec: UsageRecord, timeout: float,
+                  failover: FailoverLimits) -> web.StreamResponse:
+    route, result = await failover.first_answer(route,
+                                                lambda r: pipeline.stream(http, r, body, timeout=_timeout(timeout)))
+    res = failover.res
     rec.provider_kind = route.kind
     headers = answer_headers(route, route.model, result.headers)
     if res.seen:

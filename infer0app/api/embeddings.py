@@ -17,7 +17,6 @@ from aiohttp import web
 
 from .. import keys
 from ..gateway.embeddings_call import embed
-from ..gateway.failover import first_answer
 from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError
 from ..gateway.providers.embeddings_wire import parse_request
@@ -25,7 +24,8 @@ from ..oauth.bearer import authenticate
 from ..services.limits import UNLIMITED
 from ..services.usage_log import UsageRecord
 from .call_steps import JSON, answer_headers, count, error_response, reserve, settle, target_for, upstream_timeout
-from .routing import embedding_route, fallback_loader
+from .limit_failover import FailoverLimits
+from .routing import embedding_route
 
 #: What the limit estimator sees of an embeddings call: its body size (the input) and one output
 #: token, the estimator's floor (embeddings produce none; settling charges only what was used).
@@ -49,8 +49,9 @@ async def embeddings(request: web.Request) -> web.Response:
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
             res = await reserve(request, gate, ctx, route, RESERVE_BODY, len(raw))
         http, timeout = app[keys.HTTP], upstream_timeout(app[keys.SETTINGS].upstream_timeout, True)
-        route, result = await first_answer(route, fallback_loader(request, ctx, embeddings=True),
-                                           lambda r: embed(http, r, req, timeout=timeout))
+        failover = FailoverLimits(request, ctx, RESERVE_BODY, len(raw), res, embeddings=True)
+        route, result = await failover.first_answer(route, lambda r: embed(http, r, req, timeout=timeout))
+        res = failover.res
         rec.provider_kind, rec.model = route.kind, result.model  # the connection that answered
         count(rec, result.usage)
         if not res.settled:

@@ -36,7 +36,6 @@ from ..gateway.inbound import messages, responses, responses_output
 from ..gateway.inbound.common import ChatRequest
 from ..gateway.inbound.messages_stream import MessagesStream
 from ..gateway.inbound.responses_stream import ResponsesStream
-from ..gateway.failover import first_answer
 from ..gateway.params import parse_body
 from ..gateway.profiles.apply import Changes
 from ..gateway.providers.base import GatewayError, Route, dump_json
@@ -56,7 +55,7 @@ from .call_steps import (
     upstream_timeout,
 )
 from .limit_answers import streamed_text_chars
-from .routing import fallback_loader
+from .limit_failover import FailoverLimits
 
 MESSAGES_PATH = "/v1/messages"
 # Generated text in a passed-through stream (Anthropic text/partial_json deltas, Responses
@@ -165,23 +164,25 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
             res = await reserve(request, gate, ctx, route, estimate, len(raw))
         http = app[keys.HTTP]
         timeout = upstream_timeout(app[keys.SETTINGS].upstream_timeout)
-        fallbacks = _fallbacks(request, ctx, api if native is not None else None)
+        failover = FailoverLimits(request, ctx, estimate, len(raw), res,
+                                  keep=api.is_native if native is not None else None)
         if body.get("stream") is True:
             rec.streamed = True
             if native is not None:
-                return await _native_stream(request, api, route, body, rec, res, timeout, fallbacks)
-            return await _translated_stream(request, api, route, body, chat, rec, res, timeout, fallbacks)
+                return await _native_stream(request, api, route, body, rec, failover, timeout)
+            return await _translated_stream(request, api, route, body, chat, rec, failover, timeout)
         timeout = upstream_timeout(app[keys.SETTINGS].upstream_timeout, True)  # the whole answer, not a stream
         if native is not None:
-            route, done = await first_answer(
-                route, fallbacks, lambda r: passthrough.complete(http, r, native, body, timeout=timeout))
+            route, done = await failover.first_answer(
+                route, lambda r: passthrough.complete(http, r, native, body, timeout=timeout))
             answer, usage, model, extra = done.body, done.usage, done.model, {}
         else:
-            route, result = await first_answer(
-                route, fallbacks, lambda r: pipeline.complete(http, r, chat.body, timeout=timeout))
+            route, result = await failover.first_answer(
+                route, lambda r: pipeline.complete(http, r, chat.body, timeout=timeout))
             answer = dump_json(api.answer(json.loads(result.body), body))
             usage, model, extra = result.usage, result.model, _changes_headers(chat, result.changes)
         rec.provider_kind = route.kind  # the connection that answered (failover)
+        res = failover.res
         if not res.settled:
             settle(gate, res, usage, len(answer))
     except GatewayError as err:
@@ -202,10 +203,10 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
 
 
 async def _translated_stream(request: web.Request, api: InboundApi, route: Route, body: dict, chat: ChatRequest,
-                             rec: UsageRecord, res: Reservation, timeout, fallbacks) -> web.StreamResponse:
+                             rec: UsageRecord, failover: FailoverLimits, timeout) -> web.StreamResponse:
     http = request.app[keys.HTTP]
-    route, result = await first_answer(route, fallbacks,
-                                       lambda r: pipeline.stream(http, r, chat.body, timeout=timeout))
+    route, result = await failover.first_answer(route, lambda r: pipeline.stream(http, r, chat.body, timeout=timeout))
+    res = failover.res
     rec.provider_kind = route.kind
     translator = api.stream(body, route.model)
     response = _open(request, route, _changes_headers(chat, result.changes), res)
@@ -233,10 +234,11 @@ async def _translated_stream(request: web.Request, api: InboundApi, route: Route
 
 
 async def _native_stream(request: web.Request, api: InboundApi, route: Route, body: dict, rec: UsageRecord,
-                         res: Reservation, timeout, fallbacks) -> web.StreamResponse:
+                         failover: FailoverLimits, timeout) -> web.StreamResponse:
     http = request.app[keys.HTTP]
-    route, stream = await first_answer(
-        route, fallbacks, lambda r: passthrough.open_stream(http, r, api.native, body, timeout=timeout))
+    route, stream = await failover.first_answer(
+        route, lambda r: passthrough.open_stream(http, r, api.native, body, timeout=timeout))
+    res = failover.res
     rec.provider_kind = route.kind
     response = _open(request, route, {}, res)
     limited, chars, started = not res.settled, 0, time.perf_counter()
@@ -257,20 +259,6 @@ async def _native_stream(request: web.Request, api: InboundApi, route: Route, bo
     finally:
         _close(request, rec, res, limited, stream.watch.usage, stream.watch.model or route.model, chars, started)
     return response
-
-
-def _fallbacks(request: web.Request, ctx: AccessContext, native: InboundApi | None):
-    """The grant's fallback routes (api/routing.py), loaded only after a failure. A pass-through
-    (`native` given) moves on only to connections that speak the app's API too: the body it sends
-    was never translated."""
-    load = fallback_loader(request, ctx)
-    if native is None:
-        return load
-
-    async def native_only() -> list[Route]:
-        return [r for r in await load() if native.is_native(r)]
-
-    return native_only
 
 
 def _changes_headers(chat: ChatRequest, changes: Changes) -> dict[str, str]:

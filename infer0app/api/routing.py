@@ -37,18 +37,23 @@ def fallback_loader(request: web.Request, ctx, *, embeddings: bool = False):
     connections gone since, or without embeddings for an embeddings call, are skipped."""
 
     async def load() -> list[Route]:
-        routes = []
-        for provider_id in ctx.fallback_ids:
-            target = await request.app[keys.TARGETS].get(provider_id, "")
-            if target is None:
-                continue
-            route = target.route
-            if embeddings:
-                try:
-                    route = embedding_route(route, "")
-                except GatewayError:
-                    continue
-            routes.append(route)
-        return routes
+        return [route for _, route in await fallback_targets(request, ctx, embeddings=embeddings)]
 
     return load
+
+
+async def fallback_targets(request: web.Request, ctx, *, embeddings: bool = False) -> list[tuple[int, Route]]:
+    """(connection id, route) of the grant's fallbacks in order, as `fallback_loader` gives them."""
+    routes = []
+    for provider_id in ctx.fallback_ids:
+        target = await request.app[keys.TARGETS].get(provider_id, "")
+        if target is None:
+            continue
+        route = target.route
+        if embeddings:
+            try:
+                route = embedding_route(route, "")
+            except GatewayError:
+                continue
+        routes.append((provider_id, route))
+    return routes

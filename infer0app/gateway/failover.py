@@ -26,6 +26,12 @@ MOVE_ON = frozenset({"provider_unreachable", "provider_timeout", "provider_rate_
                      "provider_stream_ended"})
 
 
+class SkipRoute(Exception):
+    """Raised by a call before it reached its route's provider when that route cannot take it
+    (the fallback connection's own caps are used up, api/limit_failover.py): the next route is
+    tried, and the last provider failure stands if none is left."""
+
+
 async def first_answer(primary: Route, fallbacks: Callable[[], Awaitable[list[Route]]],
                        call: Callable[[Route], Awaitable[T]]) -> tuple[Route, T]:
     """(the route that answered, its result). Raises the last GatewayError when every route failed,
@@ -47,6 +53,8 @@ async def after_failure(primary: Route, failure: GatewayError, fallbacks: Callab
                  route.provider_label)
         try:
             return route, await call(route)
+        except SkipRoute:
+            continue
         except GatewayError as err:
             if err.code not in MOVE_ON:
                 raise

@@ -1,6 +1,8 @@
 """Where a user's grants and connections stand against their caps, for Connected apps and the
 provider page: the current window of each cap (as servers last reported it, every few seconds),
-whether it is reached, and the calls refused recently (402/429 answers in the usage rows).
+whether it is reached, and the calls refused recently by a cap (usage rows whose error code is
+`grant_budget_exceeded` or `grant_rate_limited`: a provider's own 429 or 402 is the provider's
+limit, not the user's, and is not counted).
 Spend in micro-dollars; `resets_at` epoch seconds (the UTC window's end).
 """
 
@@ -14,9 +16,10 @@ import peewee as pw
 
 from ..store.models import UsageEvent
 from .limit_ledger import LimitRule, current_usage, load_config
-from .usage_report import REFUSAL_STATUSES
 
 RECENT_SECONDS = 24 * 3600
+#: the /v1 error codes of a call refused by one of the user's caps (api/limit_answers.py)
+CAP_REFUSAL_CODES = ("grant_budget_exceeded", "grant_rate_limited")
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class GrantStatus:
     grant_id: int
     caps: tuple[CapStatus, ...]
     connection_caps: tuple[CapStatus, ...]
-    refused_recently: int  # 402/429 answers in the last 24 hours
+    refused_recently: int  # calls refused by a cap in the last 24 hours
 
     @property
     def reached(self) -> tuple[CapStatus, ...]:
@@ -67,7 +70,7 @@ def grant_statuses(store, grants: Iterable[tuple[int, int | None]], now: float |
     with store.read():
         refused = dict(UsageEvent.select(UsageEvent.grant_id, pw.fn.COUNT(UsageEvent.id))
                        .where(UsageEvent.grant_id.in_([g for g, _ in grants] or [0])
-                              & UsageEvent.status.in_(REFUSAL_STATUSES)
+                              & UsageEvent.error_code.in_(CAP_REFUSAL_CODES)
                               & (UsageEvent.created_at >= now - RECENT_SECONDS))
                        .group_by(UsageEvent.grant_id).tuples())
         for gid, pid in grants:

@@ -33,7 +33,13 @@ not needed for IDLE_RETURN seconds. Leases run ahead of demand only while the ca
 room (limit_ledger.CHUNK_HEADROOM): near a cap each reservation is its own transaction, so
 the last units are exact and no process strands budget another needs. Refusals are
 remembered for DENY_MEMO seconds so a flood of over-limit calls does not hammer the
-database. Grants without limits cost one dictionary lookup.
+database. Grants without limits cost one dictionary lookup. A call is refused only when the
+database refuses a refill (`_take_with_refill`), never because a cap it fitted on arrival was
+spent or given back while it waited for another cap's refill.
+
+**Failover.** A call moving to a fallback connection (`move`, api/limit_failover.py) settles
+its failed attempt and reserves again against the grant's token and spend caps at the
+fallback's price and against the fallback connection's own caps; the request is counted once.
 
 Consumption settled but not yet flushed (at most FLUSH_INTERVAL's worth) is lost if the
 process dies; its leases then expire. Windows are fixed UTC windows (limit_periods.py).
@@ -50,44 +56,18 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from .limit_ledger import LimitConfig, LimitRule, SyncItem, current_usage, load_config, release_holder, sync_leases
-from .limit_periods import iso_utc, openai_duration
+from .limit_reservation import (CHARS_PER_TOKEN, DEFAULT_OUTPUT_TOKENS, METRIC_INDEX, UNLIMITED, Estimate, HeaderSpec,
+                                Refusal, Reservation, describe, estimate)
 from .pricing import Price, PriceTable, price_for
 
-CHARS_PER_TOKEN = 4
-DEFAULT_OUTPUT_TOKENS = 1024
+__all__ = ["CHARS_PER_TOKEN", "DEFAULT_OUTPUT_TOKENS", "UNLIMITED", "Estimate", "LimitGate", "Refusal", "Reservation",
+           "describe", "estimate"]
+
 LEASE_TTL = 30.0
 FLUSH_INTERVAL = 0.5
 IDLE_RETURN = 1.0
 DENY_MEMO = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class Estimate:
-    prompt_tokens: int
-    completion_tokens: int
-    spend: int | None  # micro-dollars; None = the model's price is unknown
-
-    def amount(self, metric: str) -> int | None:
-        if metric == "requests":
-            return 1
-        if metric == "tokens":
-            return self.prompt_tokens + self.completion_tokens
-        return self.spend
-
-
-def estimate(body: Mapping, body_size: int, price: Price | None) -> Estimate:
-    """The reservation for a chat request whose JSON body is `body_size` bytes (see the module doc)."""
-    prompt = -(-body_size // CHARS_PER_TOKEN)
-    out = body.get("max_completion_tokens")
-    if not isinstance(out, int) or isinstance(out, bool) or out <= 0:
-        out = body.get("max_tokens")
-    if not isinstance(out, int) or isinstance(out, bool) or out <= 0:
-        out = (price.default_output_tokens if price is not None else None) or DEFAULT_OUTPUT_TOKENS
-    n = body.get("n")
-    if isinstance(n, int) and not isinstance(n, bool) and n > 1:
-        out *= n
-    spend = price.cost_micro_usd(prompt, out) if price is not None else None
-    return Estimate(prompt, out, spend)
+MAX_REFILL_ROUNDS = 8  # a call whose parts others keep spending is refused after this many syncs
 
 
 class _Lease:
@@ -113,32 +93,17 @@ class _Lease:
 
 
 
-#: metric -> the names of its (limit, remaining, reset) headers, built once
-_HEADER_NAMES = {m: (f"x-ratelimit-limit-{m}", f"x-ratelimit-remaining-{m}", f"x-ratelimit-reset-{m}")
-                 for m in ("requests", "tokens", "spend")}
+class _Slot:
+    """One cap of a plan: its rule, its metric's index, its OpenAI headers (grant request and
+    token caps only), and the lease of the window it last charged."""
 
+    __slots__ = ("rule", "index", "header", "lease")
 
-@dataclass(slots=True)
-class Reservation:
-    parts: list  # [(LimitRule, _Lease, reserved amount)]
-    estimate: Estimate | None
-    price: Price | None
-    at: float
-    settled: bool = False
-    spend_unknown: bool = False  # a spend cap applies but the model's price is unknown
-    seen: tuple = ()  # (rule, remaining, window end) of the grant's request and token caps
-
-    def headers(self) -> dict[str, str]:
-        """OpenAI's x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the grant's request
-        and token caps (none when the grant has no such cap), as of the reservation. Remaining is
-        as this process last saw the shared counter: like OpenAI's, an approximation."""
-        out: dict[str, str] = {}
-        for rule, remaining, end in self.seen:
-            limit, left, reset = _HEADER_NAMES[rule.metric]
-            out[limit] = str(rule.cap)
-            out[left] = str(remaining) if remaining > 0 else "0"
-            out[reset] = openai_duration(end - self.at)
-        return out
+    def __init__(self, rule: LimitRule):
+        self.rule = rule
+        self.index = METRIC_INDEX[rule.metric]
+        self.header = HeaderSpec.of(rule)
+        self.lease: _Lease | None = None
 
 
 class _Plan:
@@ -148,51 +113,11 @@ class _Plan:
 
     def __init__(self, config: LimitConfig):
         self.config = config
-        self.slots = [[rule, None] for rule in config.rules]
-        self.prices: dict[tuple, Price | None] = {}
+        self.slots = [_Slot(rule) for rule in config.rules]
+        self.prices: dict[str, Price | None] = {}  # model -> price (a plan's connection has one kind)
 
 
 _MISSING = object()
-UNLIMITED = Reservation(parts=[], estimate=None, price=None, at=0.0, settled=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A call that does not fit. 429 `grant_rate_limited` for the request rate, else 402
-    `grant_budget_exceeded`; `retry_after` whole seconds until the cap's window resets."""
-
-    rule: LimitRule
-    needed: int
-    remaining: int
-    resets_at: int
-    retry_after: int
-
-    @property
-    def status(self) -> int:
-        return 429 if self.rule.metric == "requests" else 402
-
-    @property
-    def code(self) -> str:
-        return "grant_rate_limited" if self.rule.metric == "requests" else "grant_budget_exceeded"
-
-    def message(self, manage_url: str) -> str:
-        """OpenAI-style text: which limit, when it resets, where the user can raise it."""
-        whose = "this app's" if self.rule.scope == "grant" else "this provider connection's (all apps)"
-        reset = f"It resets at {iso_utc(self.resets_at)} (in {openai_duration(self.retry_after)})."
-        if self.rule.metric == "requests":
-            return (f"Rate limit reached: {whose} limit of {self.rule.cap} requests per minute is used up. "
-                    f"{reset} The account holder can raise it at {manage_url}.")
-        what = describe(self.rule.metric, self.rule.cap)
-        need = describe(self.rule.metric, self.needed)
-        left = describe(self.rule.metric, self.remaining)
-        return (f"Budget exceeded: {whose} limit of {what} per {self.rule.period} does not cover this request "
-                f"(estimated {need}; {left} left). {reset} The account holder can raise it at {manage_url}.")
-
-
-def describe(metric: str, amount: int) -> str:
-    if metric == "spend":
-        return f"${amount / 1_000_000:,.2f}" if amount >= 10_000 or amount == 0 else f"${amount / 1_000_000:.6f}"
-    return f"{amount:,} {metric}"
 
 
 @dataclass
@@ -255,54 +180,71 @@ class LimitGate:
 
     # -- reserve -----------------------------------------------------------------------------
     async def reserve(self, grant_id: int, provider_id: int | None, kind: str, model: str,
-                      body: Mapping, body_size: int) -> Reservation | Refusal:
+                      body: Mapping, body_size: int, *, count_request: bool = True) -> Reservation | Refusal:
         """Reserve an estimate of this call against every cap; `Refusal` if one cannot take it.
-        Raises the store's error if the database cannot be reached for a refill (fail closed)."""
+        Raises the store's error if the database cannot be reached for a refill (fail closed).
+        `count_request=False`: the request caps are left alone (a failover's second reservation,
+        `move`: the request was counted by the first)."""
         plan = self._plans.get((grant_id, provider_id))
         if plan is None:
             plan = await self._plan(grant_id, provider_id)
-        if not plan.slots:
+        slots = plan.slots
+        if not slots:
             return UNLIMITED
-        pkey = (kind, model)
-        price = plan.prices.get(pkey, _MISSING)
+        price = plan.prices.get(model, _MISSING)
         if price is _MISSING:
-            price = plan.prices[pkey] = self.price(plan.config, provider_id, kind, model)
+            price = plan.prices[model] = self.price(plan.config, provider_id, kind, model)
         est = estimate(body, body_size, price)
-        amounts = {"requests": 1, "tokens": est.prompt_tokens + est.completion_tokens, "spend": est.spend}
+        amounts = (1 if count_request else 0, est[0] + est[1], est[2])
         at = self._clock()
-        parts, spend_unknown = [], False
-        for slot in plan.slots:  # slot: [rule, lease of the current window or None]
-            rule, lease = slot
-            amount = amounts[rule.metric]
-            if amount is None:
-                spend_unknown = True
-                continue
-            if lease is None or lease.retired or not lease.start <= at < lease.end or lease.cap != rule.cap:
-                lease = slot[1] = self._lease_for(rule, at)
+        parts, spend_unknown, short = [], False, False
+        for slot in slots:
+            amount = amounts[slot.index]
+            if not amount:
+                spend_unknown = spend_unknown or amount is None
+                continue  # nothing to reserve: unknown price, a free model, a request counted already
+            lease = slot.lease
+            if lease is None or lease.retired or not lease.start <= at < lease.end or lease.cap != slot.rule.cap:
+                lease = slot.lease = self._lease_for(slot.rule, at)
             lease.last_demand = at
-            parts.append((rule, lease, amount))
-        short = self._take(parts)
-        if short:
-            denied = self._memo_denied(short, at)
+            if lease.budget < amount or lease.recheck:
+                short = True
+            parts.append((slot, lease, amount))
+        if short:  # some cap needs the database (or refuses): the slow path
+            denied = self._memo_denied(parts, at)
+            if denied is None:
+                denied = await self._take_with_refill(parts, at)
             if denied is not None:
                 return self._refusal(denied, at)
-            await self._refill(short, at)
-            short = self._take(parts)
-            if short:
-                return self._refusal(short[0], at)
-        seen = tuple((rule, lease.free + lease.budget, lease.end) for rule, lease, _ in parts
-                     if rule.scope == "grant" and rule.metric != "spend")
-        return Reservation(parts=parts, estimate=est, price=price, at=at, spend_unknown=spend_unknown, seen=seen)
-
-    @staticmethod
-    def _take(parts: list) -> list:
-        """All or nothing from local budgets; returns the parts that do not fit."""
-        short = [p for p in parts if p[1].budget < p[2] or p[1].recheck]
-        if not short:
+        else:
             for _, lease, amount in parts:
                 lease.budget -= amount
                 lease.held += amount
-        return short
+        seen = tuple([(slot.header, lease.free + lease.budget, lease.end) for slot, lease, _ in parts
+                      if slot.header is not None])
+        return Reservation(parts, est, price, at, spend_unknown, seen)
+
+    async def move(self, res: Reservation, grant_id: int, provider_id: int, kind: str, model: str,
+                   body: Mapping, body_size: int) -> Reservation | Refusal:
+        """A call failing over to the user's fallback connection `provider_id` (gateway/failover.py):
+        `res` (the failed attempt's reservation, possibly UNLIMITED or settled already) is settled as
+        a call that produced nothing, so its request stays counted and its token and spend estimate
+        is given back; then the grant's token and spend caps and the fallback connection's own caps
+        are reserved at the fallback's price, the request not counted again. `Refusal` when they do
+        not fit: the caller skips that connection. Settle the returned reservation instead of `res`.
+        Raises like `reserve`."""
+        self.settle(res, 0, 0)
+        moved = await self.reserve(grant_id, provider_id, kind, model, body, body_size, count_request=False)
+        if isinstance(moved, Refusal):  # a fallback skipped, not the app's call refused: not in the metrics
+            key = (moved.rule.scope, moved.rule.metric)
+            self.stats.refusals[key] -= 1
+            if self.stats.refusals[key] <= 0:
+                del self.stats.refusals[key]
+        elif moved is not UNLIMITED:
+            counted = tuple(seen for seen in res.seen if seen[0].metric == "requests")  # HeaderSpec
+            if counted:
+                moved.seen = counted + moved.seen
+        return moved
 
     def _memo_denied(self, short: list, at: float):
         for part in short:
@@ -312,34 +254,59 @@ class LimitGate:
         return None
 
     def _refusal(self, part, at: float) -> Refusal:
-        rule, lease, amount = part
+        slot, lease, amount = part
+        rule = slot.rule
         self.stats.refusals[rule.scope, rule.metric] += 1
         return Refusal(rule=rule, needed=amount, remaining=max(0, lease.free + lease.budget),
                        resets_at=lease.end, retry_after=max(1, math.ceil(lease.end - at)))
 
-    async def _refill(self, short: list, at: float) -> None:
-        async with self._sync_lock():
-            if not self._still_short(short):
-                return  # a sync that ran while we waited brought enough
-            items, leases = [], []
-            for rule, lease, amount in short:
-                if lease.recheck:
-                    lease.recheck = False
-                    items.append(self._item(lease, at, want=amount, give_back=max(0, lease.budget)))
-                elif amount > lease.budget:
-                    items.append(self._item(lease, at, want=amount - lease.budget))
-                else:
-                    continue
-                leases.append(lease)
-            results = await self._sync(items, leases)
-            now = self._clock()
-            for item, lease, result in zip(items, leases, results or ()):
-                if item.want and not result.granted:
-                    lease.denied_at, lease.denied_want = now, item.want
+    async def _take_with_refill(self, parts: list, at: float):
+        """Take `parts` with the database's help; None when all are held, else the part the
+        database refused (what was held for the others is given back).
 
-    @staticmethod
-    def _still_short(short: list) -> bool:
-        return any(lease.budget < amount or lease.recheck for _, lease, amount in short)
+        Under the sync lock, each round first holds every part that fits its local budget (so
+        calls running while the transaction is in flight cannot spend it), then asks the
+        database for the rest. A call is refused only when the database said no: a part that
+        fitted when the call arrived but was spent by other calls while it waited for the lock
+        or for the transaction is asked for in the next round (before, the call was refused on
+        the spot, a 402 with nearly the whole cap left)."""
+        held: list = []
+        todo = parts
+        try:
+            async with self._sync_lock():
+                for _ in range(MAX_REFILL_ROUNDS):
+                    short = []
+                    for part in todo:
+                        lease, amount = part[1], part[2]
+                        if lease.budget >= amount and not lease.recheck:
+                            lease.budget -= amount
+                            lease.held += amount
+                            held.append(part)
+                        else:
+                            short.append(part)
+                    if not short:
+                        held = []  # all taken: the reservation owns them now
+                        return None
+                    items = [self._item(lease, at, want=amount, give_back=max(0, lease.budget)) if lease.recheck
+                             else self._item(lease, at, want=amount - lease.budget)
+                             for _, lease, amount in short]
+                    for _, lease, _ in short:
+                        lease.recheck = False
+                    results = await self._sync(items, [part[1] for part in short])
+                    now = self._clock()
+                    denied = None
+                    for part, item, result in zip(short, items, results):
+                        if not result.granted:
+                            part[1].denied_at, part[1].denied_want = now, item.want
+                            denied = denied or part
+                    if denied is not None:
+                        return denied
+                    todo = short
+                return todo[0]  # spent by others in every round: refused rather than looping on
+        finally:
+            for _, lease, amount in held:  # refused or failed: give back what was held
+                lease.held -= amount
+                lease.budget += amount
 
     def _sync_lock(self) -> asyncio.Lock:
         if self._lock is None:
@@ -385,15 +352,23 @@ class LimitGate:
         if res.settled:
             return
         res.settled = True
-        est = res.estimate
+        parts = res.parts
+        if not parts:
+            return
         if prompt_tokens is None:
-            prompt_tokens = est.prompt_tokens
+            prompt_tokens = res.estimate.prompt_tokens
         if completion_tokens is None:
             completion_tokens = -(-streamed_chars // CHARS_PER_TOKEN)
-        spend = res.price.cost_micro_usd(prompt_tokens, completion_tokens, cached_tokens) if res.price else 0
-        actual = {"requests": 1, "tokens": prompt_tokens + completion_tokens, "spend": spend}
-        for rule, lease, reserved in res.parts:
-            used = actual[rule.metric]
+        price = res.price
+        if price is None:
+            spend = 0
+        elif cached_tokens:
+            spend = price.cost_micro_usd(prompt_tokens, completion_tokens, cached_tokens)
+        else:  # cost_micro_usd without its cached-token arithmetic: the same value
+            spend = math.ceil(prompt_tokens * price.input + completion_tokens * price.output - 1e-9)
+        actual = (1, prompt_tokens + completion_tokens, spend)
+        for slot, lease, reserved in parts:
+            used = actual[slot.index]
             lease.held -= reserved
             lease.pending += used
             lease.budget += reserved - used
