@@ -26,28 +26,29 @@ TICK = 0.25  # seconds between two sweeps while calls are in flight
 
 
 class _Sweep:
-    """The in-flight deadlines of one event loop and the one timer that checks them."""
+    """The in-flight deadlines of one event loop and the one timer that checks them. Holds no
+    reference to its loop, not even through a TimerHandle (it is the value of a
+    WeakKeyDictionary keyed by the loop): a timer found superseded (`gen`) just returns."""
 
-    __slots__ = ("loop", "calls", "handle", "next_at", "__weakref__")
+    __slots__ = ("calls", "next_at", "gen", "__weakref__")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+    def __init__(self) -> None:
         self.calls: dict[AnswerDeadline, None] = {}  # insertion-ordered set
-        self.handle: asyncio.TimerHandle | None = None
-        self.next_at = 0.0
+        self.next_at: float | None = None  # when the sweep runs next; None: not scheduled
+        self.gen = 0
 
-    def add(self, deadline: AnswerDeadline, tick: float) -> None:
+    def add(self, deadline: AnswerDeadline, loop: asyncio.AbstractEventLoop, at: float) -> None:
         self.calls[deadline] = None
-        at = self.loop.time() + tick
-        if self.handle is None or at < self.next_at:
-            if self.handle is not None:
-                self.handle.cancel()
+        if self.next_at is None or at < self.next_at:
+            self.gen += 1
             self.next_at = at
-            self.handle = self.loop.call_at(at, self.sweep)
+            loop.call_at(at, self.sweep, self.gen)
 
-    def sweep(self) -> None:
-        self.handle = None
-        now = self.loop.time()
+    def sweep(self, gen: int) -> None:
+        if gen != self.gen:
+            return  # an earlier sweep was scheduled since
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         tick = TICK
         for deadline in list(self.calls):
             if deadline.when <= now:
@@ -57,7 +58,9 @@ class _Sweep:
                 tick = min(tick, deadline.tick)
         if self.calls:
             self.next_at = now + tick
-            self.handle = self.loop.call_at(self.next_at, self.sweep)
+            loop.call_at(self.next_at, self.sweep, gen)
+        else:
+            self.next_at = None
 
 
 _SWEEPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweep] = weakref.WeakKeyDictionary()
@@ -85,11 +88,12 @@ class AnswerDeadline:
         loop = task.get_loop()
         sweep = _SWEEPS.get(loop)
         if sweep is None:
-            sweep = _SWEEPS[loop] = _Sweep(loop)
+            sweep = _SWEEPS[loop] = _Sweep()
         self._task, self._sweep = task, sweep
         self._cancelling = task.cancelling()
-        self.when = loop.time() + self.seconds
-        sweep.add(self, self.tick)
+        now = loop.time()
+        self.when = now + self.seconds
+        sweep.add(self, loop, now + self.tick)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -64,3 +64,20 @@ async def test_no_bound_is_a_no_op():
     for seconds in (None, 0):
         with answer_within(seconds):
             await asyncio.sleep(0)
+
+
+def test_a_closed_event_loop_is_not_kept_alive_by_its_sweep():
+    import gc
+    import weakref
+
+    async def one_call():
+        with answer_within(30):
+            await asyncio.sleep(0)
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(one_call())
+    loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    gc.collect()
+    assert gone() is None
