@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import tempfile
 import time
 from pathlib import Path
 
+from infer0app.gateway.deadline import answer_within
 from infer0app.gateway.params import parse_body, prepare, validate
+from infer0app.oauth.bearer import TokenCache
 from infer0app.gateway.profiles.apply import apply_request_rules
 from infer0app.gateway.providers.base import Route
 from infer0app.gateway.providers.registry import get_adapter
@@ -45,7 +48,11 @@ def steps() -> dict:
     adapter = get_adapter(ROUTE.wire)
     body = parse_body(RAW)
     prepared = prepare(ROUTE, body, adapter)
+    tokens = TokenCache()
+    tokens.put(hashlib.sha256(b"token").hexdigest(), object())
+    asked = hashlib.sha256(b"token").hexdigest()  # an equal string, not the same object: as per request
     return {
+        "token cache hit (TokenCache.get)": lambda: tokens.get(asked),
         "decode body (request_shape.decode_json)": lambda: parse_body(RAW),
         "validate shape (check_chat_request)": lambda: validate(body),
         "profile pass (apply_request_rules)": lambda: apply_request_rules(ROUTE.kind, ROUTE.model, body),
@@ -90,11 +97,35 @@ async def _gate_steps(loops: int) -> dict:
             store.close()
 
 
+async def _deadline_step(loops: int) -> dict:
+    """The whole-answer bound of a non-streaming call (gateway/deadline.py) against
+    asyncio.timeout, entered and left with nothing inside."""
+    async def ours():
+        for _ in range(loops):
+            with answer_within(120.0):
+                pass
+
+    async def stdlib():
+        for _ in range(loops):
+            async with asyncio.timeout(120.0):
+                pass
+    rows = {}
+    for name, fn in (("whole-answer deadline (answer_within)", ours), ("same with asyncio.timeout", stdlib)):
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.process_time_ns()
+            await fn()
+            best = min(best, (time.process_time_ns() - t0) / loops / 1000)
+        rows[name] = best
+    return rows
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--loops", type=int, default=20000)
     args = p.parse_args()
     rows = {name: _time(fn, args.loops) for name, fn in steps().items()}
+    rows.update(asyncio.run(_deadline_step(args.loops)))
     rows.update(asyncio.run(_gate_steps(args.loops)))
     for name, us in rows.items():
         print(f"{name:48s} {us:7.2f} µs CPU/call")

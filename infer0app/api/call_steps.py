@@ -32,10 +32,13 @@ log = logging.getLogger("infer0.limits")
 def upstream_timeout(seconds: float, whole_answer: bool = False) -> aiohttp.ClientTimeout:
     """Connect within 10 s; then at most `seconds` between two reads from the provider (a
     stream: also between two complete events, gateway/bounded_read.py). `whole_answer` (a
-    non-streaming call): the whole answer within `seconds` too, so a provider dripping bytes
-    cannot hold the call open for ever."""
-    return aiohttp.ClientTimeout(total=seconds if whole_answer else None, sock_connect=min(10.0, seconds),
-                                 sock_read=seconds)
+    non-streaming call): the whole answer within `seconds`, so a provider dripping bytes cannot
+    hold the call open for ever; that bound also covers every gap between two reads, so no
+    `sock_read` timer is armed then (aiohttp re-arms one per packet: ~15 µs of CPU a call,
+    bench/README.md "Trims of 2026-11-30 (third session)")."""
+    if whole_answer:
+        return aiohttp.ClientTimeout(total=seconds, sock_connect=min(10.0, seconds))
+    return aiohttp.ClientTimeout(total=None, sock_connect=min(10.0, seconds), sock_read=seconds)
 
 
 def error_response(err: GatewayError) -> web.Response:

@@ -43,6 +43,7 @@ import aiohttp
 import yarl
 
 from infer0app.egress.connector import DestinationRefused
+from infer0app.gateway.deadline import answer_within
 from infer0app.gateway.bounded_read import AnswerTooLarge, QuietTimer, read_answer, read_error_body
 from infer0app.gateway.errors import (
     bad_response_error,
@@ -109,11 +110,14 @@ async def complete(
     local = adapter.local
     if local is None:
         try:
-            # http.request directly, not through send_upstream: one coroutine layer fewer on the hot path
-            async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
-                                    timeout=timeout, allow_redirects=False) as resp:
-                status, headers = resp.status, resp.headers
-                raw = await (read_answer(resp) if status < 300 else read_error_body(resp))
+            # the whole-answer bound (timeout.total) by the loop's deadline sweep, not aiohttp's
+            # timer per call (gateway/deadline.py); http.request directly, not through
+            # send_upstream: one coroutine layer fewer on the hot path
+            with answer_within(timeout.total):
+                async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
+                                        timeout=_without_total(timeout), allow_redirects=False) as resp:
+                    status, headers = resp.status, resp.headers
+                    raw = await (read_answer(resp) if status < 300 else read_error_body(resp))
         except TimeoutError:
             raise timeout_error(route) from None
         except DestinationRefused:  # a ClientError too: caught first
@@ -385,6 +389,15 @@ async def fetch_upstream(
         raise unreachable_error(route) from None
     except AnswerTooLarge:
         raise too_large_error(route) from None
+
+
+@functools.lru_cache(maxsize=16)
+def _without_total(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
+    """`timeout` with its `total` left to `answer_within` (a handful of settings: built once each)."""
+    if timeout.total is None:
+        return timeout
+    return aiohttp.ClientTimeout(connect=timeout.connect, sock_read=timeout.sock_read,
+                                 sock_connect=timeout.sock_connect, ceil_threshold=timeout.ceil_threshold)
 
 
 @functools.lru_cache(maxsize=1024)
