@@ -2,8 +2,9 @@
 
 Used unchanged by `infer0 kek rotate` and the TUI's Keys screen. The steps:
 
-1. Lock: an exclusive `flock` on `<keyring>.lock` (released by the kernel if we die), so
-   two rotations never interleave.
+1. Lock: an exclusive `flock` on `<keyring>.lock` (released by the kernel if we die), and on
+   PostgreSQL a session advisory lock (released by the server if we die), so two rotations
+   never interleave, on one host or on several.
 2. Add: a fresh KEK goes into the keyring file with status "pending" (atomic save: temp
    file, fsync, rename, fsync dir). Servers can open with it; nobody seals with it yet.
 3. Pick-up: wait until every live server (services/runtime.py) reports the new id, then
@@ -167,6 +168,27 @@ def rotation_lock(keyring_file: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def database_rotation_lock(store) -> Iterator[None]:
+    """On PostgreSQL, a session advisory lock: one rotation at a time across every host sharing
+    the database, even where the keyring's `.lock` file is not shared (or its directory is a
+    read-only secret mount). The server drops it if the rotating process dies (its connection
+    closes). SQLite: nothing more than the file lock is needed (one host)."""
+    if not store.is_postgres:
+        yield
+        return
+    from ..store.postgres import ROTATION_LOCK
+
+    if not store.db.execute_sql("SELECT pg_try_advisory_lock(%s)", (ROTATION_LOCK,)).fetchone()[0]:
+        raise RotationBusy("Another key rotation is running on this database (on another host); wait for "
+                           "it to finish.")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # a dropped connection has released it already
+            store.db.execute_sql("SELECT pg_advisory_unlock(%s)", (ROTATION_LOCK,))
 
 
 def _remove_stale_temp_files(keyring_file: Path) -> None:
@@ -341,7 +363,7 @@ class _Rotation:
         return retired
 
     def run(self) -> RotationResult:
-        with rotation_lock(self.keyring_file):
+        with rotation_lock(self.keyring_file), database_rotation_lock(self.store):
             self.faults.step("locked")
             _remove_stale_temp_files(self.keyring_file)
             ring = Vault.load(self.keyring_file)

@@ -32,6 +32,7 @@ import peewee
 # pg_advisory_lock keys (64-bit; any fixed numbers unlikely to collide with other software).
 MIGRATION_LOCK = 0x1F0E_0001
 WRITE_LOCK = 0x1F0E_0002
+ROTATION_LOCK = 0x1F0E_0003  # session lock held by a KEK rotation (services/kek_rotation.py)
 
 # Peewee's field types on PostgreSQL, widened where SQLite's are wider than PostgreSQL's
 # defaults: SQLite's REAL is a double (peewee's FloatField would be a 4-byte REAL here, which
