@@ -158,7 +158,10 @@ def rotation_lock(keyring_file: Path) -> Iterator[None]:
     import fcntl
 
     lock_path = Path(str(keyring_file) + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise RotationError(_unwritable(keyring_file, exc)) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -189,6 +192,19 @@ def database_rotation_lock(store) -> Iterator[None]:
     finally:
         with contextlib.suppress(Exception):  # a dropped connection has released it already
             store.db.execute_sql("SELECT pg_advisory_unlock(%s)", (ROTATION_LOCK,))
+
+
+def _unwritable(keyring_file: Path, exc: OSError) -> str:
+    return (f"Cannot write beside the keyring {keyring_file} ({exc.strerror}): a rotation rewrites it. If it is a "
+            "read-only secret mount, rotate a writable copy (--keyring-file COPY) and publish it to every "
+            "instance while the rotation waits for them. Nothing was lost.")
+
+
+def _save(ring: Vault) -> None:
+    try:
+        ring.save()
+    except OSError as exc:
+        raise RotationError(_unwritable(ring.path, exc)) from None
 
 
 def _remove_stale_temp_files(keyring_file: Path) -> None:
@@ -228,7 +244,7 @@ class _Rotation:
             return ring.primary, True
         kek = Kek(new_kek_id(), secrets.token_bytes(32), time.time(), "pending")
         ring.keys[kek.id] = kek
-        ring.save()
+        _save(ring)
         self.faults.step("key-added")
         self.say("add", f"Added key {kek.id} to the keyring.")
         return kek.id, False
@@ -258,7 +274,7 @@ class _Rotation:
             ring = Vault.load(self.keyring_file)
             ring.keys[new_id] = dataclasses.replace(ring.keys[new_id], status="active")
             ring.primary = new_id
-            ring.save()
+            _save(ring)
             self.faults.step("promoted")
             self.say("promote", f"Key {new_id} is now primary: new secrets are sealed with it.")
         self.say("wait-primary", "Waiting for running servers to seal with the new key…")
@@ -358,7 +374,7 @@ class _Rotation:
         for kek_id in retired:
             ring.keys[kek_id] = dataclasses.replace(ring.keys[kek_id], status="retired")
         if retired:
-            ring.save()
+            _save(ring)
         self.faults.step("retired")
         return retired
 
