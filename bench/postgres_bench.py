@@ -165,10 +165,9 @@ class PostgresRun(Run):
         return r
 
     def measure_tokens(self) -> dict:
-        """--token-only: the token endpoint on one instance, `rounds` times (fresh bodies each)."""
-        rounds = [self.tokens([self.ports[0]]) for _ in range(self.p.rounds)]
-        return {"one_instance": {"token": {name: self._median([r[name] for r in rounds])
-                                           for name in ("code_exchange", "refresh")}}}
+        """--token-only: the token endpoint on one instance, once (repeat the whole run, alternating
+        two builds, to compare them)."""
+        return {"one_instance": {"token": self.tokens([self.ports[0]])}}
 
     def measure(self) -> dict:
         if self.args.token_only:
@@ -202,8 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=None)
     p.add_argument("--keep", action="store_true", help="Keep the temporary data dir and logs.")
     p.add_argument("--token-only", action="store_true",
-                   help="Only the token endpoint on one instance (code exchanges, refresh rotations), each "
-                        "round with fresh bodies: the quick before/after measure for changes to that path.")
+                   help="Only the token endpoint on one instance (code exchanges, then refresh rotations): "
+                        "the quick before/after measure for changes to that path.")
     args = p.parse_args(argv)
     args.pin, args.uvloop, args.experiment = False, False, []
     run = PostgresRun(args)
@@ -219,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         res["environment"] = report.environment()
         out.write_text(json.dumps(res, indent=2) + "\n")
         for name, r in res["one_instance"]["token"].items():
-            print(f"{name:14} {r['rps']:>8} req/s (rounds {r['rounds_rps']})  infer0 "
+            print(f"{name:14} {r['rps']:>8} req/s  infer0 "
                   f"{r['infer0_cpu_us_per_request']} us/req  PostgreSQL {r['postgres_cpu_us_per_request']} us/req")
         return 0
     res["environment"] = report.environment()

@@ -173,6 +173,14 @@ def connect_database(url: str, password: str | None) -> peewee.Database:
     return Infer0Postgres(url, **kwargs)
 
 
+async def connect_listener(db: peewee.Database):
+    """A psycopg AsyncConnection (autocommit, so LISTEN takes effect at once) to the same database
+    and with the same credentials as `db`, named `infer0-listen` in pg_stat_activity."""
+    psycopg = import_psycopg()
+    params = {**db.connect_params, "application_name": "infer0-listen"}
+    return await psycopg.AsyncConnection.connect(db.database, autocommit=True, **params)
+
+
 _GROUP_CONCAT = re.compile(r"group_concat\(([^()]+)\)", re.IGNORECASE)
 _UNIXEPOCH_DATE = re.compile(r"""date\(([^(),]+), 'unixepoch'\)""", re.IGNORECASE)
 
