@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from infer0app.config import Settings
-from infer0app.paths import keyring_path
 from infer0app.services.audit import operator_actor
 from infer0app.services.views import check_no_rows
 
@@ -35,7 +34,8 @@ class AdminContext:
 
     @property
     def keyring_file(self) -> Path:
-        return keyring_path(self.settings.data_dir)
+        from infer0app.services.datadir import keyring_location
+        return keyring_location(self.settings.data_dir, self.settings.keyring_file)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a service function `fn(store, ...)` on the calling (worker) thread's own connection.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import shutil
 import statistics
@@ -62,6 +63,7 @@ class PostgresRun(Run):
         db = self.cluster.create_database("bench")
         self.pg_env = {"INFER0_DATABASE_URL": self.cluster.url_without_password(db), "PGPASSWORD": PASSWORD}
         self.instances: list[Proc] = []
+        self._apps = itertools.count(1)  # a fresh app name per token measurement
         self.ports: list[int] = []
 
     def close(self) -> None:
@@ -135,7 +137,7 @@ class PostgresRun(Run):
         """A fresh app each time: a second consent for the same app is skipped (consent reuse),
         which the pool minting does not expect."""
         made = setup_infer0.cli(self.data_dir, "apps", "create", "--owner", setup_infer0.EMAIL, "--name",
-                                f"bench tokens {len(ports)}", "--redirect-uri", setup_infer0.REDIRECT_URI)
+                                f"bench tokens {len(ports)}.{next(self._apps)}", "--redirect-uri", setup_infer0.REDIRECT_URI)
         self.fx.token_app = setup_infer0.Client(made["client_id"], made["client_secret"])
         out = {}
         exchange, refresh, _ = self.mint_pools(self.p.token_pool)
@@ -162,7 +164,14 @@ class PostgresRun(Run):
         r.pop("postgres_cpu_us_per_request")
         return r
 
+    def measure_tokens(self) -> dict:
+        """--token-only: the token endpoint on one instance, once (repeat the whole run, alternating
+        two builds, to compare them)."""
+        return {"one_instance": {"token": self.tokens([self.ports[0]])}}
+
     def measure(self) -> dict:
+        if self.args.token_only:
+            return self.measure_tokens()
         res: dict = {"bare": {"chat": self.bare_chat()}, "one_instance": {}, "two_instances": {}}
         res["one_instance"]["chat"] = self.chat([self.ports[0]], self.auth("openai"))
         res["one_instance"]["token"] = self.tokens([self.ports[0]])
@@ -191,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--out", default=None)
     p.add_argument("--keep", action="store_true", help="Keep the temporary data dir and logs.")
+    p.add_argument("--token-only", action="store_true",
+                   help="Only the token endpoint on one instance (code exchanges, then refresh rotations): "
+                        "the quick before/after measure for changes to that path.")
     args = p.parse_args(argv)
     args.pin, args.uvloop, args.experiment = False, False, []
     run = PostgresRun(args)
@@ -201,6 +213,14 @@ def main(argv: list[str] | None = None) -> int:
         res = run.measure()
     finally:
         run.close()
+    if args.token_only:
+        out = Path(args.out) if args.out else BENCH / "results-postgres-token.json"
+        res["environment"] = report.environment()
+        out.write_text(json.dumps(res, indent=2) + "\n")
+        for name, r in res["one_instance"]["token"].items():
+            print(f"{name:14} {r['rps']:>8} req/s  infer0 "
+                  f"{r['infer0_cpu_us_per_request']} us/req  PostgreSQL {r['postgres_cpu_us_per_request']} us/req")
+        return 0
     res["environment"] = report.environment()
     res["profile"] = {"rounds": run.p.rounds, "wrk_seconds": run.p.wrk_seconds, "connections": run.p.connections,
                       "token_pool": run.p.token_pool}

@@ -110,6 +110,14 @@ class Settings:
         "", "File whose first line is the PostgreSQL password (overrides one in --database-url; never "
             "logged). Empty: the URL's password, else PGPASSWORD or ~/.pgpass.", metavar="FILE")
 
+    # -- issue 15 §3: the keyring given to every instance (appended in one block) --
+    keyring_file: str = _setting(
+        "", "The keyring file (the key-encryption keys that open stored provider keys) to use instead of "
+            "keyring.json in the data dir: one file shared by every instance on one PostgreSQL database "
+            "(a mounted secret or a shared volume), so a key rotation reaches all of them. It must be "
+            "readable by its owner only (mode 0600 or 0400): a group- or world-readable file is refused. "
+            "Empty: DIR/keyring.json.", metavar="FILE")
+
     @property
     def database_password(self) -> str | None:
         """The password read from --database-password-file (None when not set)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from ..paths import keyring_path
 from .common import CommandError, add_data_dir, emit, opened, resolve
 
 
@@ -26,17 +25,17 @@ def run(args) -> int:
         raise CommandError(f"{target} exists; choose another path or pass --force", 2)
     if target.is_dir():
         raise CommandError(f"{target} is a directory; give a file path such as {target}/infer0-backup.sqlite3", 2)
-    with opened(args) as (store, _vault):
+    with opened(args) as (store, vault):
         if store.is_postgres:  # before touching PATH: nothing of an SQLite backup applies
             raise CommandError(
                 f"This infer0 uses PostgreSQL ({store.label}); `infer0 backup` copies the SQLite file only. "
                 "Back PostgreSQL up with its own tool, e.g. `pg_dump --format=custom --file infer0.dump "
-                "DBNAME`, and copy the keyring " + str(keyring_path(store.data_dir)) + " separately "
+                "DBNAME`, and copy the keyring " + str(vault.path) + " separately "
                 "(the dump's provider keys cannot be decrypted without it).", 2)
         if target.exists():
             target.unlink()
         store.backup_to(target)
-        keyring = keyring_path(store.data_dir)
+        keyring = vault.path
     emit({"database_backup": str(target), "keyring": str(keyring)})
     print(f"Database copied to {target} (mode 0600: readable by its owner only).\n"
           f"The keyring is NOT inside it: copy {keyring} too and keep it somewhere separate and safe "

@@ -54,12 +54,15 @@ def add_data_dir(parser) -> None:
     parser.add_argument("--database-password-file", metavar="FILE", default=None,
                         help="File holding the PostgreSQL password (env INFER0_DATABASE_PASSWORD_FILE; "
                              "else PGPASSWORD).")
+    parser.add_argument("--keyring-file", metavar="FILE", default=None,
+                        help="The keyring file, when not DIR/keyring.json: one shared by every instance "
+                             "(env INFER0_KEYRING_FILE; mode 0600 or 0400).")
 
 
 def settings_from(args):
     try:
         return load_settings({name: getattr(args, name, None)
-                              for name in ("data_dir", "database_url", "database_password_file")})
+                              for name in ("data_dir", "database_url", "database_password_file", "keyring_file")})
     except SettingsError as exc:
         raise CommandError(str(exc), 2) from None
 

@@ -44,7 +44,8 @@ def run(args) -> int:
     emit(result.as_json())
     print(f"Copied {result.rows} rows in {len(result.tables)} tables from {result.source} to {result.target}.\n"
           "Provider keys were copied sealed: every instance on the new database needs the same keyring "
-          "(copy <data-dir>/keyring.json into each instance's --data-dir, mode 0600).", file=sys.stderr)
+          "(one file shared by all, named with --keyring-file / INFER0_KEYRING_FILE, or a copy of "
+          "<data-dir>/keyring.json in each instance's --data-dir; mode 0600).", file=sys.stderr)
     return 0
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-from ..paths import keyring_path
 from ..services import kek_rotation
 from ..services.audit import operator_actor
 from .common import CommandError, add_data_dir, emit, iso, opened
@@ -48,8 +47,8 @@ def status_dict(st: kek_rotation.KeyringStatus) -> dict:
 
 
 def status(args) -> int:
-    with opened(args) as (store, _vault):
-        emit(status_dict(kek_rotation.keyring_status(store, keyring_path(store.data_dir))))
+    with opened(args) as (store, vault):
+        emit(status_dict(kek_rotation.keyring_status(store, vault.path)))
     return 0
 
 
@@ -65,9 +64,9 @@ def rotate(args) -> int:
             print(f"[{p.phase}] {p.message}", file=sys.stderr, flush=True)
         last["phase"] = p.phase
 
-    with opened(args) as (store, _vault):
+    with opened(args) as (store, vault):
         try:
-            result = kek_rotation.rotate(store, keyring_path(store.data_dir), actor=operator_actor("cli"),
+            result = kek_rotation.rotate(store, vault.path, actor=operator_actor("cli"),
                                          progress=progress, server_wait=args.server_wait,
                                          batch_size=args.batch_size)
         except kek_rotation.RotationError as exc:

@@ -24,9 +24,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    data_dir = settings_from(args).data_dir
+    settings = settings_from(args)
+    data_dir = settings.data_dir
+    target = resolve(settings.keyring_file) if settings.keyring_file else None
     try:
-        result = restore(resolve(args.backup), resolve(args.keyring), data_dir)
+        result = restore(resolve(args.backup), resolve(args.keyring), data_dir, keyring_target=target)
     except RestoreError as exc:
         raise CommandError(str(exc), 1) from None
     emit(result)

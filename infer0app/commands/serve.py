@@ -77,7 +77,7 @@ def _announce(settings, data_dir) -> None:
     workers = f" with {settings.workers} workers" if settings.workers > 1 else ""
     database = redact(settings.database_url) if settings.database_url else "infer0.sqlite3"
     print(f"infer0 serving on http://{settings.host}:{settings.port}{workers} (public URL {settings.issuer})\n"
-          f"data: {data_dir} (database {database}, keyring keyring.json)", file=sys.stderr, flush=True)
+          f"data: {data_dir} (database {database}, keyring {settings.keyring_file or 'keyring.json'})", file=sys.stderr, flush=True)
     logging.getLogger("infer0.server").info(
         "started", extra={"fields": {"url": settings.issuer, "data_dir": str(data_dir), "workers": settings.workers}})
 

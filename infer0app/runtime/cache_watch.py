@@ -1,11 +1,14 @@
 """Drops the server's in-memory token and target caches when the database says they may be stale.
 
 The caches can then live long (DESIGN §5: the hot path stays off SQLite) while a revocation
-written by any process still bites within POLL seconds plus one request.
+written by any process still bites within POLL seconds plus one request. On PostgreSQL a LISTEN
+connection (cache_listen.py) also runs the check as soon as another instance's change commits.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -50,5 +53,15 @@ async def cache_watch_ctx(app: web.Application):
             clear_caches(app)
             watched.epoch = epoch
 
-    async with every(POLL, check, what="cache watch", logger=log):
-        yield
+    listener = None
+    if store.is_postgres:  # NOTIFY wakes the check at once; the poll stays as the fallback
+        from .cache_listen import listen
+        listener = asyncio.create_task(listen(store.db, check), name="infer0-cache-listen")
+    try:
+        async with every(POLL, check, what="cache watch", logger=log):
+            yield
+    finally:
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener

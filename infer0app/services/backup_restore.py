@@ -35,10 +35,10 @@ class RestoreError(RuntimeError):
     """The restore was refused; the message says why. Nothing in the target was changed."""
 
 
-def _occupied(data_dir: Path) -> list[str]:
+def _occupied(data_dir: Path, ring_target: Path) -> list[str]:
     db = db_path(data_dir)
-    candidates = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), keyring_path(data_dir)]
-    return [p.name for p in candidates if p.exists()]
+    candidates = [db, Path(f"{db}-wal"), Path(f"{db}-shm")]
+    return [p.name for p in candidates if p.exists()] + ([str(ring_target)] if ring_target.exists() else [])
 
 
 def _copy_database(backup: Path, staged: Path) -> None:
@@ -98,14 +98,16 @@ def _write_private(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def restore(backup: Path, keyring: Path, data_dir: Path) -> dict:
-    """Check `backup` + `keyring`, then place them as `data_dir`'s database and keyring.
+def restore(backup: Path, keyring: Path, data_dir: Path, *, keyring_target: Path | None = None) -> dict:
+    """Check `backup` + `keyring`, then place them as `data_dir`'s database and keyring (at
+    `keyring_target`, the --keyring-file the instances will use, when given; it must not exist).
 
     Returns `{"database": path, "keyring": path, "integrity": "ok", "provider_keys_checked": n}`.
     Raises RestoreError (target unchanged) if the target is occupied, the backup is missing,
     damaged, not infer0's or from a newer infer0, or the keyring does not open its keys."""
     backup, keyring, data_dir = Path(backup), Path(keyring), Path(data_dir)
-    occupied = _occupied(data_dir)
+    ring_target = Path(keyring_target) if keyring_target else keyring_path(data_dir)
+    occupied = _occupied(data_dir, ring_target)
     if occupied:
         raise RestoreError(f"{data_dir} already holds {', '.join(occupied)}: restore into a new or empty data "
                            "directory (stop the server and move the old files aside first).")
@@ -116,9 +118,10 @@ def restore(backup: Path, keyring: Path, data_dir: Path) -> dict:
     except KeyringError as exc:
         raise RestoreError(str(exc)) from None
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    ring_target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     token = secrets.token_hex(4)
     staged_db = data_dir / f".restore-{token}.sqlite3"
-    staged_ring = data_dir / f".restore-{token}.keyring"
+    staged_ring = ring_target.parent / f".restore-{token}.keyring"  # renamed within its own directory
     try:
         _copy_database(backup, staged_db)
         conn = sqlite3.connect(str(staged_db))
@@ -131,11 +134,13 @@ def restore(backup: Path, keyring: Path, data_dir: Path) -> dict:
             os.fsync(fh.fileno())
         _write_private(staged_ring, vault.to_json())
         os.replace(staged_db, db_path(data_dir))
-        os.replace(staged_ring, keyring_path(data_dir))
+        os.replace(staged_ring, ring_target)
         _fsync_dir(data_dir)
+        if ring_target.parent != data_dir:
+            _fsync_dir(ring_target.parent)
     finally:
         for leftover in (staged_db, staged_ring):
             if leftover.exists():
                 leftover.unlink()
-    return {"database": str(db_path(data_dir)), "keyring": str(keyring_path(data_dir)), "integrity": "ok",
+    return {"database": str(db_path(data_dir)), "keyring": str(ring_target), "integrity": "ok",
             "provider_keys_checked": checked}

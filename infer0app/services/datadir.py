@@ -22,13 +22,20 @@ def open_configured(settings, *, create: bool = True) -> tuple[Store, Vault]:
         password = settings.database_password
     except ValueError as exc:  # config.SettingsError (services do not import config)
         raise StoreError(str(exc)) from None
-    return open_data_dir(settings.data_dir, create=create, database_url=settings.database_url, password=password)
+    return open_data_dir(settings.data_dir, create=create, database_url=settings.database_url, password=password,
+                         keyring_file=settings.keyring_file)
+
+
+def keyring_location(data_dir: Path, keyring_file: str = "") -> Path:
+    """The keyring file in use: `keyring_file` (--keyring-file) when given, else DIR/keyring.json."""
+    return Path(keyring_file).expanduser() if keyring_file else keyring_path(data_dir)
 
 
 def open_data_dir(data_dir: Path, *, create: bool = True, database_url: str = "",
-                  password: str | None = None) -> tuple[Store, Vault]:
+                  password: str | None = None, keyring_file: str = "") -> tuple[Store, Vault]:
     """The store and the keyring of a data dir. With `database_url` (postgresql://…) the store is
-    that database and the data dir holds only the keyring. KeyringError / StoreError say why not."""
+    that database and the data dir holds only the keyring; with `keyring_file` the keyring is that
+    file instead (one shared by every instance). KeyringError / StoreError say why not."""
     data_dir = Path(data_dir)
     if not database_url and not create and not db_path(data_dir).exists():
         raise KeyringError(f"No infer0 database in {data_dir.resolve()}. Start `infer0 serve --data-dir "
@@ -41,7 +48,8 @@ def open_data_dir(data_dir: Path, *, create: bool = True, database_url: str = ""
     store = Store.open(db_path(data_dir), create=create, database_url=database_url, password=password)
     try:
         has_secrets = ProviderConnection.select().where(ProviderConnection.kek_id.is_null(False)).exists()
-        vault = open_or_create(keyring_path(data_dir), allow_create=not has_secrets)
+        vault = open_or_create(keyring_location(data_dir, keyring_file), allow_create=not has_secrets,
+                               given=bool(keyring_file))
     except BaseException:
         store.close()
         raise

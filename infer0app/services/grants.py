@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..gateway.providers.kinds import KINDS
 from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
-from . import audit, device_codes, grant_limits
+from . import audit, device_codes, grant_claims, grant_limits
 from .providers import connection_models
 from .errors import ServiceError, ValidationError
 from .grant_models import models_for
@@ -219,7 +219,7 @@ _INSERT_TOKEN = ('INSERT INTO "token" (grant_id, access_hash, refresh_hash, scop
 _INSERT_TOKEN_RETURNING = _INSERT_TOKEN + ' RETURNING id'  # PostgreSQL's cursors have no lastrowid
 # Claims a live code; the grant must be alive too (checked by _TOUCH_GRANT in the same transaction).
 _CLAIM_CODE = ('UPDATE "authorization_code" SET used_at = ? '
-               'WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING grant_id')
+               'WHERE code_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING grant_id, code_hash')
 _TOUCH_GRANT = 'UPDATE "grant" SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL'
 
 
@@ -237,6 +237,26 @@ def _touch_live_grant(store, grant_id: int, now: float) -> None:
         raise GrantGone("This authorization was revoked.")
 
 
+def _claim_and_issue(store, claim_sql: str, claim_params: tuple, *, access_token: str, refresh_token: str | None,
+                     scope: str, access_ttl: int, refresh_ttl: int, parent: int | None, now: float):
+    """Claim (`claim_sql` returns grant_id, code_hash), mark the grant used, store the new token:
+    (grant_id, token id), None if nothing was claimed, GrantGone if the grant was revoked.
+    On PostgreSQL one statement (grant_claims.py); inside the caller's store.write()."""
+    if store.is_postgres:
+        refresh_hash = sha256_hex(refresh_token) if refresh_token else None
+        return grant_claims.claim_and_issue_pg(store, claim_sql, claim_params, (
+            sha256_hex(access_token), refresh_hash, scope, now + access_ttl,
+            (now + refresh_ttl) if refresh_token else None, parent, now), GrantGone)
+    claimed = store.db.execute_sql(claim_sql, claim_params).fetchall()
+    if not claimed:
+        return None
+    grant_id, code_hash = claimed[0]
+    _touch_live_grant(store, grant_id, now)
+    return grant_id, _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
+                                   scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
+                                   code_hash=code_hash, parent=parent, now=now)
+
+
 def redeem_code(store, code_hash: str, *, access_token: str, refresh_token: str | None, scope: str,
                 access_ttl: int, refresh_ttl: int, actor: str = "oauth") -> int:
     """Claim the code and store the tokens issued for it, atomically; returns the token row id.
@@ -246,13 +266,11 @@ def redeem_code(store, code_hash: str, *, access_token: str, refresh_token: str 
     """
     now = store.clock()
     with store.write():
-        claimed = store.db.execute_sql(_CLAIM_CODE, (now, code_hash, now)).fetchall()
-        if claimed:
-            grant_id = claimed[0][0]
-            _touch_live_grant(store, grant_id, now)
-            return _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
-                                 scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
-                                 code_hash=code_hash, parent=None, now=now)
+        issued = _claim_and_issue(store, _CLAIM_CODE, (now, code_hash, now), access_token=access_token,
+                                  refresh_token=refresh_token, scope=scope, access_ttl=access_ttl,
+                                  refresh_ttl=refresh_ttl, parent=None, now=now)
+        if issued:
+            return issued[1]
         used = AuthorizationCode.select().where((AuthorizationCode.code_hash == code_hash)
                                                 & AuthorizationCode.used_at.is_null(False)).exists()
         revoked = _revoke_family(code_hash, now) if used else 0
@@ -331,16 +349,14 @@ def rotate_refresh(store, token_id: int, *, access_token: str, refresh_token: st
     now = store.clock()
     reissued = None
     with store.write():
-        claimed = store.db.execute_sql(_SPEND_REFRESH, (now, now, token_id)).fetchall()
+        new = dict(access_token=access_token, refresh_token=refresh_token, scope=scope, access_ttl=access_ttl,
+                   refresh_ttl=refresh_ttl, parent=token_id, now=now)
+        claimed = _claim_and_issue(store, _SPEND_REFRESH, (now, now, token_id), **new)
         if not claimed and reuse_interval > 0:
-            claimed = store.db.execute_sql(_JUST_ROTATED, (token_id, now - reuse_interval, now)).fetchall()
+            claimed = _claim_and_issue(store, _JUST_ROTATED, (token_id, now - reuse_interval, now), **new)
             reissued = bool(claimed)
         if claimed:
-            grant_id, code_hash = claimed[0]
-            _touch_live_grant(store, grant_id, now)
-            new_id = _insert_token(store, grant_id, access_token=access_token, refresh_token=refresh_token,
-                                   scope=scope, access_ttl=access_ttl, refresh_ttl=refresh_ttl,
-                                   code_hash=code_hash, parent=token_id, now=now)
+            grant_id, new_id = claimed
         else:
             old = store.db.execute_sql(_REFRESH_USED, (token_id,)).fetchone()
     if claimed:

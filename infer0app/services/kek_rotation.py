@@ -2,8 +2,9 @@
 
 Used unchanged by `infer0 kek rotate` and the TUI's Keys screen. The steps:
 
-1. Lock: an exclusive `flock` on `<keyring>.lock` (released by the kernel if we die), so
-   two rotations never interleave.
+1. Lock: an exclusive `flock` on `<keyring>.lock` (released by the kernel if we die), and on
+   PostgreSQL a session advisory lock (released by the server if we die), so two rotations
+   never interleave, on one host or on several.
 2. Add: a fresh KEK goes into the keyring file with status "pending" (atomic save: temp
    file, fsync, rename, fsync dir). Servers can open with it; nobody seals with it yet.
 3. Pick-up: wait until every live server (services/runtime.py) reports the new id, then
@@ -157,7 +158,10 @@ def rotation_lock(keyring_file: Path) -> Iterator[None]:
     import fcntl
 
     lock_path = Path(str(keyring_file) + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise RotationError(_unwritable(keyring_file, exc)) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -167,6 +171,40 @@ def rotation_lock(keyring_file: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def database_rotation_lock(store) -> Iterator[None]:
+    """On PostgreSQL, a session advisory lock: one rotation at a time across every host sharing
+    the database, even where the keyring's `.lock` file is not shared (or its directory is a
+    read-only secret mount). The server drops it if the rotating process dies (its connection
+    closes). SQLite: nothing more than the file lock is needed (one host)."""
+    if not store.is_postgres:
+        yield
+        return
+    from ..store.postgres import ROTATION_LOCK
+
+    if not store.db.execute_sql("SELECT pg_try_advisory_lock(%s)", (ROTATION_LOCK,)).fetchone()[0]:
+        raise RotationBusy("Another key rotation is running on this database (on another host); wait for "
+                           "it to finish.")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # a dropped connection has released it already
+            store.db.execute_sql("SELECT pg_advisory_unlock(%s)", (ROTATION_LOCK,))
+
+
+def _unwritable(keyring_file: Path, exc: OSError) -> str:
+    return (f"Cannot write beside the keyring {keyring_file} ({exc.strerror}): a rotation rewrites it. If it is a "
+            "read-only secret mount, rotate a writable copy (--keyring-file COPY) and publish it to every "
+            "instance while the rotation waits for them. Nothing was lost.")
+
+
+def _save(ring: Vault) -> None:
+    try:
+        ring.save()
+    except OSError as exc:
+        raise RotationError(_unwritable(ring.path, exc)) from None
 
 
 def _remove_stale_temp_files(keyring_file: Path) -> None:
@@ -206,7 +244,7 @@ class _Rotation:
             return ring.primary, True
         kek = Kek(new_kek_id(), secrets.token_bytes(32), time.time(), "pending")
         ring.keys[kek.id] = kek
-        ring.save()
+        _save(ring)
         self.faults.step("key-added")
         self.say("add", f"Added key {kek.id} to the keyring.")
         return kek.id, False
@@ -236,7 +274,7 @@ class _Rotation:
             ring = Vault.load(self.keyring_file)
             ring.keys[new_id] = dataclasses.replace(ring.keys[new_id], status="active")
             ring.primary = new_id
-            ring.save()
+            _save(ring)
             self.faults.step("promoted")
             self.say("promote", f"Key {new_id} is now primary: new secrets are sealed with it.")
         self.say("wait-primary", "Waiting for running servers to seal with the new key…")
@@ -336,12 +374,12 @@ class _Rotation:
         for kek_id in retired:
             ring.keys[kek_id] = dataclasses.replace(ring.keys[kek_id], status="retired")
         if retired:
-            ring.save()
+            _save(ring)
         self.faults.step("retired")
         return retired
 
     def run(self) -> RotationResult:
-        with rotation_lock(self.keyring_file):
+        with rotation_lock(self.keyring_file), database_rotation_lock(self.store):
             self.faults.step("locked")
             _remove_stale_temp_files(self.keyring_file)
             ring = Vault.load(self.keyring_file)

@@ -8,12 +8,15 @@ The pick-up protocol between a KEK rotation (CLI or TUI process) and running ser
   can open with and the KEK it seals with. The row is rewritten at once when the loaded
   keys change, and at least every `REFRESH` seconds otherwise; it is deleted on clean shutdown;
 - a server is *live* while its heartbeat is younger than `STALE_AFTER` seconds and, when it
-  runs on this host, its pid exists (a killed server stops counting at once);
+  runs on this host, its pid exists (a killed server stops counting at once); on PostgreSQL the
+  heartbeat is written and judged by the database server's clock, so several hosts whose clocks
+  differ agree on who is live;
 - the rotation waits until every live server reports the new KEK id before making it
   primary, and until every live server seals with it before retiring the old one.
   With no live server it proceeds at once.
 
-No HTTP, no signals: the database and the keyring file are the only channels.
+No HTTP, no signals: the database and the keyring file are the only channels. With several
+hosts, that is one database and one keyring file shared by all (--keyring-file).
 """
 
 from __future__ import annotations
@@ -81,10 +84,19 @@ def _row_to_live(row: ServerInstance) -> LiveServer:
                       kek_ids, row.primary_kek)
 
 
+def heartbeat_clock(store) -> float:
+    """Now, in epoch seconds, on the clock heartbeats are written and judged by: on PostgreSQL the
+    database server's, so hosts whose clocks disagree by seconds still see each other live (and a
+    dead one stale); on SQLite (one host) this machine's."""
+    if store.is_postgres:
+        return float(store.db.execute_sql("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+    return time.time()
+
+
 def live_servers(store, *, now: float | None = None) -> list[LiveServer]:
     """Servers whose heartbeat is fresh (and, on this host, whose process still exists)."""
     with store.read():
-        now = time.time() if now is None else now
+        now = heartbeat_clock(store) if now is None else now
         host = this_host()
         rows = ServerInstance.select().where(ServerInstance.heartbeat_at > now - STALE_AFTER).order_by(
             ServerInstance.started_at)
@@ -95,9 +107,9 @@ def report(store, instance_id: str, vault, *, started_at: float) -> None:
     """Upsert this server's row: what it has loaded, and that it is alive now."""
     primary, kek_ids = vault.state()
     values = dict(instance_id=instance_id, pid=os.getpid(), host=this_host(), version=__version__[:40],
-                  started_at=started_at, heartbeat_at=time.time(), kek_ids=json.dumps(kek_ids),
-                  primary_kek=primary)
+                  started_at=started_at, kek_ids=json.dumps(kek_ids), primary_kek=primary)
     with store.write():
+        values["heartbeat_at"] = heartbeat_clock(store)
         (ServerInstance.insert(**values)
          .on_conflict(conflict_target=[ServerInstance.instance_id],
                       preserve=non_key_fields(ServerInstance)).execute())
@@ -109,8 +121,8 @@ def forget(store, instance_id: str) -> None:
 
 
 def prune_dead(store, *, now: float | None = None) -> int:
-    now = time.time() if now is None else now
     with store.write():
+        now = heartbeat_clock(store) if now is None else now
         return ServerInstance.delete().where(ServerInstance.heartbeat_at < now - FORGET_AFTER).execute()
 
 

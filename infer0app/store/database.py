@@ -157,8 +157,12 @@ class Store:
         remembered in `write_fault` (a short reason for /healthz) until a write commits again."""
         try:
             if self.is_postgres:
+                # Only the transaction's outermost write takes the lock: a write() nested in a
+                # group-committed call is a savepoint, which peewee does not count in
+                # transaction_depth(), so testing the depth inside would lock again (a round trip).
+                outermost = self.db.transaction_depth() == 0
                 with self.db.atomic():
-                    if self.db.transaction_depth() == 1:
+                    if outermost:
                         self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (postgres.WRITE_LOCK,))
                     yield
             else:

@@ -32,6 +32,7 @@ import peewee
 # pg_advisory_lock keys (64-bit; any fixed numbers unlikely to collide with other software).
 MIGRATION_LOCK = 0x1F0E_0001
 WRITE_LOCK = 0x1F0E_0002
+ROTATION_LOCK = 0x1F0E_0003  # session lock held by a KEK rotation (services/kek_rotation.py)
 
 # Peewee's field types on PostgreSQL, widened where SQLite's are wider than PostgreSQL's
 # defaults: SQLite's REAL is a double (peewee's FloatField would be a 4-byte REAL here, which
@@ -170,6 +171,14 @@ def connect_database(url: str, password: str | None) -> peewee.Database:
     if password:
         kwargs["password"] = password
     return Infer0Postgres(url, **kwargs)
+
+
+async def connect_listener(db: peewee.Database):
+    """A psycopg AsyncConnection (autocommit, so LISTEN takes effect at once) to the same database
+    and with the same credentials as `db`, named `infer0-listen` in pg_stat_activity."""
+    psycopg = import_psycopg()
+    params = {**db.connect_params, "application_name": "infer0-listen"}
+    return await psycopg.AsyncConnection.connect(db.database, autocommit=True, **params)
 
 
 _GROUP_CONCAT = re.compile(r"group_concat\(([^()]+)\)", re.IGNORECASE)

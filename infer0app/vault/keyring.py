@@ -72,7 +72,7 @@ class Vault:
             raise KeyringError(f"Refusing to overwrite the existing keyring {path}")
         kek = Kek(new_kek_id(), secrets.token_bytes(32), time.time(), "active")
         vault = cls(path, kek.id, {kek.id: kek}, secrets.token_bytes(32))
-        vault.save()
+        vault.save(exclusive=True)
         return vault
 
     @classmethod
@@ -118,8 +118,12 @@ class Vault:
             "hmac_key": base64.b64encode(self.hmac_key).decode(),
         }, indent=1).encode()
 
-    def save(self) -> None:
-        """Atomically replace the keyring file (temp file, fsync, rename, fsync directory)."""
+    def save(self, *, exclusive: bool = False) -> None:
+        """Atomically replace the keyring file (temp file, fsync, rename, fsync directory).
+
+        `exclusive=True` (a new keyring) never replaces a file that appeared meanwhile: two
+        instances starting at once on one shared keyring path must not each write a keyring of
+        their own (the loser's secrets would be sealed under a key nobody keeps); FileExistsError."""
         directory = self.path.parent
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".keyring-", dir=str(directory))
@@ -130,7 +134,11 @@ class Vault:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
+            if exclusive:  # link(2) fails if the name exists: create-if-absent, atomically
+                os.link(tmp, self.path)
+                os.unlink(tmp)
+            else:
+                os.replace(tmp, self.path)
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -190,15 +198,24 @@ def _signature(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_mtime_ns, st.st_ino, st.st_size)
 
 
-def open_or_create(path: Path, *, allow_create: bool) -> Vault:
-    """Load the keyring; create it only when allowed (a fresh database with no secrets)."""
+def open_or_create(path: Path, *, allow_create: bool, given: bool = False) -> Vault:
+    """Load the keyring; create it only when allowed (a fresh database with no secrets).
+
+    `given=True`: the operator named this file (--keyring-file), e.g. a secret shared by every
+    instance: a group- or world-readable one is refused (KeyringError), not tightened, since
+    infer0 does not own it. The data dir's own keyring.json is tightened to 0600 instead."""
     path = Path(path)
-    if path.exists():
-        vault = Vault.load(path)
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            os.chmod(path, 0o600)  # tighten a keyring copied in with loose permissions
-        return vault
-    if not allow_create:
-        Vault.load(path)  # raises the "missing" message
-    return Vault.create(path)
+    if not path.exists() and allow_create:
+        try:
+            return Vault.create(path)
+        except FileExistsError:  # another instance created it a moment ago: use theirs
+            pass
+    vault = Vault.load(path)  # raises the "missing" message when not allowed to create
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        if given:
+            raise KeyringError(f"The keyring file {path} is readable by other users (mode {mode:04o}); it holds "
+                               f"the keys that open every stored provider key. Make it private to the user "
+                               f"infer0 runs as (chmod 600 {path}, or a secret mounted with mode 0400).")
+        os.chmod(path, 0o600)  # tighten a keyring copied into the data dir with loose permissions
+    return vault

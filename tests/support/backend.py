@@ -68,7 +68,7 @@ def parametrize_backend(metafunc) -> None:
         metafunc.parametrize("backend", chosen_backends(), indirect=True)
 
 
-def open_data_dir(data_dir: Path, *, create: bool = True):
+def open_data_dir(data_dir: Path, *, create: bool = True, keyring_file: str = ""):
     """services.datadir.open_data_dir against the test's current backend."""
     b = _current
-    return datadir.open_data_dir(data_dir, create=create, database_url=b.database_url)
+    return datadir.open_data_dir(data_dir, create=create, database_url=b.database_url, keyring_file=keyring_file)

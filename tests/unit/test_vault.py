@@ -125,3 +125,29 @@ def test_refusals_say_what_failed(vault):
     sealed = vault.seal("sk-x", envelope.provider_aad("uid-a", 1))
     with pytest.raises(envelope.SealError, match="does not open under this key-encryption key and row"):
         vault.open(sealed, envelope.provider_aad("uid-b", 1))
+
+
+def test_a_new_keyring_never_replaces_one_that_appeared_meanwhile(tmp_path):
+    """Two instances starting at once on one shared --keyring-file: the second must use the first's
+    keyring, not write its own over it (secrets sealed by the first would then never open)."""
+    path = tmp_path / "shared" / "keyring.json"
+    first = open_or_create(path, allow_create=True, given=True)
+    racer = Vault.create(tmp_path / "elsewhere.json")  # a keyring made in the same instant elsewhere
+    racer.path = path
+    with pytest.raises(FileExistsError):
+        racer.save(exclusive=True)
+    assert Vault.load(path).primary == first.primary
+    assert open_or_create(path, allow_create=True, given=True).primary == first.primary
+    assert not list(path.parent.glob(".keyring-*"))  # the loser's temp file is gone
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
+def test_a_named_keyring_file_readable_by_others_is_refused_and_left_as_it_is(tmp_path, vault, mode):
+    path = tmp_path / "keyring.json"
+    os.chmod(path, mode)
+    with pytest.raises(KeyringError, match="readable by other users") as err:
+        open_or_create(path, allow_create=False, given=True)
+    assert f"chmod 600 {path}" in str(err.value) and f"{mode:04o}" in str(err.value)
+    assert stat.S_IMODE(path.stat().st_mode) == mode  # not the operator's file to change
+    os.chmod(path, 0o400)  # a read-only secret mount's mode is fine
+    assert open_or_create(path, allow_create=False, given=True).primary == vault.primary

@@ -11,9 +11,10 @@ from infer0app.store.models import ProviderConnection
 
 
 def make_secrets(data_dir: Path, count: int = 40, *, users: int = 4, kind: str = "openai", base_url: str = "",
-                 password: str | None = None) -> dict[int, str]:
-    """`count` connections with distinct keys spread over `users` users; returns {connection id: key}."""
-    store, vault = open_data_dir(data_dir)
+                 password: str | None = None, keyring_file: str = "") -> dict[int, str]:
+    """`count` connections with distinct keys spread over `users` users; returns {connection id: key}.
+    `keyring_file`: seal with that keyring (--keyring-file) instead of the data dir's."""
+    store, vault = open_data_dir(data_dir, keyring_file=keyring_file)
     expected = {}
     try:
         ids = [accounts.create_user(store, f"user{u}@example.com", password, actor="cli:test").id for u in range(users)]
@@ -27,8 +28,9 @@ def make_secrets(data_dir: Path, count: int = 40, *, users: int = 4, kind: str =
     return expected
 
 
-def open_all(data_dir: Path, expected: dict[int, str], store=None) -> Counter:
-    """Asserts every secret decrypts to its key with the keyring on disk; returns secrets per KEK id.
+def open_all(data_dir: Path, expected: dict[int, str], store=None, keyring_file: str = "") -> Counter:
+    """Asserts every secret decrypts to its key with the keyring on disk (the data dir's, or
+    `keyring_file`); returns secrets per KEK id.
 
     Pass the test's open `store` if it has one: peewee binds the models to the most recently
     opened database, so a second Store in the same process would take them over.
@@ -38,9 +40,9 @@ def open_all(data_dir: Path, expected: dict[int, str], store=None) -> Counter:
 
     own = store is None
     if own:
-        store, _ = open_data_dir(data_dir, create=False)
+        store, _ = open_data_dir(data_dir, create=False, keyring_file=keyring_file)
     try:
-        vault = Vault.load(keyring_path(data_dir))
+        vault = Vault.load(Path(keyring_file) if keyring_file else keyring_path(data_dir))
         conns = list(ProviderConnection.select().where(ProviderConnection.id.in_(list(expected))))
         assert len(conns) == len(expected)
         for conn in conns:

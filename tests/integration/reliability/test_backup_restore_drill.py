@@ -9,9 +9,11 @@ target, a keyring copy that does not go with the backup, a damaged backup, a new
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import shutil
 import sqlite3
+import stat
 
 import aiohttp
 import pytest
@@ -152,3 +154,18 @@ def test_restore_refuses_a_backup_from_a_newer_infer0(tmp_path, backup_pair):
     conn.close()
     proc = run_cli("restore", str(backup), "--keyring", str(keyring), data_dir=tmp_path / "restored")
     assert proc.returncode == 1 and "newer infer0" in proc.stderr
+
+
+def test_restore_puts_the_keyring_at_the_named_keyring_file_and_never_over_one(tmp_path, backup_pair):
+    backup, keyring = backup_pair
+    target, shared = tmp_path / "restored", tmp_path / "secrets" / "keyring.json"
+    proc = run_cli("restore", str(backup), "--keyring", str(keyring), "--keyring-file", str(shared), data_dir=target)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["keyring"] == str(shared)
+    assert shared.read_bytes() == keyring.read_bytes() and stat.S_IMODE(shared.stat().st_mode) == 0o600
+    assert not (target / "keyring.json").exists()
+    status = run_cli("kek", "status", "--keyring-file", str(shared), data_dir=target)
+    assert status.returncode == 0 and json.loads(status.stdout)["secrets_total"] >= 1
+    again = run_cli("restore", str(backup), "--keyring", str(keyring), "--keyring-file", str(shared),
+                    data_dir=tmp_path / "second")
+    assert again.returncode == 1 and str(shared) in again.stderr and "empty data" in again.stderr
