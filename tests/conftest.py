@@ -12,6 +12,24 @@ from tests.support.egress import FAKES_ALLOW
 from tests.support.processes import ServerProcess
 
 
+# Argon2id at a test cost for the servers and services this process runs (sign-ups, sign-ins,
+# password changes: thousands of hashes, ~75 ms each at the production cost). Same algorithm,
+# same PHC strings, same code path; verifying reads the cost from the stored string.
+# `infer0` subprocesses keep the production cost, and
+# tests/unit/test_password_hash_cost.py checks that a fresh interpreter hashes at the OWASP cost.
+TEST_ARGON2 = {"ARGON2_MEMORY_KIB": 1024, "ARGON2_ITERATIONS": 1}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    from infer0app.services import accounts
+    patch = pytest.MonkeyPatch()
+    for name, value in TEST_ARGON2.items():
+        patch.setattr(accounts, name, value)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL cluster for the whole session (tests/support/postgres.py), started
