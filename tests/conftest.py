@@ -84,8 +84,13 @@ def make_settings(data_dir, backend):
 
 
 @pytest.fixture
-async def server(aiohttp_server, make_settings):
-    """The real app (create_app) served on 127.0.0.1; returns the aiohttp TestServer."""
+async def server(make_settings, aiohttp_server):
+    """The real app (create_app) served on 127.0.0.1; returns the aiohttp TestServer.
+
+    make_settings (so the backend) comes first: fixtures tear down in reverse, so the app
+    stops, flushing its queued usage rows, before the PostgreSQL database is emptied for the
+    next test (the other order let a flush land after the TRUNCATE, in the next test's rows).
+    Request `backend`/`make_settings` before `aiohttp_server` in new fixtures too."""
 
     async def start(**overrides):
         srv = await aiohttp_server(create_app(make_settings(**overrides)), host="127.0.0.1")
