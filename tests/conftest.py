@@ -12,6 +12,24 @@ from tests.support.egress import FAKES_ALLOW
 from tests.support.processes import ServerProcess
 
 
+# Argon2id at a test cost for the servers and services this process runs (sign-ups, sign-ins,
+# password changes: thousands of hashes, ~75 ms each at the production cost). Same algorithm,
+# same PHC strings, same code path; verifying reads the cost from the stored string.
+# `infer0` subprocesses keep the production cost, and
+# tests/unit/test_password_hash_cost.py checks that a fresh interpreter hashes at the OWASP cost.
+TEST_ARGON2 = {"ARGON2_MEMORY_KIB": 1024, "ARGON2_ITERATIONS": 1}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    from infer0app.services import accounts
+    patch = pytest.MonkeyPatch()
+    for name, value in TEST_ARGON2.items():
+        patch.setattr(accounts, name, value)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():
     """A throwaway PostgreSQL cluster for the whole session (tests/support/postgres.py), started
@@ -66,8 +84,13 @@ def make_settings(data_dir, backend):
 
 
 @pytest.fixture
-async def server(aiohttp_server, make_settings):
-    """The real app (create_app) served on 127.0.0.1; returns the aiohttp TestServer."""
+async def server(make_settings, aiohttp_server):
+    """The real app (create_app) served on 127.0.0.1; returns the aiohttp TestServer.
+
+    make_settings (so the backend) comes first: fixtures tear down in reverse, so the app
+    stops, flushing its queued usage rows, before the PostgreSQL database is emptied for the
+    next test (the other order let a flush land after the TRUNCATE, in the next test's rows).
+    Request `backend`/`make_settings` before `aiohttp_server` in new fixtures too."""
 
     async def start(**overrides):
         srv = await aiohttp_server(create_app(make_settings(**overrides)), host="127.0.0.1")
