@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 import time
 from dataclasses import dataclass, replace
 
@@ -55,9 +56,16 @@ def verify_password(password: str, stored: str | None) -> bool:
         return False
 
 
+# Control, format (bidi overrides, zero-width), surrogate and private-use characters: invisible
+# or unprintable, they make one address look like another's in every list (and PostgreSQL cannot
+# store NUL at all).
+_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+
+
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if (len(email) > 254 or not EMAIL_RE.match(email)
+            or any(unicodedata.category(c) in _UNSEEN_CATEGORIES for c in email)):
         raise ValidationError("Enter a valid email address, like name@example.com.", field="email")
     return email
 

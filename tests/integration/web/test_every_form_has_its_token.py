@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import pytest
-
 from infer0app.services import grant_views
-from tests.support.oauth import World
 
 
 class _Forms(HTMLParser):
@@ -47,13 +44,6 @@ def post_forms(html: str) -> list[tuple[str, dict[str, str]]]:
     parser = _Forms()
     parser.feed(html)
     return parser.forms
-
-
-@pytest.fixture
-async def world(server):
-    w = World(await server())
-    yield w
-    await w.close()
 
 
 async def test_every_post_form_on_the_signed_in_pages_carries_a_token(world):

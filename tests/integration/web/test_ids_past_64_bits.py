@@ -4,21 +4,11 @@ integers; SQLite's driver raised OverflowError for 99999999999999999999, Postgre
 
 from __future__ import annotations
 
-import pytest
-
 from infer0app.services import grant_views
 from tests.support.browser import csrf_from
-from tests.support.oauth import World
 
 BIG = "9" * 26
 PAST_INT64 = str(2**63)  # 19 digits, one past the largest id
-
-
-@pytest.fixture
-async def world(server):
-    w = World(await server())
-    yield w
-    await w.close()
 
 
 async def test_route_ids_past_64_bits_are_not_found(world):
