@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 import time
 from dataclasses import dataclass, replace
 
@@ -19,6 +18,7 @@ from ..store.models import User, UserTotp, WebSession
 from . import audit
 from .errors import Conflict, NotFound, ValidationError
 from .secrets_util import new_token, sha256_hex
+from .visible_text import has_unseen
 
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1.
 ARGON2_MEMORY_KIB = 19456
@@ -56,16 +56,10 @@ def verify_password(password: str, stored: str | None) -> bool:
         return False
 
 
-# Control, format (bidi overrides, zero-width), surrogate and private-use characters: invisible
-# or unprintable, they make one address look like another's in every list (and PostgreSQL cannot
-# store NUL at all).
-_UNSEEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
-
-
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     if (len(email) > 254 or not EMAIL_RE.match(email)
-            or any(unicodedata.category(c) in _UNSEEN_CATEGORIES for c in email)):
+            or has_unseen(email)):  # a look-alike of another address (visible_text.py)
         raise ValidationError("Enter a valid email address, like name@example.com.", field="email")
     return email
 
