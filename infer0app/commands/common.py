@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -11,6 +12,7 @@ from pathlib import Path
 from .. import __version__
 from ..config import SettingsError, load_settings
 from ..services.errors import Conflict, NotFound, ServiceError, ValidationError
+from ..services.row_ids import MAX_ROW_ID, parse_row_id
 from ..store.database import StoreError
 from ..store.migrations import SchemaTooNew
 from ..vault.keyring import KeyringError
@@ -116,3 +118,25 @@ def iso(ts: float | None) -> str | None:
 
 def resolve(path: str) -> Path:
     return Path(path).expanduser().resolve()
+
+
+def row_id(text: str) -> int:
+    """argparse type of an `--id`/`--grant`: a row id, 1 to 2**63-1 (a longer number names no row;
+    handed to the database it would be an overflow traceback). Bad input: exit 2."""
+    ident = parse_row_id(text)
+    if ident is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an id (a whole number from 1 to {MAX_ROW_ID})")
+    return ident
+
+
+def int_between(low: int, high: int):
+    """argparse type of a whole number from `low` to `high` (bad input: exit 2, never a traceback)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return value
+    return parse

@@ -6,7 +6,7 @@ from ..gateway.providers.kinds import KINDS
 from ..services import accounts
 from ..services import providers as svc
 from ..services.audit import operator_actor
-from .common import add_data_dir, emit, iso, opened, read_secret_stdin
+from .common import add_data_dir, emit, iso, opened, read_secret_stdin, row_id
 
 
 def register(sub) -> None:
@@ -32,7 +32,7 @@ def register(sub) -> None:
                                      '"user"}. Grants on it move to their first fallback connection, or wait '
                                      "for the user to pick one.")
     rm.add_argument("--user", required=True, metavar="EMAIL", help="The user the connection belongs to.")
-    rm.add_argument("--id", required=True, type=int, dest="connection_id", metavar="ID",
+    rm.add_argument("--id", required=True, type=row_id, dest="connection_id", metavar="ID",
                     help="The connection's id (from `infer0 providers list`).")
     add_data_dir(rm)
     rm.set_defaults(func=remove)

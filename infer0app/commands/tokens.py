@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..services import accounts, admin_queries, apps, grants
 from ..services.errors import NotFound
 from ..services.audit import operator_actor
-from .common import add_data_dir, emit, iso, opened
+from .common import add_data_dir, emit, iso, opened, row_id
 
 
 def register(sub) -> None:
@@ -25,7 +25,7 @@ def register(sub) -> None:
     which = rv.add_mutually_exclusive_group(required=True)
     which.add_argument("--user", metavar="EMAIL", help="Revoke every grant of this user.")
     which.add_argument("--app", metavar="CLIENT_ID", help="Revoke every grant (and token) of this app.")
-    which.add_argument("--grant", type=int, metavar="ID", help="Revoke this one grant (ids: `infer0 tokens list`).")
+    which.add_argument("--grant", type=row_id, metavar="ID", help="Revoke this one grant (ids: `infer0 tokens list`).")
     add_data_dir(rv)
     rv.set_defaults(func=revoke)
 

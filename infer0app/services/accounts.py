@@ -18,6 +18,7 @@ from ..store.models import User, UserTotp, WebSession
 from . import audit
 from .errors import Conflict, NotFound, ValidationError
 from .secrets_util import new_token, sha256_hex
+from .visible_text import has_unseen
 
 # OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1.
 ARGON2_MEMORY_KIB = 19456
@@ -59,7 +60,8 @@ def verify_password(password: str, stored: str | None) -> bool:
 
 def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
-    if len(email) > 254 or not EMAIL_RE.match(email):
+    if (len(email) > 254 or not EMAIL_RE.match(email)
+            or has_unseen(email)):  # a look-alike of another address (visible_text.py)
         raise ValidationError("Enter a valid email address, like name@example.com.", field="email")
     return email
 

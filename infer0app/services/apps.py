@@ -28,6 +28,7 @@ from . import audit
 from .errors import NotFound, ValidationError
 from .secrets_util import new_token, same_hash, sha256_hex
 from .uri_syntax import URISyntaxError, is_private_use_candidate, parse_absolute_uri, parse_private_use_uri
+from .visible_text import has_unseen
 
 CLIENT_ID_PREFIX = "i0_ci_"
 CLIENT_SECRET_PREFIX = "i0_cs_"
@@ -157,7 +158,7 @@ def clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError("Give the app a name (users see it on the consent page).", field="name")
-    if len(name) > MAX_NAME or any(ord(c) < 32 for c in name):
+    if len(name) > MAX_NAME or has_unseen(name):
         raise ValidationError(f"The name must be at most {MAX_NAME} characters, on one line.", field="name")
     return name
 

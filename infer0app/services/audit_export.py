@@ -38,12 +38,14 @@ def parse_instant(value: str | None, name: str, *, end: bool = False) -> float |
             start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
             return (start + dt.timedelta(days=1) if end else start).timestamp()
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        return moment.timestamp()
     except ValueError:
         raise ValidationError(f"{name} must be a date like 2025-01-31 or a time like 2025-01-31T12:00:00Z.",
                               name) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.timestamp()
+    except OverflowError:  # the day after 9999-12-31, or an offset that moves 0001-01-01 before it
+        raise ValidationError(f"{name} is outside the dates infer0 can count (years 1 to 9999).", name) from None
 
 
 def parse_range(since: str | None, until: str | None) -> tuple[float | None, float | None]:

@@ -28,6 +28,7 @@ from . import apps as apps_svc
 from . import audit
 from .errors import ValidationError
 from .secrets_util import new_token, same_hash, sha256_hex
+from .visible_text import has_unseen
 
 REGISTRATION_TOKEN_PREFIX = "i0_rat_"
 AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
@@ -77,7 +78,7 @@ def _string(body: dict, name: str, limit: int) -> str:
     if not isinstance(value, str):
         raise _metadata_error(f"{name} must be a string.")
     value = value.strip()
-    if len(value) > limit or any(ord(c) < 32 for c in value):
+    if len(value) > limit or has_unseen(value):
         raise _metadata_error(f"{name} must be at most {limit} characters, on one line.")
     return value
 

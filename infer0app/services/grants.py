@@ -23,6 +23,7 @@ from ..gateway.providers.kinds import KINDS
 from ..store.models import AuthorizationCode, Grant, ProviderConnection, Token
 from . import audit, device_codes, grant_claims, grant_limits
 from .providers import connection_models
+from .row_ids import parse_row_id
 from .errors import ServiceError, ValidationError
 from .grant_models import models_for
 from .grant_views import GrantView, get_user_grant
@@ -124,11 +125,9 @@ def normalize_scope(scope: str | None) -> str | None:
 
 
 def _own_connection(user_id: int, provider_id) -> ProviderConnection:
-    try:
-        pid = int(provider_id)
-    except (TypeError, ValueError):
-        pid = -1
-    conn = ProviderConnection.get_or_none((ProviderConnection.id == pid) & (ProviderConnection.user == user_id))
+    pid = parse_row_id(provider_id)  # a form value: 99999999999999999999 must be "not yours", not an overflow
+    conn = None if pid is None else ProviderConnection.get_or_none(
+        (ProviderConnection.id == pid) & (ProviderConnection.user == user_id))
     if conn is None:
         raise ValidationError("Choose one of your provider connections.", field="provider")
     return conn

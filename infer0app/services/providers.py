@@ -21,6 +21,7 @@ from .erasure import checkpoint_wal, erase_connection_keys
 from . import audit
 from .errors import NotFound, ValidationError
 from .grant_models import embedding_fits, model_fits
+from .visible_text import has_unseen
 
 MAX_NAME = 100
 MAX_KEY = 1000
@@ -66,7 +67,7 @@ def _clean_text(value: str, limit: int, field_name: str, label: str) -> str:
     value = (value or "").strip()
     if len(value) > limit:
         raise ValidationError(f"{label} is too long (at most {limit} characters).", field=field_name)
-    if any(ord(c) < 32 for c in value):
+    if has_unseen(value):
         raise ValidationError(f"{label} contains control characters.", field=field_name)
     return value
 

@@ -74,14 +74,24 @@ class UsageReport:
     by_user: list[Totals] = field(default_factory=list)
 
 
+#: The days a range may name. Python's dates end at 9999-12-31 and start at 0001-01-01, and a
+#: range reaches a day past its end and up to DEFAULT_DAYS before its start, so the extremes
+#: would overflow (a 500, a traceback); no usage exists outside these years anyway.
+FIRST_DAY, LAST_DAY = dt.date(1970, 1, 1), dt.date(9998, 12, 31)
+
+
 def parse_day(value: str | None, name: str) -> dt.date | None:
-    """'YYYY-MM-DD' -> date; None/'' -> None; else ValidationError naming `name`."""
+    """'YYYY-MM-DD' between FIRST_DAY and LAST_DAY -> date; None/'' -> None; else
+    ValidationError naming `name`."""
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise ValidationError(f"{name} must be a date like 2025-01-31.", name) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(f"{name} must be a date from {FIRST_DAY} to {LAST_DAY}.", name)
+    return day
 
 
 def day_range(since: dt.date | None, until: dt.date | None, *, days: int = DEFAULT_DAYS,

@@ -82,6 +82,25 @@ def _register_loaders(conn) -> None:
             return int(value) if value == value.to_integral_value() else float(value)
 
     conn.adapters.register_loader("numeric", IntOrFloatLoader)
+    _register_text_dumpers(conn)
+
+
+def _register_text_dumpers(conn) -> None:
+    """PostgreSQL text cannot hold NUL (U+0000): psycopg refuses a parameter with one
+    (DataError), where SQLite simply compares or stores it. Such a value comes only from
+    input (a form's client_id=%00, a JSON string with \\u0000), and no stored value has one, so it is
+    sent with U+FFFD REPLACEMENT CHARACTER in its place (what aiohttp itself puts for undecodable
+    input): a lookup finds nothing, as on SQLite, instead of an unhandled DataError (a 500).
+    Validation still refuses NUL wherever a value is kept (names, emails, URIs)."""
+    from psycopg.types.string import StrDumperUnknown  # the default for str (text format)
+
+    class NulFreeDumper(StrDumperUnknown):
+        def dump(self, obj):
+            if "\x00" in obj:
+                obj = obj.replace("\x00", "\ufffd")
+            return obj.encode(self._encoding)
+
+    conn.adapters.register_dumper(str, NulFreeDumper)
 
 
 def import_psycopg():

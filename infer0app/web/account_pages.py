@@ -18,6 +18,7 @@ from ..services.audit import user_actor
 from ..services.errors import NotFound, ValidationError
 from .confirm import confirmed
 from .forms import field, read_form
+from .reauth import ReauthThrottled, password_checked
 from .render import render, url_for
 from .session import clear_session_cookie, require_user
 
@@ -32,7 +33,12 @@ ERRORS = {
     "codes": "Your password was not right; your recovery codes did not change.",
     "disable": "Your password was not right; two-factor sign-in is still on.",
     "required": "Your operator requires two-factor sign-in, so it cannot be turned off.",
+    "throttled": "Too many wrong passwords: wait a few minutes, then try again.",
 }
+
+
+def _status(exc: ValidationError) -> int:
+    return 429 if isinstance(exc, ReauthThrottled) else 400
 
 
 async def _account_page(request: web.Request, *, status: int = 200, **extra):
@@ -60,12 +66,14 @@ async def change_password(request: web.Request):
     session = request[keys.SESSION]
     form = await read_form(request)
     try:
-        await request.config_dict[keys.STORE].run(
+        await password_checked(
+            request, "current_password",
             passwords.change_password, session.user_id, field(form, "current_password", MAX_PASSWORD),
             field(form, "password", MAX_PASSWORD + 1), field(form, "password_confirm", MAX_PASSWORD + 1),
             keep_session_hash=session.session_hash, ip=client_ip(request))
     except ValidationError as exc:
-        return await _account_page(request, status=400, password_error=exc.message, password_field=exc.field)
+        return await _account_page(request, status=_status(exc), password_error=exc.message,
+                                   password_field=exc.field)
     raise web.HTTPSeeOther(url_for(request, "account", query={"done": "password"}))
 
 
@@ -110,21 +118,20 @@ async def delete(request: web.Request):
     The confirmed POST with the right password deletes the account and signs out."""
     session = request[keys.SESSION]
     store = request.config_dict[keys.STORE]
-    error = None
+    error, status = None, 200
     if await confirmed(request):
         password = field(await read_form(request), "password", MAX_PASSWORD)
         try:
-            await store.run(account_deletion.delete_own_account, session.user_id, password)
+            await password_checked(request, "password", account_deletion.delete_own_account, session.user_id, password)
         except ValidationError as exc:
-            error = exc.message
+            error, status = exc.message, _status(exc)
         else:
             request[keys.SESSION] = None  # the page that follows is an anonymous one
             response = render(request, "account/deleted.html", {})
             clear_session_cookie(response)
             return response
     preview = await store.run(account_deletion.deletion_preview, session.user_id)
-    return render(request, "account/delete.html", {"preview": preview, "error": error},
-                  status=400 if error else 200)
+    return render(request, "account/delete.html", {"preview": preview, "error": error}, status=status)
 
 
 # -- the operator's reset link ------------------------------------------------------------------

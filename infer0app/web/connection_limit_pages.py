@@ -13,14 +13,14 @@ from ..services import connection_prices, grant_limits, limit_status
 from ..services import providers as providers_svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
-from .forms import field, read_form
+from .forms import field, read_form, route_id
 from .limit_forms import CONNECTION_FIELDS, posted, values_of
 from .render import render, url_for
 from .session import require_user
 
 
 def _conn_id(request: web.Request) -> int:
-    return int(request.match_info["id"])  # digits: the route says {id:\d{1,18}}
+    return route_id(request)
 
 
 async def _render(request: web.Request, *, status: int = 200, **extra):

@@ -15,7 +15,7 @@ from ..services import usage as usage_svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
 from .confirm import confirm_page, confirmed
-from .forms import field, read_form
+from .forms import field, read_form, route_id
 from .grant_limit_pages import limits_context
 from .limit_forms import defaults_and_maximum
 from .render import render, url_for
@@ -23,7 +23,7 @@ from .session import require_user
 
 
 def _grant_id(request: web.Request) -> int:
-    return int(request.match_info["id"])  # digits: the route says {id:\d{1,18}}
+    return route_id(request)
 
 
 async def _page(request: web.Request, *, status: int = 200, **extra):

@@ -12,7 +12,7 @@ from .. import keys
 from ..services import grant_limits, grant_views, limit_choice, limit_status, usage_report
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
-from .forms import read_form
+from .forms import read_form, route_id
 from .limit_forms import LIMIT_FIELDS, defaults_and_maximum, posted, values_of
 from .render import url_for
 from .session import require_user
@@ -48,7 +48,7 @@ async def update_limits(request: web.Request):
 
     form = await read_form(request)
     session = request[keys.SESSION]
-    gid = int(request.match_info["id"])
+    gid = route_id(request)
     store = request.config_dict[keys.STORE]
     await store.run(grant_views.get_user_grant, session.user_id, gid)  # NotFound (404) before any form check
     try:

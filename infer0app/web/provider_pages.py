@@ -13,7 +13,7 @@ from ..services import providers as svc
 from ..services.audit import user_actor
 from ..services.errors import ValidationError
 from .confirm import confirm_page, confirmed
-from .forms import field, read_form
+from .forms import field, read_form, route_id
 from .render import render, url_for
 from .return_path import same_origin_path
 from .session import require_user
@@ -22,7 +22,7 @@ log = logging.getLogger("infer0.web")
 
 
 def _conn_id(request: web.Request) -> int:
-    return int(request.match_info["id"])  # digits: the route says {id:\d{1,18}}
+    return route_id(request)
 
 
 def _form_values(form) -> dict:

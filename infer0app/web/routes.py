@@ -1,10 +1,9 @@
 """URL map of the HTML pages. Every page route has a name; handlers and templates build URLs from
 the names (`url_for(request, name, ...)` in Python, `url(name, ...)` in Jinja), never by hand.
 
-Numeric ids are declared in the route (`{id:\\d{1,18}}`): a path like /providers/abc is the router's
-404 page and never reaches a handler, so handlers read `int(request.match_info["id"])` safely. At
-most 18 digits, so an id always fits a 64-bit integer column: SQLite's driver refuses a larger
-Python int outright (OverflowError, which was a 500 there while PostgreSQL found no row).
+Numeric ids are declared in the route (`row_ids.ROUTE_PATTERN`, 1-19 digits): a path like
+/providers/abc is the router's 404 page and never reaches a handler; handlers read the id with
+`route_id(request)`, which answers 404 for one past the 64-bit range too.
 """
 
 from __future__ import annotations
@@ -12,13 +11,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..paths import static_dir
+from ..services.row_ids import ROUTE_PATTERN
 from . import auth_pages, connection_pages, consent_pages, dashboard, dev_pages, device_pages, provider_pages
 from . import connection_limit_pages, grant_limit_pages, usage_pages  # issue 13: limits and usage
 from . import form_targets  # issue 17: GET on POST-only form targets
 from .form_targets import back_to
 from . import account_pages, two_factor_pages  # issue 17: accounts a person can trust
 
-ID = r"{id:\d{1,18}}"  # a row id: digits only (no sign, no spaces), within 64 bits
+ID = ROUTE_PATTERN  # a row id: digits only (no sign, no spaces)
 
 
 def setup_page_routes(app: web.Application) -> None:

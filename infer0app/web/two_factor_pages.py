@@ -21,6 +21,7 @@ from .auth_pages import _signed_in
 from .flash import drop_flash, set_flash, take_flash
 from .forms import field, read_form
 from .render import render, url_for
+from .reauth import ReauthThrottled, password_checked
 from .return_path import same_origin_path
 from .session import require_user
 from .signin_challenge import drop_challenge, read_challenge
@@ -140,10 +141,11 @@ async def codes_regenerate(request: web.Request):
     session = request[keys.SESSION]
     password = field(await read_form(request), "password", accounts.MAX_PASSWORD)
     try:
-        codes = await request.config_dict[keys.STORE].run(two_factor.regenerate_recovery_codes, session.user_id,
-                                                          password, ip=client_ip(request))
+        codes = await password_checked(request, "password", two_factor.regenerate_recovery_codes, session.user_id,
+                                       password, ip=client_ip(request))
     except ValidationError as exc:
-        raise web.HTTPSeeOther(url_for(request, "account", query={"error": "codes"}, fragment="two-factor")) \
+        error = "throttled" if isinstance(exc, ReauthThrottled) else "codes"
+        raise web.HTTPSeeOther(url_for(request, "account", query={"error": error}, fragment="two-factor")) \
             from exc
     raise _show_codes_next(request, codes, "/")
 
@@ -155,10 +157,11 @@ async def disable(request: web.Request):
         raise web.HTTPSeeOther(url_for(request, "account", query={"error": "required"}, fragment="two-factor"))
     password = field(await read_form(request), "password", accounts.MAX_PASSWORD)
     try:
-        await request.config_dict[keys.STORE].run(two_factor.disable, session.user_id, password,
-                                                  ip=client_ip(request))
-    except ValidationError:
-        raise web.HTTPSeeOther(url_for(request, "account", query={"error": "disable"}, fragment="two-factor")) \
+        await password_checked(request, "password", two_factor.disable, session.user_id, password,
+                               ip=client_ip(request))
+    except ValidationError as exc:
+        error = "throttled" if isinstance(exc, ReauthThrottled) else "disable"
+        raise web.HTTPSeeOther(url_for(request, "account", query={"error": error}, fragment="two-factor")) \
             from None
     raise web.HTTPSeeOther(url_for(request, "account", query={"done": "2fa-off"}, fragment="two-factor"))
 

@@ -31,6 +31,11 @@ def test_parse_instant_dates_times_and_offsets():
             audit_export.parse_instant(bad, "--since")
 
 
+def test_parse_instant_refuses_instants_past_the_calendar():
+    with pytest.raises(ValidationError, match="--until is outside the dates"):
+        audit_export.parse_instant("9999-12-31", "--until", end=True)  # its end is year 10000
+
+
 def test_parse_range_refuses_an_empty_range():
     assert audit_export.parse_range("2025-01-31", "2025-01-31") == (utc(2025, 1, 31), utc(2025, 2, 1))
     with pytest.raises(ValidationError, match="before --until"):

@@ -40,7 +40,7 @@ def test_providers_remove(seeded, data_dir):
     fails(("providers", "remove", "--user", "alice@example.com", "--id", str(conn)), 1, "does not exist", data_dir)
     fails(("providers", "remove", "--user", "alice@example.com", "--id", str(seeded.connections["bob/anthropic"])),
           1, "does not exist", data_dir)
-    fails(("providers", "remove", "--user", "alice@example.com", "--id", "x"), 2, "invalid int", data_dir)
+    fails(("providers", "remove", "--user", "alice@example.com", "--id", "x"), 2, "is not an id", data_dir)
     audit = run_cli_json("audit", "export", "--action", "provider.delete", data_dir=data_dir)
     assert [(e["target"], e["actor"].split(":")[0]) for e in audit] == [(f"provider:{conn}", "cli")]
 
@@ -143,6 +143,11 @@ def test_errors_lists_failed_calls_without_content(seeded, data_dir):
     (("users", "frobnicate"), 2, "invalid choice"),
     (("apps", "create", "--owner", "dev@example.com", "--name", "X", "--redirect-uri", "ftp://x"), 2, "https"),
     (("usage", "--since", "2025-13-01"), 2, "--since must be a date"),
+    # numbers past what a database column holds: bad input, not an overflow traceback
+    (("tokens", "revoke", "--grant", "9" * 26), 2, "is not an id"),
+    (("providers", "remove", "--user", "alice@example.com", "--id", "9" * 26), 2, "is not an id"),
+    (("errors", "--status", "9" * 26), 2, "from 100 to 599"),
+    (("errors", "--limit", "9" * 26), 2, "from 1 to 1000000"),
 ])
 def test_one_exit_code_rule(seeded, data_dir, args, code, needle):
     fails(args, code, needle, data_dir)

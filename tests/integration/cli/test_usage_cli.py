@@ -41,5 +41,9 @@ def test_usage_as_csv_and_bad_input(seeded, data_dir):
     assert {r["user"] for r in rows} == {"alice@example.com", "bob@example.com"}
     bad = run_cli("usage", "--since", "last week", data_dir=data_dir)
     assert bad.returncode == 2 and "--since must be a date" in bad.stderr and "Traceback" not in bad.stderr
+    for command in (("usage", "--until", "0001-01-01"), ("usage", "--until", "9999-12-31"),
+                    ("audit", "export", "--until", "9999-12-31"), ("errors", "--until", "9999-12-31")):
+        edge = run_cli(*command, data_dir=data_dir)  # dates that overflow Python's calendar
+        assert edge.returncode == 2 and "--until" in edge.stderr and "Traceback" not in edge.stderr, command
     nobody = run_cli("usage", "--user", "nobody@example.com", data_dir=data_dir)
     assert nobody.returncode == 1 and "Traceback" not in nobody.stderr

@@ -61,6 +61,17 @@ async def test_usage_page_rejects_a_bad_date_with_a_message(world):
     assert resp.status == 400 and "since must be a date" in html
 
 
+async def test_usage_dates_at_the_calendars_edges_are_refused_not_a_server_error(world):
+    # The range reaches a day past `until` and 30 days before it: at 9999-12-31 / 0001-01-01
+    # Python's dates overflow, which used to be a 500 page.
+    browser = await world.user("u@example.com")
+    for query in ("until=9999-12-31", "until=0001-01-01", "since=0001-01-01&until=0001-01-02"):
+        resp, html = await browser.get("/usage?" + query)
+        assert resp.status == 400 and "must be a date from 1970-01-01 to 9998-12-31" in html, query
+        resp, html = await browser.get("/usage/export?format=json&" + query)
+        assert resp.status == 400 and "must be a date from 1970-01-01" in html, query
+
+
 async def test_export_csv_and_json_hold_only_the_users_rows(world):
     browser, grant = await seed(world, "u@example.com")
     await seed(world, "other@example.com", model="gpt-4o")
