@@ -40,9 +40,11 @@ fi
 # Chromium's profiles) go on tmpfs when /dev/shm is one: the suite creates thousands of
 # databases, and on a disk each commit's fsync costs milliseconds (about a third of a
 # server's start-up in a fresh data dir). Same file system calls, same code; an explicit
-# TMPDIR is kept. Traversable by all (0755): the cluster runs as another account.
+# TMPDIR is kept. Traversable by all (0755): the cluster runs as another account. Only with
+# 2 GiB free there: a container's default /dev/shm is 64 MB.
 if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ] \
-    && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+    && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] \
+    && [ "$(df -Pk /dev/shm | awk 'NR==2 {print $4}')" -ge 2097152 ]; then
   TMPDIR="$(mktemp -d /dev/shm/infer0-tests.XXXXXX)"
   chmod 0755 "$TMPDIR"
   export TMPDIR
