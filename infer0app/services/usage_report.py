@@ -18,11 +18,11 @@ from typing import Callable, Iterable
 
 from ..store.models import ConnectionPrice, Grant, OAuthApp, User
 from .errors import ValidationError
+from .limit_status import CAP_REFUSAL_CODES
 from .pricing import Price, PriceTable, price_for
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
-REFUSAL_STATUSES = (402, 429)
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class UsageBucket:
     completion_tokens: int
     cached_tokens: int
     spend_micro_usd: int | None = None  # None: no price known for this model
+    cap_refusals: int = 0  # of `requests`, those a limit refused (not the provider's own 402/429)
 
     @property
     def tokens(self) -> int:
@@ -58,7 +59,7 @@ class Totals:
     spend_micro_usd: int = 0
     spend_unknown: int = 0
     errors: int = 0  # answers with status >= 400
-    refused: int = 0  # 402 / 429 answers
+    refused: int = 0  # calls a limit refused (grant_budget_exceeded / grant_rate_limited)
     users: int = 0  # distinct users
     errors_by_status: tuple[tuple[int, int], ...] = ()
 
@@ -112,13 +113,15 @@ def _epoch(day: dt.date) -> float:
 
 
 _BUCKETS = (
-    'SELECT day, user_id, app_id, grant_id, provider_kind, model, status, SUM(n), SUM(p), SUM(c), SUM(k) FROM ('
+    'SELECT day, user_id, app_id, grant_id, provider_kind, model, status, SUM(n), SUM(p), SUM(c), SUM(k), SUM(r) FROM ('
     'SELECT date("created_at", \'unixepoch\') AS day, "user_id" AS user_id, COALESCE("app_id", 0) AS app_id, '
     'COALESCE("grant_id", 0) AS grant_id, "provider_kind" AS provider_kind, "model" AS model, "status" AS status, '
-    '1 AS n, "prompt_tokens" AS p, "completion_tokens" AS c, "cached_tokens" AS k '
+    '1 AS n, "prompt_tokens" AS p, "completion_tokens" AS c, "cached_tokens" AS k, '
+    'CASE WHEN "error_code" IN (?, ?) THEN 1 ELSE 0 END AS r '
     'FROM "usage_event" WHERE "created_at" >= ? AND "created_at" < ? {raw} '
     'UNION ALL SELECT "day", "user_id", "app_id", "grant_id", "provider_kind", "model", "status", "requests", '
-    '"prompt_tokens", "completion_tokens", "cached_tokens" FROM "usage_daily" WHERE "day" >= ? AND "day" <= ? {daily}'
+    '"prompt_tokens", "completion_tokens", "cached_tokens", "cap_refusals" FROM "usage_daily" '
+    'WHERE "day" >= ? AND "day" <= ? {daily}'
     ') AS b GROUP BY day, user_id, app_id, grant_id, provider_kind, model, status ORDER BY day')
 
 
@@ -146,16 +149,17 @@ def buckets(store, prices: PriceTable, since: dt.date, until: dt.date, *, user_i
             raw_args.append(value)
             daily_args.append(value)
     sql = _BUCKETS.format(raw=raw, daily=daily)
-    args = [_epoch(since), _epoch(until + dt.timedelta(days=1)), *raw_args, since.isoformat(), until.isoformat(),
+    args = [*CAP_REFUSAL_CODES, _epoch(since), _epoch(until + dt.timedelta(days=1)), *raw_args, since.isoformat(), until.isoformat(),
             *daily_args]
     with store.read():
         rows = store.db.execute_sql(sql, args).fetchall()
         own_prices = _connection_prices(r[3] for r in rows)
     out = []
-    for day, uid, aid, gid, kind, model, status, n, p, c, k in rows:
+    for day, uid, aid, gid, kind, model, status, n, p, c, k, r in rows:
         price = price_for(prices, kind, model, own_prices.get(gid))
         spend = price.cost_micro_usd(int(p), int(c), int(k)) if price is not None else None
-        out.append(UsageBucket(day, uid, aid, gid, kind, model, status, int(n), int(p), int(c), int(k), spend))
+        out.append(UsageBucket(day, uid, aid, gid, kind, model, status, int(n), int(p), int(c), int(k), spend,
+                               int(r or 0)))
     return out
 
 
@@ -169,7 +173,7 @@ def total(key: str, label: str, items: Iterable[UsageBucket]) -> Totals:
         key=key, label=label, requests=sum(b.requests for b in items), tokens=sum(b.tokens for b in items),
         spend_micro_usd=sum(b.spend_micro_usd or 0 for b in items),
         spend_unknown=sum(b.requests for b in items if b.spend_micro_usd is None and b.tokens),
-        errors=sum(errors.values()), refused=sum(errors.get(s, 0) for s in REFUSAL_STATUSES),
+        errors=sum(errors.values()), refused=sum(b.cap_refusals for b in items),
         users=len({b.user_id for b in items}), errors_by_status=tuple(sorted(errors.items())))
 
 

@@ -10,20 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from .limit_status import CAP_REFUSAL_CODES
+
 DEFAULT_RAW_DAYS = 30
 
 _ROLL_UP = (
     'INSERT INTO "usage_daily" ("day", "user_id", "app_id", "grant_id", "provider_kind", "model", "status", '
-    '"requests", "prompt_tokens", "completion_tokens", "cached_tokens") '
+    '"requests", "prompt_tokens", "completion_tokens", "cached_tokens", "cap_refusals") '
     'SELECT date("created_at", \'unixepoch\'), "user_id", COALESCE("app_id", 0), COALESCE("grant_id", 0), '
     '"provider_kind", "model", "status", COUNT(*), SUM("prompt_tokens"), SUM("completion_tokens"), '
-    'SUM("cached_tokens") FROM "usage_event" WHERE "created_at" < ? '
+    'SUM("cached_tokens"), SUM(CASE WHEN "error_code" IN (?, ?) THEN 1 ELSE 0 END) '
+    'FROM "usage_event" WHERE "created_at" < ? '
     'GROUP BY 1, 2, 3, 4, 5, 6, 7 '
     'ON CONFLICT ("day", "user_id", "app_id", "grant_id", "provider_kind", "model", "status") DO UPDATE SET '
     '"requests" = "usage_daily"."requests" + excluded."requests", '
     '"prompt_tokens" = "usage_daily"."prompt_tokens" + excluded."prompt_tokens", '
     '"completion_tokens" = "usage_daily"."completion_tokens" + excluded."completion_tokens", '
-    '"cached_tokens" = "usage_daily"."cached_tokens" + excluded."cached_tokens"')
+    '"cached_tokens" = "usage_daily"."cached_tokens" + excluded."cached_tokens", '
+    '"cap_refusals" = "usage_daily"."cap_refusals" + excluded."cap_refusals"')
 
 
 def cutoff(raw_days: int, now: float | None = None) -> float:
@@ -40,5 +44,5 @@ def roll_up(store, raw_days: int = DEFAULT_RAW_DAYS, now: float | None = None) -
     before = cutoff(raw_days, now)
     with store.write():
         conn = store.raw()
-        conn.execute(_ROLL_UP, (before,))
+        conn.execute(_ROLL_UP, (*CAP_REFUSAL_CODES, before))
         return conn.execute('DELETE FROM "usage_event" WHERE "created_at" < ?', (before,)).rowcount

@@ -185,6 +185,7 @@ class UsageDaily(BaseModel):
     prompt_tokens = pw.IntegerField()
     completion_tokens = pw.IntegerField()
     cached_tokens = pw.IntegerField()
+    cap_refusals = pw.IntegerField(default=0)  # m0019: calls a limit refused (not the provider's 402/429)
 
 
 class AuditEvent(BaseModel):

@@ -40,3 +40,28 @@ def test_roll_up_keeps_totals_and_deletes_only_old_raw_rows(tmp_path):
         assert usage_report.report(store, prices, since=since, until=until) == before
     finally:
         store.close()
+
+
+def test_refused_counts_only_calls_a_limit_refused_before_and_after_the_roll_up(tmp_path):
+    """The Usage page's "N refused by a limit or rate cap": a provider's own 429 or 402 is not a
+    limit's refusal, in raw rows and in rolled-up days alike."""
+    store = Store.open(tmp_path / "db.sqlite3")
+    try:
+        with store.write():
+            for age_days, status, code in [(40, 429, "grant_rate_limited"), (40, 402, "grant_budget_exceeded"),
+                                           (40, 429, "rate_limit_exceeded"), (40, 402, "provider_error"),
+                                           (1, 429, "grant_rate_limited"), (1, 429, "rate_limit_exceeded"),
+                                           (1, 200, "")]:
+                UsageEvent.create(user_id=7, app_id=1, grant_id=1, provider_kind="openai", model="gpt-4o-mini",
+                                  status=status, error_code=code, created_at=NOW - age_days * DAY)
+        prices = PriceTable.load()
+        since, until = dt.date(2025, 1, 1), dt.date(2025, 3, 31)
+        before = usage_report.report(store, prices, since=since, until=until)
+        assert (before.total.requests, before.total.refused) == (7, 3)
+        usage_rollup.roll_up(store, raw_days=30, now=NOW)
+        after = usage_report.report(store, prices, since=since, until=until)
+        assert after.total.refused == 3 and after == before
+        usage_rollup.roll_up(store, raw_days=0, now=NOW + DAY)
+        assert usage_report.report(store, prices, since=since, until=until).total.refused == 3
+    finally:
+        store.close()

@@ -23,7 +23,7 @@ async def world(server):
 
 
 async def seed(world, email: str, *, kind="openai", model="gpt-4o-mini", prompt=1_000_000, status=200,
-               client_id=None):
+               client_id=None, error_code=""):
     if client_id is None:
         _, _, _, browser = await world.tokens(email)
     else:  # another user of the same app
@@ -36,13 +36,13 @@ async def seed(world, email: str, *, kind="openai", model="gpt-4o-mini", prompt=
         UsageEvent.create(user_id=grant.user_id, app_id=grant.app_id, grant_id=grant.id, provider_kind=kind,
                           model=model, prompt_tokens=prompt, completion_tokens=500_000, created_at=now - 60)
         UsageEvent.create(user_id=grant.user_id, app_id=grant.app_id, grant_id=grant.id, provider_kind=kind,
-                          model=model, status=status, created_at=now - 2 * 86400)
+                          model=model, status=status, error_code=error_code, created_at=now - 2 * 86400)
     await world.store.run(add)
     return browser, grant
 
 
 async def test_usage_page_shows_totals_tables_and_svg_charts_without_scripts(world):
-    browser, _ = await seed(world, "u@example.com", status=429)
+    browser, _ = await seed(world, "u@example.com", status=429, error_code="grant_rate_limited")
     await seed(world, "other@example.com", model="gpt-4o", prompt=9_999)
     resp, html = await browser.get("/usage")
     assert resp.status == 200
