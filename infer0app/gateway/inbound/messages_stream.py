@@ -77,7 +77,7 @@ class MessagesStream(ChunkReader):
         if self._open is None:
             return []
         index, self._open = self._open, None
-        out = []
+        out = self._release(index)  # a call whose name never came still gets its start
         state = self._blocks[index]
         if state["type"] == "tool_use" and not state["args"]:
             state["args"] = True
@@ -95,17 +95,40 @@ class MessagesStream(ChunkReader):
         return out
 
     def _open_call(self, call: Mapping[str, Any], fn: Mapping[str, Any]) -> tuple[int, list[bytes]]:
-        out = self._new_block({"type": "tool_use", "id": str(call.get("id") or self._new_id("toolu")),
-                               "name": str(fn.get("name") or ""), "input": {}})
+        block = {"type": "tool_use", "id": str(call.get("id") or self._new_id("toolu")),
+                 "name": str(fn.get("name") or ""), "input": {}}
+        if block["name"]:
+            out = self._new_block(block)
+            return self._open, out
+        # Some OpenAI-compatible servers send a call's name after its first fragment. Anthropic
+        # names the tool only in `content_block_start` (the SDK reads it there and nowhere
+        # else), so the start, and the argument text meanwhile, wait for the name.
+        out = self._stop_open()
+        self._open = len(self._blocks)
+        self._blocks.append({"type": "tool_use", "args": False, "waiting": block, "held": []})
         return self._open, out
 
-    def _call_delta(self, index: int, fn: Mapping[str, Any]) -> list[bytes]:
-        args = fn.get("arguments")
-        if not (isinstance(args, str) and args):
+    def _release(self, index: int) -> list[bytes]:
+        """The held `content_block_start` of a call opened without a name, and its held deltas."""
+        state = self._blocks[index]
+        block = state.pop("waiting", None)
+        if block is None:
             return []
-        self._blocks[index]["args"] = True
-        return [self._event("content_block_delta", index=index,
-                            delta={"type": "input_json_delta", "partial_json": args})]
+        return [self._event("content_block_start", index=index, content_block=block), *state.pop("held")]
+
+    def _call_delta(self, index: int, fn: Mapping[str, Any]) -> list[bytes]:
+        state = self._blocks[index]
+        out: list[bytes] = []
+        if "waiting" in state and fn.get("name"):
+            state["waiting"]["name"] = str(fn["name"])
+            out = self._release(index)
+        args = fn.get("arguments")
+        if isinstance(args, str) and args:
+            state["args"] = True
+            delta = self._event("content_block_delta", index=index,
+                                delta={"type": "input_json_delta", "partial_json": args})
+            (state["held"] if "waiting" in state else out).append(delta)
+        return out
 
     def _finished(self) -> list[bytes]:
         """Stop the open block, then `message_delta` (stop_reason, usage) and `message_stop`."""

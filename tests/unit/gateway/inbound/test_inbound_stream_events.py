@@ -143,7 +143,9 @@ def test_messages_tool_calls_without_index() -> None:
         (0, {"type": "text", "text": ""}),
         (1, {"type": "tool_use", "id": "call_a", "name": "find", "input": {}}),
         (2, {"type": "tool_use", "id": "call_b", "name": "noargs", "input": {}}),
-        (3, {"type": "tool_use", "id": "call_c", "name": "", "input": {}}),
+        # the name came with the call's second fragment: the start (the only place Anthropic
+        # names a tool) waited for it, and the argument text with it
+        (3, {"type": "tool_use", "id": "call_c", "name": "late", "input": {}}),
     ]
     args: dict[int, str] = {}
     for e, d in events:
