@@ -33,15 +33,16 @@ async def password_checked(request: web.Request, field: str, check, *args, **kwa
     their password (ValidationError on `field` when it is wrong). Raises ReauthThrottled (a
     ValidationError) without calling it when the throttle is engaged; counts a wrong password."""
     session, throttle = request[keys.SESSION], request.config_dict[keys.THROTTLE]
+    store = request.config_dict[keys.STORE]
     account, ip = session.email, client_ip(request)
-    wait = throttle.retry_after(account, ip)
+    wait = await store.run(throttle.retry_after, account, ip)  # counted in the database: every process
     if wait:
         raise ReauthThrottled(field, wait)
     try:
-        result = await request.config_dict[keys.STORE].run(check, *args, **kwargs)
+        result = await store.run(check, *args, **kwargs)
     except ValidationError as exc:
         if exc.field in PASSWORD_FIELDS:
-            throttle.failed(account, ip)
+            await store.run(throttle.failed, account, ip)
         raise
-    throttle.succeeded(account, ip)
+    await store.run(throttle.succeeded, account, ip)
     return result
