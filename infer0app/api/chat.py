@@ -100,15 +100,15 @@ async def _stream(request, http, route, body, rec: UsageRecord, timeout: float,
                                                 lambda r: pipeline.stream(http, r, body, timeout=_timeout(timeout)))
     res = failover.res
     rec.provider_kind = route.kind
-    headers = answer_headers(route, route.model, result.headers)
-    if res.seen:
-        headers.update(res.headers())
-    response = stream_response(request, headers)
     started = time.perf_counter()
     limited = not res.settled
     chars = 0  # generated text sent so far, for a stream that ends without usage (limited grants only)
-    try:
+    try:  # from here on, whatever fails, the `finally` settles the reservation the answer holds
         async with result:
+            headers = answer_headers(route, route.model, result.headers)
+            if res.seen:
+                headers.update(res.headers())
+            response = stream_response(request, headers)
             await response.prepare(request)
             if limited:
                 async for frame in result:

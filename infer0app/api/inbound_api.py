@@ -175,14 +175,15 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
         if native is not None:
             route, done = await failover.first_answer(
                 route, lambda r: passthrough.complete(http, r, native, body, timeout=timeout))
+            res = failover.res  # the reservation the answer holds (failover may have moved it)
             answer, usage, model, extra = done.body, done.usage, done.model, {}
         else:
             route, result = await failover.first_answer(
                 route, lambda r: pipeline.complete(http, r, chat.body, timeout=timeout))
+            res = failover.res  # before translating the answer, which can fail
             answer = dump_json(api.answer(json.loads(result.body), body))
             usage, model, extra = result.usage, result.model, _changes_headers(chat, result.changes)
         rec.provider_kind = route.kind  # the connection that answered (failover)
-        res = failover.res
         if not res.settled:
             settle(gate, res, usage, len(answer))
     except GatewayError as err:
@@ -208,11 +209,11 @@ async def _translated_stream(request: web.Request, api: InboundApi, route: Route
     route, result = await failover.first_answer(route, lambda r: pipeline.stream(http, r, chat.body, timeout=timeout))
     res = failover.res
     rec.provider_kind = route.kind
-    translator = api.stream(body, route.model)
-    response = _open(request, route, _changes_headers(chat, result.changes), res)
     limited, chars, started = not res.settled, 0, time.perf_counter()
-    try:
+    try:  # from here on, whatever fails, the `finally` settles the reservation the answer holds
         async with result:
+            translator = api.stream(body, route.model)
+            response = _open(request, route, _changes_headers(chat, result.changes), res)
             await response.prepare(request)
             for frame in getattr(translator, "start", list)():
                 await response.write(frame)
@@ -240,10 +241,10 @@ async def _native_stream(request: web.Request, api: InboundApi, route: Route, bo
         route, lambda r: passthrough.open_stream(http, r, api.native, body, timeout=timeout))
     res = failover.res
     rec.provider_kind = route.kind
-    response = _open(request, route, {}, res)
     limited, chars, started = not res.settled, 0, time.perf_counter()
-    try:
+    try:  # from here on, whatever fails, the `finally` settles the reservation the answer holds
         async with stream:
+            response = _open(request, route, {}, res)
             await response.prepare(request)
             async for chunk in stream:
                 if limited:

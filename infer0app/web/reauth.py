@@ -16,10 +16,6 @@ from ..http_common.client_address import client_ip
 from ..services.errors import ValidationError
 from ..services.throttle import minutes_text
 
-#: The form fields holding the current password in the services' ValidationErrors.
-PASSWORD_FIELDS = frozenset({"current_password", "password"})
-
-
 class ReauthThrottled(ValidationError):
     """Too many wrong passwords from this address for this account: wait `retry_after` seconds."""
 
@@ -41,7 +37,7 @@ async def password_checked(request: web.Request, field: str, check, *args, **kwa
     try:
         result = await store.run(check, *args, **kwargs)
     except ValidationError as exc:
-        if exc.field in PASSWORD_FIELDS:
+        if exc.field == field:  # the password was wrong; a new password that breaks a rule is not a guess
             await store.run(throttle.failed, account, ip)
         raise
     await store.run(throttle.succeeded, account, ip)

@@ -55,3 +55,21 @@ async def test_two_factor_password_checks_are_throttled(new_browser):
     assert "Too many wrong passwords" in html
     _, html = await b.get("/account")
     assert "Two-factor sign-in is off." not in html
+
+
+async def test_a_new_password_that_breaks_a_rule_is_not_counted_as_a_wrong_one(new_browser):
+    """Five tries at a too-short new password, with the right current password, are the user's
+    own typing, not guesses: neither the form nor sign-in from that address is throttled after."""
+    b = new_browser()
+    await b.signup("carol@example.com")
+    for _ in range(6):
+        _, page = await b.get("/account")
+        resp, html = await b.post("/account/password", {"csrf_token": csrf_from(page), "current_password": PASSWORD,
+                                                        "password": "short", "password_confirm": "short"})
+        assert resp.status == 400 and "Too many attempts" not in html
+    resp, _ = await new_browser().login("carol@example.com")
+    assert resp.status in (200, 303)
+    _, page = await b.get("/account")
+    resp, _ = await b.post("/account/password", {"csrf_token": csrf_from(page), "current_password": PASSWORD,
+                                                 "password": NEW, "password_confirm": NEW}, allow_redirects=False)
+    assert resp.status == 303
