@@ -83,8 +83,8 @@ class FailoverLimits:
         return await self._settling(failover.after_failure(primary, failure, self.routes, self.calling(attempt)))
 
     async def first_answer(self, primary: Route, attempt: Callable[[Route], Awaitable[T]]) -> tuple[Route, T]:
-        """gateway.failover.first_answer with the reservation following the call. The primary
-        attempt is made here directly: a call that succeeds pays for no wrapper."""
+        """The first attempt, then gateway.failover.after_failure, with the reservation following
+        the call. The primary attempt is made here directly: a call that succeeds pays for no wrapper."""
         try:
             return primary, await attempt(primary)
         except GatewayError as err:

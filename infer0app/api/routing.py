@@ -32,18 +32,9 @@ def embedding_route(route: Route, model: str) -> Route:
     return replace(route, model=model)
 
 
-def fallback_loader(request: web.Request, ctx, *, embeddings: bool = False):
-    """A coroutine function giving the grant's fallback routes in order (loaded only when called);
-    connections gone since, or without embeddings for an embeddings call, are skipped."""
-
-    async def load() -> list[Route]:
-        return [route for _, route in await fallback_targets(request, ctx, embeddings=embeddings)]
-
-    return load
-
-
 async def fallback_targets(request: web.Request, ctx, *, embeddings: bool = False) -> list[tuple[int, Route]]:
-    """(connection id, route) of the grant's fallbacks in order, as `fallback_loader` gives them."""
+    """(connection id, route) of the grant's fallbacks in order; connections gone since, or
+    without embeddings for an embeddings call, are skipped."""
     routes = []
     for provider_id in ctx.fallback_ids:
         target = await request.app[keys.TARGETS].get(provider_id, "")

@@ -1,6 +1,9 @@
 """Failover chosen by the user (issue 14 §3): try a grant's connection, then its fallbacks in order.
 
-    route, result = await first_answer(primary, load_fallbacks, lambda r: pipeline.complete(http, r, body))
+    route, result = await after_failure(primary, err, load_fallbacks, lambda r: pipeline.complete(http, r, body))
+
+(the caller makes the first attempt itself; api/limit_failover.FailoverLimits wraps both so the
+grant's reservation follows the call).
 
 A call moves on only when it failed before any byte reached the app and the failure is the
 provider's, not the request's: it could not be reached or timed out, answered 429, or failed
@@ -32,20 +35,10 @@ class SkipRoute(Exception):
     tried, and the last provider failure stands if none is left."""
 
 
-async def first_answer(primary: Route, fallbacks: Callable[[], Awaitable[list[Route]]],
-                       call: Callable[[Route], Awaitable[T]]) -> tuple[Route, T]:
-    """(the route that answered, its result). Raises the last GatewayError when every route failed,
-    or the first one that is not worth moving on from."""
-    try:
-        return primary, await call(primary)
-    except GatewayError as err:
-        return await after_failure(primary, err, fallbacks, call)
-
-
 async def after_failure(primary: Route, failure: GatewayError, fallbacks: Callable[[], Awaitable[list[Route]]],
                         call: Callable[[Route], Awaitable[T]]) -> tuple[Route, T]:
-    """`first_answer` once `primary` has failed with `failure`: for a caller that makes the first
-    attempt itself (the chat hot path: one coroutine layer fewer while the call is in flight)."""
+    """(the route that answered, its result) once `primary` has failed with `failure`. Raises the
+    last GatewayError when every route failed, or the first one not worth moving on from."""
     if failure.code not in MOVE_ON:
         raise failure
     for route in await fallbacks():

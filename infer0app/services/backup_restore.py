@@ -24,11 +24,12 @@ import secrets
 import sqlite3
 from pathlib import Path
 
-from ..paths import db_path, keyring_path
+from ..paths import db_path
 from ..store import sqlite_copy
 from ..store.migrations import discover
 from ..vault.envelope import SealError, Sealed, provider_aad
 from ..vault.keyring import KeyringError, Vault
+from .datadir import keyring_location
 
 
 class RestoreError(RuntimeError):
@@ -106,7 +107,7 @@ def restore(backup: Path, keyring: Path, data_dir: Path, *, keyring_target: Path
     Raises RestoreError (target unchanged) if the target is occupied, the backup is missing,
     damaged, not infer0's or from a newer infer0, or the keyring does not open its keys."""
     backup, keyring, data_dir = Path(backup), Path(keyring), Path(data_dir)
-    ring_target = Path(keyring_target) if keyring_target else keyring_path(data_dir)
+    ring_target = keyring_location(data_dir, str(keyring_target or ""))
     occupied = _occupied(data_dir, ring_target)
     if occupied:
         raise RestoreError(f"{data_dir} already holds {', '.join(occupied)}: restore into a new or empty data "

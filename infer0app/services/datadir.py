@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..paths import db_path, keyring_path
-from ..store.database import Store
+from ..store.database import Store, StoreError
 from ..store.models import ProviderConnection
 from ..vault.keyring import KeyringError, Vault, open_or_create
 

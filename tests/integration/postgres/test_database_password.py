@@ -52,3 +52,13 @@ def test_every_command_reaches_the_same_database(data_dir, backend):
     listed = run_cli("users", "list", data_dir=other_dir)
     assert listed.returncode == 0, listed.stderr
     assert "shared@example.com" in json.dumps(json.loads(listed.stdout))
+
+
+def test_an_unreadable_password_file_is_one_clear_line(tmp_path, data_dir, backend):
+    """A missing --database-password-file names the file and the cause, exit 1, no traceback
+    (it raised a NameError before)."""
+    missing = tmp_path / "no-such-file"
+    out = run_cli("users", "list", "--database-password-file", str(missing), data_dir=data_dir)
+    assert out.returncode == 1, out.stderr
+    assert "--database-password-file: cannot read" in out.stderr and str(missing) in out.stderr
+    assert "Traceback" not in out.stderr
