@@ -120,7 +120,9 @@ async def test_rfc7592_read_update_delete(world):
     for headers in ({}, {"Authorization": "Bearer i0_rat_wrong"}):
         resp, body = await get(world, url, headers=headers)
         assert resp.status == 401 and body["error"] == "invalid_token"
-        assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
+        # RFC 6750 §3.1: no credentials at all, no error code in the challenge
+        assert ('error="invalid_token"' in resp.headers["WWW-Authenticate"]) is bool(headers)
+        assert resp.headers["WWW-Authenticate"].startswith('Bearer realm="infer0"')
     # Another client's token does not manage this one.
     _, other = await register(world, metadata())
     resp, _ = await get(world, url, headers={"Authorization": "Bearer " + other["registration_access_token"]})
