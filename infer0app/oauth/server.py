@@ -344,7 +344,7 @@ class AuthorizationServer(_AuthorizationServer):
             return self._error_json(problem)
         try:
             basic_credentials(request.headers)
-        except MalformedBasicCredentials as exc:  # RFC 6749 §5.2: Basic was tried, so 401 + challenge
+        except MalformedBasicCredentials as exc:  # RFC 6749 §5.2: the header was tried, so 401 + Basic challenge
             return self._error_json(InvalidClientError(description=str(exc)), 401, [BASIC_CHALLENGE])
         if default_grant and "grant_type" not in form:
             form["grant_type"] = default_grant
