@@ -31,6 +31,7 @@ from authlib.oauth2.rfc6749.errors import (InsecureTransportError, InvalidClient
                                            UnsupportedGrantTypeError)
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 
+from ..errors.oauth_errors import error_text
 from ..services import apps as apps_svc
 from ..services import device_codes
 from ..services import grants as grants_svc
@@ -84,12 +85,6 @@ class AuthorizationError(Exception):
         self.error = error
         self.description = description
         self.response = response
-
-
-def error_text(text: str, limit: int = 300) -> str:
-    """Text fit for `error_description` (RFC 6749 §5.2: only %x20-21 / %x23-5B / %x5D-7E), so a
-    description quoting what the client sent stays in the set: anything else becomes '?'."""
-    return "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in text[:limit])
 
 
 def json_response(status: int, body, headers) -> web.Response:

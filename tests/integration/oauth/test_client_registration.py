@@ -4,6 +4,7 @@ registers, runs the code flow with PKCE and calls the API with the official open
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import openai
@@ -177,6 +178,27 @@ async def test_invalid_metadata_is_refused_with_rfc7591_errors(world, body, erro
     assert resp.status == 400 and answer["error"] == error, answer
     assert answer["error_description"]
     assert await world.store.run(lambda s: OAuthApp.select().count()) == 0
+
+
+DESCRIPTION_CHARS = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # RFC 6749 §5.2 error_description
+
+
+@pytest.mark.parametrize("body", [
+    metadata(redirect_uris=["https://notes.example/c\x00b"]),
+    metadata(redirect_uris=["https://notes.example/cb", "https://notes.example/\u202ecb\\x"]),
+    metadata(redirect_uris=["https://notes.example/cb#\u2026"]),
+    metadata(grant_types=["authorization_code", "x\x00\"\\y"]),
+    metadata(logo_uri="https://notes.example/l\x00go"),
+    metadata(client_name="No\x00tes"),
+    metadata(response_types=["token"]),
+])
+async def test_metadata_errors_stay_in_the_rfc6749_description_charset_and_echo_nothing(world, body):
+    # The descriptions used to quote the input with Python escapes ('\\x00', '\\u202e') and '"'.
+    resp, answer = await register(world, body)
+    assert resp.status == 400 and answer["error"] in ("invalid_client_metadata", "invalid_redirect_uri")
+    description = answer["error_description"]
+    assert description and DESCRIPTION_CHARS.fullmatch(description), description
+    assert "x00" not in description and "u202e" not in description and "notes.example" not in description
 
 
 async def test_non_json_body_is_invalid_client_metadata(world):
