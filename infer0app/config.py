@@ -164,6 +164,10 @@ class Settings:
         return self.issuer.startswith("https://")
 
 
+MAX_LIFETIME = 10 * 365 * 86400  # seconds: session and token lifetimes
+MAX_TIMEOUT = 86400  # seconds: any timeout setting
+
+
 class SettingsError(ValueError):
     """A setting has a value we cannot use; the message names it."""
 
@@ -249,3 +253,12 @@ def validate(s: Settings) -> None:
                  "keepalive_timeout"):
         if getattr(s, name) <= 0:
             raise SettingsError(f"{flag_name(name)} must be positive")
+    # Upper bounds: a lifetime past 10 years overflows the 64-bit expiry columns (a 500 at the
+    # first token); a timeout must be a finite number of seconds (nan and inf never end).
+    for name in ("session_lifetime", "access_token_ttl", "refresh_token_ttl"):
+        if getattr(s, name) > MAX_LIFETIME:
+            raise SettingsError(f"{flag_name(name)}: {getattr(s, name)} is more than {MAX_LIFETIME} seconds (10 years)")
+    for name in ("upstream_timeout", "shutdown_timeout", "body_read_timeout", "keepalive_timeout"):
+        if not 0 <= getattr(s, name) <= MAX_TIMEOUT:  # False for nan
+            raise SettingsError(f"{flag_name(name)}: {getattr(s, name)} is not a number of seconds from 0 to "
+                                f"{MAX_TIMEOUT}")

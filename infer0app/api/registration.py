@@ -74,8 +74,12 @@ async def register(request: web.Request) -> web.Response:
     return web.json_response(info, status=201, headers=NO_STORE)
 
 
-def _invalid_token(description: str) -> web.Response:
-    challenge = f'Bearer realm="infer0", error="invalid_token", error_description="{description}"'
+def _invalid_token(description: str, missing: bool = False) -> web.Response:
+    """401 invalid_token; `missing` (no Bearer credentials sent): the challenge carries no error
+    code (RFC 6750 §3.1 SHOULD NOT)."""
+    challenge = 'Bearer realm="infer0"'
+    if not missing:
+        challenge += f', error="invalid_token", error_description="{description}"'
     return v1.oauth_error(401, "invalid_token", description, {"WWW-Authenticate": challenge})
 
 
@@ -84,7 +88,7 @@ async def _managed(request: web.Request):
     scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
     token = value.strip()
     if scheme.lower() != "bearer" or not token:
-        return None, _invalid_token("Send Authorization: Bearer <registration_access_token>.")
+        return None, _invalid_token("Send Authorization: Bearer <registration_access_token>.", missing=True)
     app = await request.config_dict[keys.STORE].run(reg.authorized_app, request.match_info["client_id"], token)
     if app is None:
         return None, _invalid_token("The registration access token is not valid for this client.")

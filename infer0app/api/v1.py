@@ -32,7 +32,7 @@ from aiohttp import web
 
 from .. import keys
 from ..errors.api_errors import api_error, for_status
-from ..errors.oauth_errors import oauth_error_name
+from ..errors.oauth_errors import error_text, oauth_error_name
 from ..store.faults import StorageUnavailable
 from . import chat, embeddings, inbound_api, me, oauth_endpoints, registration
 
@@ -104,11 +104,13 @@ def openai_error(code: str, message: str, *, status: int | None = None, headers=
 
 
 def oauth_error(status: int, error: str, description: str, headers=None) -> web.Response:
-    """RFC 6749 §5.2 JSON; `error` must be in the OAuth error table (KeyError otherwise)."""
+    """RFC 6749 §5.2 JSON; `error` must be in the OAuth error table (KeyError otherwise);
+    `description` is cut to §5.2's error_description character set (error_text)."""
     error = oauth_error_name(error)
     hdrs = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     hdrs.update(headers or {})
-    return web.json_response({"error": error, "error_description": description}, status=status, headers=hdrs)
+    return web.json_response({"error": error, "error_description": error_text(description)}, status=status,
+                             headers=hdrs)
 
 
 def _generic(request: web.Request, status: int, headers) -> web.Response:

@@ -10,7 +10,7 @@ import sys
 
 from ..services import kek_rotation
 from ..services.audit import operator_actor
-from .common import CommandError, add_data_dir, emit, iso, opened
+from .common import CommandError, add_data_dir, emit, int_between, iso, number_between, opened
 
 
 def register(sub) -> None:
@@ -21,11 +21,13 @@ def register(sub) -> None:
     add_data_dir(st)
     st.set_defaults(func=status)
     r = s.add_parser("rotate", help="Add a new KEK, re-wrap every secret under it, verify, retire the old one.")
-    r.add_argument("--server-wait", type=float, default=kek_rotation.SERVER_WAIT, metavar="SECONDS",
-                   help="How long to wait for running servers to pick up the new key (default %(default)s).")
-    r.add_argument("--batch-size", type=int, default=kek_rotation.BATCH_SIZE, metavar="N",
-                   help="Secrets re-wrapped per transaction (default %(default)s); smaller holds the write "
-                        "lock for less time.")
+    r.add_argument("--server-wait", type=number_between(0, kek_rotation.MAX_SERVER_WAIT),
+                   default=kek_rotation.SERVER_WAIT, metavar="SECONDS",
+                   help=f"How long to wait for running servers to pick up the new key "
+                        f"(0-{kek_rotation.MAX_SERVER_WAIT:g}; default %(default)s).")
+    r.add_argument("--batch-size", type=int_between(1, kek_rotation.MAX_BATCH_SIZE), default=kek_rotation.BATCH_SIZE,
+                   metavar="N", help=f"Secrets re-wrapped per transaction (1-{kek_rotation.MAX_BATCH_SIZE}; default "
+                                     "%(default)s); smaller holds the write lock for less time.")
     r.add_argument("--quiet", action="store_true", help="No progress lines on standard error.")
     add_data_dir(r)
     r.set_defaults(func=rotate)

@@ -169,3 +169,9 @@ def for_apps() -> list[OAuthErrorSummary]:
                                      any(REDIRECT in row.where for row in rows), rows[0].rfc,
                                      " ".join(row.description for row in rows)))
     return out
+
+
+def error_text(text: str, limit: int = 300) -> str:
+    """Text fit for `error_description` (RFC 6749 §5.2: only %x20-21 / %x23-5B / %x5D-7E), so a
+    description stays in the set whatever it holds: anything else becomes '?'."""
+    return "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in text[:limit])

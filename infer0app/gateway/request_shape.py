@@ -14,7 +14,8 @@ whose `param` names the field, e.g. `messages[0].content[1].text`.
 Null is accepted for every optional field (clients send `"stop": null`); fields infer0
 does not know pass, subject only to the depth and surrogate walk. Bounds follow OpenAI's
 API reference (`n` 1-128, `temperature` 0-2, `top_p` 0-1, penalties -2..2, `logit_bias`
--100..100, `top_logprobs` 0-20); token counts are positive 32-bit integers and `seed` a
+-100..100, `top_logprobs` 0-20, at most 4 `stop` sequences; a `tool` message needs its
+`tool_call_id`, an `image_url` part an object with a `url`); token counts are positive 32-bit integers and `seed` a
 64-bit one, so no provider is sent a number it cannot hold.
 """
 
@@ -31,6 +32,8 @@ from infer0app.gateway.providers.base import GatewayError, gateway_error
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 TOOL_CHOICE_WORDS = frozenset({"none", "auto", "required"})
 RESPONSE_FORMATS = frozenset({"text", "json_object", "json_schema"})
+#: OpenAI's Chat Completions reference: `stop` holds "up to 4 sequences".
+MAX_STOP = 4
 #: JSON nesting allowed in a request. A tool schema nested 30 levels deep fits; the walk and
 #: every later `json.dumps` stay far from Python's recursion limit.
 MAX_DEPTH = 100
@@ -134,8 +137,8 @@ def _optional(check: Callable[[Any, str], None], obj: dict, key: str, param: str
 def _stop(value: Any, param: str) -> None:
     if isinstance(value, str):
         return
-    if not isinstance(value, list):
-        raise _fail(param, "a string or an array of strings")
+    if not isinstance(value, list) or len(value) > MAX_STOP:
+        raise _fail(param, f"a string or an array of at most {MAX_STOP} strings")
     for i, item in enumerate(value):
         _string(item, f"{param}[{i}]")
 
@@ -209,12 +212,11 @@ def _content_part(part: Any, param: str) -> None:
     if kind in ("text", "refusal"):
         _string(part.get(kind), f"{param}.{kind}")
     elif kind == "image_url":
-        ref = part.get("image_url")
-        if isinstance(ref, dict):
-            _string(ref.get("url"), f"{param}.image_url.url")
-            _optional(_string, ref, "detail", f"{param}.image_url")
-        elif not isinstance(ref, str):
+        ref = part.get("image_url")  # OpenAI: an object {url, detail?}, never a bare string
+        if not isinstance(ref, dict):
             raise _fail(f"{param}.image_url", "an object with a `url`")
+        _string(ref.get("url"), f"{param}.image_url.url")
+        _optional(_string, ref, "detail", f"{param}.image_url")
 
 
 def _tool_call(call: Any, param: str) -> None:
@@ -241,7 +243,10 @@ def _message(msg: Any, param: str) -> None:
         for j, part in enumerate(content):
             _content_part(part, f"{param}.content[{j}]")
     _optional(_string, msg, "name", param)
-    _optional(_string, msg, "tool_call_id", param)
+    if role == "tool":  # OpenAI: a tool message must name the call it answers
+        _string(msg.get("tool_call_id"), f"{param}.tool_call_id")
+    else:
+        _optional(_string, msg, "tool_call_id", param)
     calls = msg.get("tool_calls")
     if calls is not None:
         if not isinstance(calls, list):

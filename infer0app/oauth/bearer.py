@@ -74,13 +74,18 @@ class TokenCache:
         self._unknown.clear()
 
 
-def _answer(code: str, challenge: str, message: str, resource_metadata: str = "") -> dict:
+def _answer(code: str, challenge: str | None, message: str, resource_metadata: str = "") -> dict:
     """The keyword arguments of an aiohttp HTTP error: OpenAI's error object for `code` (from the
     /v1 error table) and the RFC 6750 §3.1 challenge `challenge` (from the Bearer table), naming
-    the RFC 9728 protected-resource metadata URL when given (RFC 9728 §5.1)."""
-    row, _ = api_error(code), BEARER_CHALLENGES[challenge]  # KeyError: a code missing from its table
+    the RFC 9728 protected-resource metadata URL when given (RFC 9728 §5.1). `challenge=None`
+    (the request carried no Bearer credentials at all): RFC 6750 §3.1 says the challenge SHOULD
+    NOT then carry an error code or description, so it names only the realm (and metadata)."""
+    row = api_error(code)
     body = json.dumps({"error": {"message": message, "type": row.type, "code": code, "param": None}})
-    header = f'Bearer realm="{REALM}", error="{challenge}", error_description="{message}"'
+    header = f'Bearer realm="{REALM}"'
+    if challenge is not None:
+        BEARER_CHALLENGES[challenge]  # KeyError: a code missing from its table
+        header += f', error="{challenge}", error_description="{message}"'
     if resource_metadata:
         header += f', resource_metadata="{resource_metadata}"'
     return {"text": body, "content_type": "application/json",
@@ -88,10 +93,12 @@ def _answer(code: str, challenge: str, message: str, resource_metadata: str = ""
 
 
 class InvalidTokenError(web.HTTPUnauthorized):
-    """401: missing, unknown, expired or revoked token (WWW-Authenticate: Bearer error="invalid_token")."""
+    """401: unknown, expired or revoked token (WWW-Authenticate: Bearer error="invalid_token"), or
+    no Bearer credentials at all (`missing=True`: a bare `Bearer realm=...` challenge, RFC 6750 §3.1)."""
 
-    def __init__(self, message: str, resource_metadata: str = ""):
-        super().__init__(**_answer("invalid_token", "invalid_token", message, resource_metadata))
+    def __init__(self, message: str, resource_metadata: str = "", missing: bool = False):
+        challenge = None if missing else "invalid_token"
+        super().__init__(**_answer("invalid_token", challenge, message, resource_metadata))
 
 
 class TokenInURLError(web.HTTPBadRequest):
@@ -114,7 +121,7 @@ def bearer_token(request: web.Request) -> str:
     token = value.strip()
     if scheme.lower() != "bearer" or not token:
         raise InvalidTokenError("Missing access token: send Authorization: Bearer <access_token>.",
-                                resource_metadata_url(request))
+                                resource_metadata_url(request), missing=True)
     if len(token) > 200 or not B64TOKEN.fullmatch(token):
         raise InvalidTokenError("The access token is invalid, expired or revoked.", resource_metadata_url(request))
     return token

@@ -25,16 +25,22 @@ FORM_TYPES = ("application/x-www-form-urlencoded",)
 
 
 class MalformedBasicCredentials(ValueError):
-    """An `Authorization: Basic` header that does not decode to UTF-8 `client_id:client_secret`."""
+    """An `Authorization` header that is not HTTP Basic UTF-8 `client_id:client_secret`: the client
+    tried to authenticate with the header, so RFC 6749 §5.2 wants 401 and a Basic challenge."""
 
 
 def basic_credentials(headers) -> tuple[str | None, str | None]:
     """(client_id, client_secret) from HTTP Basic (RFC 6749 §2.3.1: each form-urlencoded, then
-    base64 of UTF-8 `id:secret`); (None, None) without Basic. Raises MalformedBasicCredentials
-    when the header is Basic but undecodable (authlib's own parser would raise UnicodeDecodeError)."""
-    scheme, _, value = (headers.get("Authorization") or "").strip().partition(" ")
-    if scheme.lower() != "basic":
+    base64 of UTF-8 `id:secret`); (None, None) without an Authorization header. Raises
+    MalformedBasicCredentials when the header is Basic but undecodable (authlib's own parser would
+    raise UnicodeDecodeError) or uses another scheme (Bearer, Digest...: not a client method here)."""
+    header = (headers.get("Authorization") or "").strip()
+    if not header:
         return None, None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise MalformedBasicCredentials("Client authentication uses HTTP Basic or client_secret in the body; "
+                                        "other Authorization schemes are not supported here.")
     try:
         text = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):

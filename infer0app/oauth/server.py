@@ -31,6 +31,7 @@ from authlib.oauth2.rfc6749.errors import (InsecureTransportError, InvalidClient
                                            UnsupportedGrantTypeError)
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 
+from ..errors.oauth_errors import error_text
 from ..services import apps as apps_svc
 from ..services import device_codes
 from ..services import grants as grants_svc
@@ -84,12 +85,6 @@ class AuthorizationError(Exception):
         self.error = error
         self.description = description
         self.response = response
-
-
-def error_text(text: str, limit: int = 300) -> str:
-    """Text fit for `error_description` (RFC 6749 §5.2: only %x20-21 / %x23-5B / %x5D-7E), so a
-    description quoting what the client sent stays in the set: anything else becomes '?'."""
-    return "".join(c if 0x20 <= ord(c) <= 0x7E and c not in '"\\' else "?" for c in text[:limit])
 
 
 def json_response(status: int, body, headers) -> web.Response:
@@ -346,7 +341,7 @@ class AuthorizationServer(_AuthorizationServer):
             return self._error_json(problem)
         try:
             basic_credentials(request.headers)
-        except MalformedBasicCredentials as exc:  # RFC 6749 §5.2: Basic was tried, so 401 + challenge
+        except MalformedBasicCredentials as exc:  # RFC 6749 §5.2: the header was tried, so 401 + Basic challenge
             return self._error_json(InvalidClientError(description=str(exc)), 401, [BASIC_CHALLENGE])
         if default_grant and "grant_type" not in form:
             form["grant_type"] = default_grant

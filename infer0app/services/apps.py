@@ -90,15 +90,18 @@ def _view(row: dict) -> AppView:
 
 
 # -- validation ---------------------------------------------------------------------------
-def validate_redirect_uri(uri: str, *, public: bool = False) -> str:
+def validate_redirect_uri(uri: str, *, public: bool = False, number: int = 1) -> str:
     """A redirect URI we are willing to send codes to, or ValidationError saying why not.
 
     Only RFC 3986 URIs (services/uri_syntax.py: no fragment, no userinfo, port 1-65535), https,
     or http on a loopback host (RFC 8252 §7.3), or, for public apps only, a private-use scheme
     with a period (`com.example.app:/callback`, RFC 8252 §7.1); no wildcards, no dot-segments,
-    no dangerous schemes. Surrounding whitespace is dropped, as from a pasted line."""
+    no dangerous schemes. Surrounding whitespace is dropped, as from a pasted line. ValidationError
+    names the URI by `number` (its 1-based place in the list), never by its text."""
     uri = (uri or "").strip()
-    err = lambda msg: ValidationError(f"Redirect URI {uri[:80]!r}: {msg}", field="redirect_uris")  # noqa: E731
+    # Named by its place in the list, never quoted: the message reaches OAuth error_description
+    # (RFC 6749 §5.2's character set) and pages, and client input is not echoed back.
+    err = lambda msg: ValidationError(f"Redirect URI {number}: {msg}", field="redirect_uris")  # noqa: E731
     if not uri:
         raise ValidationError("Enter at least one redirect URI.", field="redirect_uris")
     if len(uri) > MAX_URL:
@@ -141,10 +144,10 @@ def validate_redirect_uris(uris, *, public: bool = False) -> list[str]:
     if isinstance(uris, str):
         uris = uris.splitlines()
     cleaned: list[str] = []
-    for raw in uris:
+    for number, raw in enumerate(uris, 1):
         if not (raw or "").strip():
             continue
-        uri = validate_redirect_uri(raw, public=public)
+        uri = validate_redirect_uri(raw, public=public, number=number)
         if uri not in cleaned:
             cleaned.append(uri)
     if not cleaned:

@@ -103,11 +103,11 @@ def parse_metadata(body) -> ClientMetadata:
     grant_types = _string_list(body, "grant_types", ("authorization_code",))
     unknown = sorted(set(grant_types) - set(GRANT_TYPES))
     if unknown or "authorization_code" not in grant_types:
-        raise _metadata_error("grant_types must include authorization_code and may add refresh_token "
-                              f"(not supported: {', '.join(unknown) or 'none'}).")
+        raise _metadata_error("grant_types must include authorization_code and may add refresh_token; "
+                              f"{len(unknown)} other grant type(s) given, which infer0 does not support.")
     response_types = _string_list(body, "response_types", RESPONSE_TYPES)
     if set(response_types) != {"code"}:
-        raise _metadata_error("response_types must be [\"code\"]: the authorization code flow is the one offered.")
+        raise _metadata_error("response_types must be [code]: the authorization code flow is the one offered.")
     try:
         name = apps_svc.clean_name(_string(body, "client_name", apps_svc.MAX_NAME))
     except ValidationError:

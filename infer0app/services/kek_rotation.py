@@ -54,6 +54,8 @@ from .errors import ServiceError
 
 FAULT_ENV = "INFER0_FAULT_ROTATE_KILL_AT"
 BATCH_SIZE = 8  # rows per re-wrap transaction: short write locks, the server keeps writing
+MAX_BATCH_SIZE = 10_000  # past this one transaction would hold the write lock for seconds
+MAX_SERVER_WAIT = 3600.0  # seconds: an hour is more than any server needs to reload the keyring
 SERVER_WAIT = 30.0  # seconds to wait for running servers to pick up a keyring change
 MAX_PASSES = 5  # re-wrap passes for rows changed concurrently during a pass
 

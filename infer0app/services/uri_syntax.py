@@ -78,10 +78,10 @@ def parse_absolute_uri(text: str) -> AbsoluteURI:
     if m is None:
         bad = [c for c in text if not (0x21 <= ord(c) <= 0x7E) or c in '"<>\\^`{|}']
         if bad:
-            raise URISyntaxError(f"contains {bad[0]!r}, which is not allowed in a URI (percent-encode it).")
+            raise URISyntaxError(f"contains U+{ord(bad[0]):04X}, which is not allowed in a URI (percent-encode it).")
         raise URISyntaxError("is not a URI of the form scheme://host/path?query (check every %-escape).")
     if m.group("fragment") is not None:
-        raise URISyntaxError("fragments (#…) are not allowed.")
+        raise URISyntaxError("fragments (#...) are not allowed.")
     authority = m.group("authority")
     if "@" in authority:
         raise URISyntaxError("must not contain user information (user@host).")
@@ -128,7 +128,7 @@ def parse_private_use_uri(text: str) -> PrivateUseURI:
     otherwise. The scheme must be a reverse domain name (labels of lowercase letters, digits and
     hyphens, at least one period: RFC 7595 §3.8); the path starts with a single `/`."""
     if "#" in text:
-        raise URISyntaxError("fragments (#…) are not allowed.")
+        raise URISyntaxError("fragments (#...) are not allowed.")
     m = _PRIVATE_USE.fullmatch(text)
     if m is None:
         raise URISyntaxError("a private-use URI must look like com.example.app:/callback (scheme, ':', one '/', "

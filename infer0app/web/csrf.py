@@ -55,7 +55,10 @@ def valid(request: web.Request, submitted: str | None) -> bool:
 
 @web.middleware
 async def csrf_middleware(request: web.Request, handler):
-    if request.method not in SAFE_METHODS and not request.path.startswith(EXEMPT_PREFIXES):
+    # No route (404) or not this method (405): the router's answer, not a CSRF 403 that would
+    # claim the path exists and hide the real error.
+    if (request.method not in SAFE_METHODS and not request.path.startswith(EXEMPT_PREFIXES)
+            and request.match_info.http_exception is None):
         submitted = request.headers.get("X-CSRF-Token")
         if submitted is None and request.content_type in ("application/x-www-form-urlencoded",
                                                           "multipart/form-data"):

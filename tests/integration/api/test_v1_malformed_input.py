@@ -114,6 +114,13 @@ CASES = [
         {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function",
                                               "function": {"name": "f", "arguments": {"a": 1}}}]}]),
          "messages[0].tool_calls[0].function.arguments"),
+    Case("tool message without tool_call_id", chat(messages=[USER, {"role": "tool", "content": "r"}]),
+         "messages[1].tool_call_id"),
+    Case("tool message with tool_call_id null", chat(messages=[USER, {"role": "tool", "tool_call_id": None,
+                                                                      "content": "r"}]),
+         "messages[1].tool_call_id"),
+    Case("image part, image_url a plain string", parts({"type": "image_url", "image_url": "https://x.example/a.png"}),
+         "messages[0].content[0].image_url"),
     Case("tool_call_id a number", chat(messages=[USER, {"role": "tool", "tool_call_id": 3, "content": "r"}]),
          "messages[1].tool_call_id"),
     # -- scalar parameters ----------------------------------------------------------------
@@ -145,6 +152,8 @@ CASES = [
     Case("seed huge", chat(seed=10**30), "seed"),
     Case("stop a number", chat(stop=5), "stop"),
     Case("stop a list of numbers", chat(stop=[1, 2]), "stop[0]"),
+    Case("stop with 5 sequences (OpenAI: up to 4)", chat(stop=list("abcde")), "stop"),
+    Case("stop with 50 sequences", chat(stop=[f"s{i}" for i in range(50)]), "stop"),
     Case("user an object", chat(user={}), "user"),
     Case("logprobs a string", chat(logprobs="yes"), "logprobs"),
     Case("top_logprobs negative", chat(top_logprobs=-1), "top_logprobs"),
@@ -266,7 +275,7 @@ async def test_valid_edge_values_still_pass(api_for):
                                                              "parameters": {"type": "object", "properties": {}}}}],
                     tool_choice={"type": "function", "function": {"name": "f"}},
                     response_format={"type": "json_schema", "json_schema": {"name": "s", "schema": {"type": "object"}}},
-                    max_completion_tokens=50, stop=["\n\n"])
+                    max_completion_tokens=50, stop=["\n\n", "END", "###", "--"])  # OpenAI's most: 4
         status, answer = await _answer(http, api.url + "/v1/chat/completions", headers, body)
         assert status == 200, answer
 

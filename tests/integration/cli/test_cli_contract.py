@@ -93,3 +93,17 @@ def test_backup_is_a_consistent_copy_while_the_server_runs(data_dir, tmp_path, s
 def test_version_flag():
     proc = run_cli("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("infer0 0.")
+
+
+@pytest.mark.parametrize("flag,value", [
+    ("--access-token-ttl", "99999999999999999999"), ("--refresh-token-ttl", str(11 * 365 * 86400)),
+    ("--session-lifetime", "1" + "0" * 25), ("--upstream-timeout", "nan"), ("--shutdown-timeout", "inf"),
+    ("--keepalive-timeout", "-1"), ("--body-read-timeout", "1e12"),
+])
+def test_serve_refuses_out_of_range_numbers_before_starting(data_dir, flag, value):
+    # These started a server: a lifetime past 64-bit expiries was a 500 at the first token, and a
+    # nan or inf timeout never ends.
+    proc = run_cli("serve", flag, value, "--port", "1", data_dir=data_dir, timeout=30)
+    assert proc.returncode == 2, (flag, value, proc.returncode, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and flag in lines[0] and "Traceback" not in proc.stderr, proc.stderr

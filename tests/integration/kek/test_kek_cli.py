@@ -71,3 +71,18 @@ def test_kek_commands_need_an_existing_data_dir(tmp_path):
         proc = run_cli("kek", action, data_dir=tmp_path / "nowhere")
         assert proc.returncode == 1 and "No infer0 database in" in proc.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_rotate_refuses_out_of_range_batch_size_and_server_wait(data_dir):
+    # --batch-size 0 / -1 / 10**30 and --server-wait nan / inf / -5 used to start a rotation
+    # (a huge batch holds the write lock for the whole table; nan or inf waits forever).
+    make_secrets(data_dir, 2, users=1)
+    primary = Vault.load(data_dir / "keyring.json").primary
+    for flag, value in [("--batch-size", "0"), ("--batch-size", "-1"), ("--batch-size", "1" + "0" * 30),
+                        ("--batch-size", "2.5"), ("--server-wait", "nan"), ("--server-wait", "inf"),
+                        ("--server-wait", "-5"), ("--server-wait", "1e9")]:
+        proc = run_cli("kek", "rotate", flag, value, data_dir=data_dir)
+        assert proc.returncode == 2 and proc.stdout == "", (flag, value, proc.stderr)
+        assert f"argument {flag}" in proc.stderr and "from" in proc.stderr and "Traceback" not in proc.stderr
+    assert Vault.load(data_dir / "keyring.json").primary == primary  # nothing was rotated
+    assert run_cli("kek", "rotate", "--batch-size", "10000", "--server-wait", "0", data_dir=data_dir).returncode == 0

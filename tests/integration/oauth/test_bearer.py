@@ -34,8 +34,13 @@ async def test_me_shows_user_app_provider_and_model_never_the_key(world):
 async def test_missing_or_bad_tokens_are_401_in_openai_format(world, header):
     resp, body = await get(world, "/v1/me", **({"Authorization": header} if header else {}))
     assert resp.status == 401
-    assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
-    assert resp.headers["WWW-Authenticate"].startswith("Bearer ")
+    challenge = resp.headers["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="infer0"') and "resource_metadata=" in challenge
+    # RFC 6750 §3.1: no credentials at all (or another scheme): no error code in the challenge;
+    # a Bearer token that is not valid: error="invalid_token".
+    sent_a_token = header is not None and header.lower().startswith("bearer ") and header.strip() != "Bearer"
+    assert ('error="invalid_token"' in challenge) is sent_a_token
+    assert ("error_description" in challenge) is sent_a_token
     assert set(body["error"]) == {"message", "type", "code", "param"}
     assert body["error"]["code"] == "invalid_token" and body["error"]["message"]
     assert resp.headers["Content-Type"].startswith("application/json")

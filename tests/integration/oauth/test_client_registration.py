@@ -4,6 +4,7 @@ registers, runs the code flow with PKCE and calls the API with the official open
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import openai
@@ -120,7 +121,9 @@ async def test_rfc7592_read_update_delete(world):
     for headers in ({}, {"Authorization": "Bearer i0_rat_wrong"}):
         resp, body = await get(world, url, headers=headers)
         assert resp.status == 401 and body["error"] == "invalid_token"
-        assert 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
+        # RFC 6750 §3.1: no credentials at all, no error code in the challenge
+        assert ('error="invalid_token"' in resp.headers["WWW-Authenticate"]) is bool(headers)
+        assert resp.headers["WWW-Authenticate"].startswith('Bearer realm="infer0"')
     # Another client's token does not manage this one.
     _, other = await register(world, metadata())
     resp, _ = await get(world, url, headers={"Authorization": "Bearer " + other["registration_access_token"]})
@@ -175,6 +178,27 @@ async def test_invalid_metadata_is_refused_with_rfc7591_errors(world, body, erro
     assert resp.status == 400 and answer["error"] == error, answer
     assert answer["error_description"]
     assert await world.store.run(lambda s: OAuthApp.select().count()) == 0
+
+
+DESCRIPTION_CHARS = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")  # RFC 6749 §5.2 error_description
+
+
+@pytest.mark.parametrize("body", [
+    metadata(redirect_uris=["https://notes.example/c\x00b"]),
+    metadata(redirect_uris=["https://notes.example/cb", "https://notes.example/\u202ecb\\x"]),
+    metadata(redirect_uris=["https://notes.example/cb#\u2026"]),
+    metadata(grant_types=["authorization_code", "x\x00\"\\y"]),
+    metadata(logo_uri="https://notes.example/l\x00go"),
+    metadata(client_name="No\x00tes"),
+    metadata(response_types=["token"]),
+])
+async def test_metadata_errors_stay_in_the_rfc6749_description_charset_and_echo_nothing(world, body):
+    # The descriptions used to quote the input with Python escapes ('\\x00', '\\u202e') and '"'.
+    resp, answer = await register(world, body)
+    assert resp.status == 400 and answer["error"] in ("invalid_client_metadata", "invalid_redirect_uri")
+    description = answer["error_description"]
+    assert description and DESCRIPTION_CHARS.fullmatch(description), description
+    assert "x00" not in description and "u202e" not in description and "notes.example" not in description
 
 
 async def test_non_json_body_is_invalid_client_metadata(world):

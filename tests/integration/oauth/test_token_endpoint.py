@@ -33,6 +33,24 @@ async def test_invalid_client_with_basic_is_401_with_www_authenticate(world):
     assert resp.status == 401 and body["error"] == "invalid_client" and "WWW-Authenticate" in resp.headers
 
 
+CLIENT_ENDPOINTS = ["/v1/oauth/token", "/v1/oauth/refresh", "/v1/oauth/revoke", "/v1/oauth/introspect",
+                    "/v1/oauth/device_authorization"]
+
+
+@pytest.mark.parametrize("path", CLIENT_ENDPOINTS)
+async def test_another_authorization_scheme_is_401_with_basic_challenge(world, path):
+    # RFC 6749 §5.2: the client tried the Authorization header, so 401 and a challenge in the
+    # scheme infer0 accepts (Basic); it used to be a 400 invalid_client without a challenge.
+    client_id, secret = await world.app()
+    form = {"grant_type": "refresh_token", "refresh_token": "x", "token": "x", "client_id": client_id}
+    for header in ("Bearer x", "Digest username=x", "Token " + secret, "Bearer"):
+        for data in (form, {**form, "client_secret": secret}):
+            resp, body = await world.post(path, data, headers={"Authorization": header})
+            assert resp.status == 401 and body["error"] == "invalid_client", (path, header, body)
+            assert resp.headers["WWW-Authenticate"].startswith('Basic realm="infer0"'), header
+            assert secret not in json.dumps(body)
+
+
 async def test_invalid_client_without_basic_is_400_without_challenge(world):
     client_id, _ = await world.app()
     for data in ({"client_id": client_id, "client_secret": "i0_cs_wrong"},

@@ -63,3 +63,23 @@ async def test_a_non_numeric_id_is_a_404_from_the_router(browser, path):
                   else await browser.get(path))
     assert resp.status == 404 and "Page not found" in html
     assert not re.search(r"does not exist", html)  # no handler ran: the router refused it
+
+
+@pytest.mark.parametrize("method,path,status", [
+    ("POST", "/no-such-page", 404), ("PUT", "/no/such/page", 404), ("TRACE", "/nothing-here", 404),
+    ("DELETE", "/providers/abc", 404),  # the id pattern does not match: no route
+    ("PUT", "/login", 405), ("TRACE", "/", 405), ("POST", "/openapi.json", 405),
+])
+async def test_unknown_paths_and_methods_are_404_and_405_not_a_csrf_403(browser, method, path, status):
+    # The CSRF check ran before routing, so any non-GET to any path was "403 CSRF check failed".
+    async with browser.http.request(method, browser.url(path), data={"x": "1"}) as resp:
+        html = await resp.text()
+    assert resp.status == status, (method, path, resp.status)
+    assert "CSRF" not in html
+    if status == 405:
+        assert method not in resp.headers["Allow"].split(",") and "GET" in resp.headers["Allow"]
+
+
+async def test_a_known_form_target_without_its_token_is_still_refused(browser):
+    resp, _ = await browser.post("/login", {"email": "a@example.com", "password": "x" * 12})
+    assert resp.status == 403
