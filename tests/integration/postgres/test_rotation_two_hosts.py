@@ -16,7 +16,6 @@ import asyncio
 import json
 import signal
 
-import openai
 
 from infer0app.services import runtime
 from infer0app.vault.keyring import Vault
@@ -25,22 +24,13 @@ from tests.fakes import run_fake
 from tests.support.backend import open_data_dir
 from tests.support.egress import FAKES_ALLOW
 from tests.support.processes import ServerProcess, run_cli
+from tests.support.sdk_calls import chat_status
 from tests.support.seed import seed_grant
 
 STEPS = ["locked", "key-added", "servers-loaded", "promoted", "servers-switched"] + \
         ["batch-written", "batch-committed"] * 2 + ["verified", "retired"]
 # Host B is killed and restarted after these: a pending key in the file, a new primary, a half re-wrap.
 RESTART_B_AFTER = {"key-added", "promoted", "batch-written"}
-
-
-async def _chat(url: str, token: str) -> int:
-    async with openai.AsyncOpenAI(base_url=url + "/v1", api_key=token, max_retries=0) as client:
-        try:
-            await client.chat.completions.create(model="x", messages=[{"role": "user", "content": "Hi"}],
-                                                 max_tokens=5)
-            return 200
-        except openai.APIStatusError as exc:
-            return exc.status_code
 
 
 def _live(data_dir, ring: str) -> list[runtime.LiveServer]:
@@ -88,8 +78,8 @@ async def test_a_rotation_killed_at_each_step_with_two_hosts_live_loses_nothing_
                     b.stop(signal.SIGKILL)
                     b = ServerProcess(host_b, *flags)
                 token = seeded[step % len(seeded)].access_token  # both servers still open the keys
-                assert await _chat(a.url, token) == 200, f"step {step}: A lost a key"
-                assert await _chat(b.url, token) == 200, f"step {step}: B lost a key"
+                assert await chat_status(a.url, token) == 200, f"step {step}: A lost a key"
+                assert await chat_status(b.url, token) == 200, f"step {step}: B lost a key"
 
                 rerun = await asyncio.to_thread(_rotate, data_dir, ring)
                 assert rerun.returncode == 0, f"step {step}: {rerun.stderr}"
@@ -107,7 +97,8 @@ async def test_a_rotation_killed_at_each_step_with_two_hosts_live_loses_nothing_
                 else:
                     assert result["resumed"] is False
             for s in seeded:
-                assert await _chat(a.url, s.access_token) == 200 and await _chat(b.url, s.access_token) == 200
+                assert (await chat_status(a.url, s.access_token) == 200
+                        and await chat_status(b.url, s.access_token) == 200)
         finally:
             a.stop()
             b.stop()

@@ -18,7 +18,6 @@ import sys
 import time
 
 import aiohttp
-import openai
 
 from infer0app.services import runtime
 from infer0app.services.grant_limits import GrantLimits, set_grant_limits
@@ -29,6 +28,7 @@ from tests.support.egress import FAKES_ALLOW
 from tests.support.limits import away_from_minute_edge
 from tests.support.oauth import basic
 from tests.support.processes import ROOT, cli_env
+from tests.support.sdk_calls import chat_status
 from tests.support.seed import seed_grant
 
 
@@ -38,16 +38,6 @@ def _seed(data_dir, count: int = 1, **kw):
         return [seed_grant(store, vault, **kw) for _ in range(count)]
     finally:
         store.close()
-
-
-async def _chat(url: str, token: str) -> int:
-    async with openai.AsyncOpenAI(base_url=url + "/v1", api_key=token, max_retries=0) as client:
-        try:
-            await client.chat.completions.create(model="x", messages=[{"role": "user", "content": "Hi"}],
-                                                 max_tokens=5)
-            return 200
-        except openai.APIStatusError as exc:
-            return exc.status_code
 
 
 async def _me(http, url: str, token: str) -> int:
@@ -84,16 +74,16 @@ async def test_a_token_issued_on_one_instance_calls_through_the_other_and_its_re
             assert status == 200, issued
             token = issued["access_token"]
             # B opens the provider key sealed by A's process with its own copy of the keyring.
-            assert await _chat(b.url, token) == 200
-            assert await _chat(a.url, token) == 200  # now cached on A too
+            assert await chat_status(b.url, token) == 200
+            assert await chat_status(a.url, token) == 200  # now cached on A too
             status, _ = await _post(http, b.url, "/v1/oauth/revoke", seeded, {"token": token})
             assert status == 200
             assert await _until(lambda: _revoked(a.url, token), 1.0)  # bites on A within a second
-            assert await _chat(a.url, token) == 401 and await _chat(b.url, token) == 401
+            assert await chat_status(a.url, token) == 401 and await chat_status(b.url, token) == 401
 
 
 async def _revoked(url: str, token: str) -> bool:
-    return await _chat(url, token) == 401
+    return await chat_status(url, token) == 401
 
 
 async def test_a_grant_request_limit_is_one_limit_over_both_instances(serve_process, second_instance, data_dir):
@@ -107,7 +97,7 @@ async def test_a_grant_request_limit_is_one_limit_over_both_instances(serve_proc
         a = serve_process()
         b = second_instance("--upstream-allow", FAKES_ALLOW)
         await away_from_minute_edge()
-        statuses = [await _chat((a, b)[i % 2].url, seeded.access_token) for i in range(8)]
+        statuses = [await chat_status((a, b)[i % 2].url, seeded.access_token) for i in range(8)]
         assert statuses == [200] * 4 + [429] * 4
 
 
@@ -162,7 +152,7 @@ async def test_a_kek_rotation_completes_with_both_instances_live_once_each_holds
         finally:
             store.close()
         for s in seeded:
-            assert await _chat(a.url, s.access_token) == 200 and await _chat(b.url, s.access_token) == 200
+            assert await chat_status(a.url, s.access_token) == 200 and await chat_status(b.url, s.access_token) == 200
 
 
 async def test_a_kill_9_of_one_instance_under_load_loses_no_acknowledged_token_or_revocation(
