@@ -52,13 +52,10 @@ from infer0app.gateway.providers.base import (
     Usage,
     dump_json,
     gateway_error,
+    token_count,
 )
 from infer0app.gateway.providers.openai_compat import bearer_headers, join_url, read_openai_error
 from infer0app.gateway.sse import SSEEvent, SSEParser, encode_event
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def responses_usage(raw: Any) -> Usage | None:
@@ -67,8 +64,8 @@ def responses_usage(raw: Any) -> Usage | None:
         return None
     details = raw.get("input_tokens_details")
     cached = details.get("cached_tokens") if isinstance(details, Mapping) else 0
-    return Usage(prompt_tokens=_int(raw.get("input_tokens")), completion_tokens=_int(raw.get("output_tokens")),
-                 cached_tokens=_int(cached))
+    return Usage(prompt_tokens=token_count(raw.get("input_tokens")),
+                 completion_tokens=token_count(raw.get("output_tokens")), cached_tokens=token_count(cached))
 
 
 class Watch:

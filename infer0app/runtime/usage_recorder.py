@@ -56,15 +56,31 @@ class UsageRecorder:
                 log.error("could not write usage events (%s); keeping them in memory and retrying", exc.reason)
             self._stalled = True
             self._buffer[:0] = batch
-        except Exception:
-            log.exception("could not write usage events; will retry")
-            self._buffer[:0] = batch
+        except Exception:  # a row the database refuses: write the others, drop only it
+            written = await self._one_by_one(batch)
+            log.error("the database refused %d usage event(s); dropped them, wrote the other %d",
+                      len(batch) - written, written)
         else:
             if self._stalled:
                 log.info("usage events written again")
             self._stalled = False
             if self.observe is not None:
                 self.observe(batch)
+
+    async def _one_by_one(self, batch: list[UsageRecord]) -> int:
+        """Writes each record of a refused batch alone; a storage fault puts the rest back for
+        the next flush. Returns how many were written. Retrying the whole batch kept one bad
+        row in front of every later one, so no usage was recorded again."""
+        written = 0
+        for i, rec in enumerate(batch):
+            try:
+                written += await self._store.run(insert_batch, [rec])
+            except StorageUnavailable:
+                self._buffer[:0] = batch[i:]
+                break
+            except Exception:
+                continue
+        return written
 
 
 async def usage_recorder_ctx(app: web.Application):

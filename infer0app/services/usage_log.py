@@ -46,6 +46,7 @@ _COLUMNS = [f.name for f in fields(UsageRecord)]
 # thread beside it: 512 rows took ~4 s per row-by-row (holding the write lock all along, so
 # token exchanges and the CLI waited too) and ~90 ms in chunks.
 CHUNK = 64
+MODEL_CHARS = 200  # usage_event.model is VARCHAR(200) (m0003)
 
 
 @lru_cache(maxsize=CHUNK)
@@ -66,6 +67,8 @@ def insert_batch(store, records: list[UsageRecord]) -> int:
         return 0
     last_use: dict[int, float] = {}
     for r in records:
+        if len(r.model) > MODEL_CHARS:  # the provider names the model: PostgreSQL refused a longer one
+            r.model = r.model[:MODEL_CHARS]
         if r.grant_id is not None:
             last_use[r.grant_id] = max(last_use.get(r.grant_id, 0.0), r.created_at)
     with store.write():

@@ -26,6 +26,7 @@ from typing import Any
 
 from infer0app.gateway.errors import stream_error
 from infer0app.gateway.providers.base import Route, StreamTranslator, Usage
+from infer0app.gateway.providers.base import token_count as _n
 from infer0app.gateway.sse import SSEEvent, encode_json
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,6 @@ def error_category(kind: Any) -> str | None:
         "overloaded_error": "server",
         "timeout_error": "server",
     }.get(kind) if isinstance(kind, str) else None
-
-
-def _n(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def usage_of(raw: Any, previous: Usage | None = None) -> Usage | None:

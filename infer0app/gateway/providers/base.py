@@ -126,14 +126,24 @@ class Usage:
         details = raw.get("prompt_tokens_details")
         cached = details.get("cached_tokens") if isinstance(details, Mapping) else 0
         return cls(
-            prompt_tokens=_int(raw.get("prompt_tokens")),
-            completion_tokens=_int(raw.get("completion_tokens")),
-            cached_tokens=_int(cached),
+            prompt_tokens=token_count(raw.get("prompt_tokens")),
+            completion_tokens=token_count(raw.get("completion_tokens")),
+            cached_tokens=token_count(cached),
         )
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+#: The most tokens one call may count. Far above any model's context; what a provider
+#: claims beyond it (or below 0) is not a count: stored, it overflowed the usage rows and
+#: stopped every later usage write, and a negative count would refund spend.
+MAX_TOKEN_COUNT = 2**31 - 1
+
+
+def token_count(value: Any) -> int:
+    """A provider's token count as infer0 records it: an int from 0 to MAX_TOKEN_COUNT, else 0
+    (a bool, a float, a string, a negative or larger number is unreadable, not a count)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKEN_COUNT:
+        return value
+    return 0
 
 
 # ---------------------------------------------------------------- errors

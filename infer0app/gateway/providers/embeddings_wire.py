@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infer0app.gateway.providers.base import GatewayError, Usage, dump_json, gateway_error, load_json
+from infer0app.gateway.providers.base import GatewayError, Usage, dump_json, gateway_error, load_json, token_count
 
 MAX_INPUTS = 2048  # OpenAI's limit on array inputs
 ENCODINGS = ("float", "base64")
@@ -165,7 +165,7 @@ def parse_response(raw: bytes, *, model: str, encoding_format: str) -> tuple[byt
     usage = None
     if isinstance(raw_usage, dict):
         prompt = raw_usage.get("prompt_tokens", raw_usage.get("total_tokens"))
-        usage = Usage(prompt_tokens=prompt if isinstance(prompt, int) and not isinstance(prompt, bool) else 0)
+        usage = Usage(prompt_tokens=token_count(prompt))
     return (dump_json(obj) if fixed else raw), usage, str(obj["model"])
 
 
