@@ -46,7 +46,7 @@ async def _metadata(request: web.Request) -> tuple[dict | None, reg.ClientMetada
         return None, None, v1.oauth_error(400, "invalid_client_metadata", f"The metadata is over {MAX_BODY} bytes.")
     try:
         body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep to read
         return None, None, v1.oauth_error(400, "invalid_client_metadata", "The request body is not valid UTF-8 JSON.")
     try:
         return body, reg.parse_metadata(body), None

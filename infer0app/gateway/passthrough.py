@@ -25,7 +25,6 @@ the only gateway module doing HTTP; it uses the same shared client (DESIGN.md §
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +51,7 @@ from infer0app.gateway.providers.base import (
     Usage,
     dump_json,
     gateway_error,
+    read_json,
     token_count,
 )
 from infer0app.gateway.providers.openai_compat import bearer_headers, join_url, read_openai_error
@@ -192,7 +192,7 @@ async def complete(http: aiohttp.ClientSession, route: Route, native: NativeApi,
     except AnswerTooLarge:
         raise too_large_error(route) from None
     try:
-        obj = json.loads(raw)
+        obj = read_json(raw)
     except ValueError:
         raise bad_response_error(route) from None
     if not isinstance(obj, Mapping):
@@ -216,7 +216,7 @@ class NativeStream:
     def _see(self, events: list[SSEEvent]) -> list[SSEEvent]:
         for event in events:
             try:
-                data = json.loads(event.data)
+                data = read_json(event.data)
             except ValueError:
                 continue
             if isinstance(data, Mapping):

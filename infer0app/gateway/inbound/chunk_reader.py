@@ -19,11 +19,11 @@ read after the end (after `[DONE]`, `finish()` or an error chunk).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from infer0app.gateway.inbound.common import IdMaker, first_choice
+from infer0app.gateway.providers.base import read_json
 from infer0app.gateway.sse import SSEParser
 
 #: The message of a mid-stream failure whose error object carries none.
@@ -59,7 +59,7 @@ class ChunkReader:
                 out.extend(self.finish())
                 continue
             try:
-                chunk = json.loads(event.data)
+                chunk = read_json(event.data)
             except ValueError:
                 continue
             if isinstance(chunk, Mapping):

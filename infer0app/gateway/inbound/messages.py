@@ -52,6 +52,7 @@ from infer0app.gateway.inbound.common import (
     optional_array,
     random_id,
 )
+from infer0app.gateway.providers.base import read_json
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ def tool_input(arguments: Any) -> dict[str, Any]:
     if isinstance(arguments, Mapping):
         return dict(arguments)
     try:
-        value = json.loads(arguments) if isinstance(arguments, str) and arguments.strip() else {}
+        value = read_json(arguments) if isinstance(arguments, str) and arguments.strip() else {}
     except ValueError:
         log.warning("a tool call's arguments are not JSON; passed on as {}")
         return {}

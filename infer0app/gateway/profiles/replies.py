@@ -36,6 +36,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from infer0app.gateway.providers.base import read_json
 from infer0app.gateway.sse import DONE_FRAME, encode_data, encode_json
 
 
@@ -87,7 +88,7 @@ class StreamNormaliser:
         if data.strip() == "[DONE]":
             self.done = True
             return []
-        obj = json.loads(data)  # ValueError: the pipeline ends the stream with provider_bad_response
+        obj = read_json(data)  # ValueError: the pipeline ends the stream with provider_bad_response
         if not isinstance(obj, dict):
             raise ValueError("a stream chunk that is not a JSON object")
         if "error" in obj:

@@ -66,6 +66,7 @@ from infer0app.gateway.providers.base import (
     dump_json,
     gateway_error,
     load_json,
+    read_json,
 )
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def _assistant_blocks(msg: Mapping[str, Any], where: str) -> list[dict[str, Any]
             raise _bad(f"{where}.tool_calls[{j}] needs a function name.", f"{where}.tool_calls")
         args = fn.get("arguments")
         try:
-            data = json.loads(args) if isinstance(args, str) and args.strip() else (args or {})
+            data = read_json(args) if isinstance(args, str) and args.strip() else (args or {})
         except ValueError:
             raise _bad(f"{where}.tool_calls[{j}].function.arguments is not valid JSON.", f"{where}.tool_calls") from None
         if not isinstance(data, dict):

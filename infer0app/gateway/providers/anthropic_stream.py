@@ -19,13 +19,12 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from infer0app.gateway.errors import stream_error
-from infer0app.gateway.providers.base import Route, StreamTranslator, Usage
+from infer0app.gateway.providers.base import Route, StreamTranslator, Usage, read_json
 from infer0app.gateway.providers.base import token_count as _n
 from infer0app.gateway.sse import SSEEvent, encode_json
 
@@ -114,7 +113,7 @@ class AnthropicTranslator(StreamTranslator):
             return []
         # Every Anthropic event is a JSON object: anything else is a broken stream, and skipping it
         # would drop content silently. ValueError: the pipeline ends the stream provider_bad_response.
-        data = json.loads(event.data)
+        data = read_json(event.data)
         if not isinstance(data, dict):
             raise ValueError("an Anthropic stream event that is not a JSON object")
         kind = data.get("type") or event.event

@@ -366,10 +366,33 @@ def category_for_status(status: int) -> str:
     return "bad_request"
 
 
-def load_json(raw: bytes) -> Any:
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+# NaN and Infinity refused (parse_constant): Python's json reads them, and infer0 would pass them
+# on to apps whose JSON parsers refuse them (RFC 8259 §6 has no such numbers).
+_READER = json.JSONDecoder(parse_constant=_not_json)
+
+
+def read_json(text: str | bytes) -> Any:
+    """JSON text from a provider (or a JSON string inside a request, such as a tool call's
+    `arguments`) -> its value. Raises ValueError for anything that is not JSON: malformed text,
+    NaN / Infinity, and nesting too deep for the decoder, whose RecursionError escaped every
+    `except ValueError` and ended as a 500 (or as a second HTTP head inside a stream)."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")  # as json.loads reads bytes
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return _READER.decode(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep to read") from None
+
+
+def load_json(raw: bytes) -> Any:
+    """A provider's JSON body, or None when it is not JSON (read_json's rules)."""
+    try:
+        return read_json(raw)
+    except ValueError:  # UnicodeDecodeError is one
         return None
 
 

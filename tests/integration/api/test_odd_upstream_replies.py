@@ -1,6 +1,7 @@
 """Provider answers that are valid HTTP but hold values no real provider sends (found by
 probing from outside): token counts past 64 bits or below zero, a model name longer than the
-usage table's column, JSON nested deeper than Python's decoder goes. Each must end as a
+usage table's column, JSON nested deeper than Python's decoder goes (also in an app's
+tool-call arguments, which infer0 reads for an Anthropic connection). Each must end as a
 documented answer for the app, and never stop infer0 from recording later usage.
 
 The provider here is a small aiohttp app on loopback (the network edge), whose answer is
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import openai
 import pytest
 from aiohttp import web
@@ -37,6 +39,7 @@ ANSWERS = {  # the user's message -> the provider's answer body (text)
     "huge usage": json.dumps(_completion({"prompt_tokens": 10**22, "completion_tokens": 2**63, "total_tokens": 1})),
     "negative usage": json.dumps(_completion({"prompt_tokens": -500, "completion_tokens": -1, "total_tokens": 0})),
     "long model": json.dumps(_completion(NORMAL, model="m" * 300)),
+    "nan usage": json.dumps(_completion({"prompt_tokens": float("nan"), "completion_tokens": 1})),  # NaN
     "deep body": '{"id": "chatcmpl-1", "x": ' + DEEP + "}",
     "deep arguments": json.dumps(_completion(NORMAL, arguments=DEEP)),
 }
@@ -119,3 +122,51 @@ async def test_one_row_the_database_refuses_does_not_hold_back_the_others(odd):
     rows = await _usage_rows(app, seeded.grant_id)
     assert [(r.model, r.prompt_tokens, r.completion_tokens) for r in rows] == [("odd-model", 3, 2)]
     assert recorder.pending == 0
+
+
+async def test_json_nested_too_deep_in_an_answer_is_a_bad_response_not_a_500(odd):
+    """RecursionError escaped the `except ValueError` around each provider answer's decoding."""
+    app, client, seeded = odd
+    with pytest.raises(openai.APIStatusError) as failed:
+        await _say(client, "deep body")
+    assert (failed.value.status_code, failed.value.body["code"]) == (502, "provider_bad_response")
+    async with httpx.AsyncClient(base_url=str(client.base_url)) as http:  # /v1/messages reads the tool arguments
+        answer = await http.post("messages", headers={"x-api-key": seeded.access_token}, json={
+            "model": "x", "max_tokens": 10, "messages": [{"role": "user", "content": "deep arguments"}]})
+    assert answer.status_code == 200
+    assert [b for b in answer.json()["content"] if b["type"] == "tool_use"][0]["input"] == {}
+
+
+async def test_nan_in_an_answer_is_not_passed_on_as_json_apps_cannot_read(odd):
+    """NaN is not JSON (RFC 8259 §6); infer0 read it and wrote it on to the app."""
+    app, client, seeded = odd
+    async with httpx.AsyncClient(base_url=str(client.base_url)) as http:
+        answer = await http.post("chat/completions", headers={"Authorization": f"Bearer {seeded.access_token}"},
+                                 json={"model": "x", "messages": [{"role": "user", "content": "nan usage"}]})
+    assert b"NaN" not in answer.content
+    assert (answer.status_code, answer.json()["error"]["code"]) == (502, "provider_bad_response")
+
+
+async def test_json_nested_too_deep_in_a_stream_ends_it_with_an_error_chunk(odd):
+    """The RecursionError escaped the stream loop after the head was sent, and infer0 wrote a
+    second HTTP head (a 500) into the chunked body."""
+    app, client, seeded = odd
+    stream = await client.chat.completions.create(model="x", stream=True,
+                                                  messages=[{"role": "user", "content": "deep chunk"}])
+    with pytest.raises(openai.APIError) as failed:
+        async for _ in stream:
+            pass
+    assert "unreadable" in str(failed.value)
+
+
+async def test_tool_arguments_nested_too_deep_are_a_400_naming_them(api_for):
+    """An app's own tool-call arguments, parsed for an Anthropic connection: a 500 before."""
+    api = await api_for("anthropic")
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(openai.BadRequestError) as failed:
+        await api.client().chat.completions.create(model="x", messages=[
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": None,
+             "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "f", "arguments": deep}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "r"}])
+    assert "arguments" in failed.value.body["message"]

@@ -206,6 +206,14 @@ async def test_non_json_body_is_invalid_client_metadata(world):
     assert resp.status == 400 and body["error"] == "invalid_client_metadata"
 
 
+async def test_metadata_nested_too_deep_for_the_decoder_is_invalid_client_metadata(world):
+    """Found by probing: 20,000 nested arrays (40 KB, under the 64 KB cap) raised RecursionError: a 500."""
+    deep = b'{"client_name": "X", "redirect_uris": ["https://x.example/cb"], "x": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+    async with world.http.post(world.base + "/v1/oauth/register", data=deep,
+                               headers={"Content-Type": "application/json"}) as resp:
+        assert resp.status == 400 and (await resp.json())["error"] == "invalid_client_metadata"
+
+
 async def test_unknown_metadata_is_ignored(world):
     resp, info = await register(world, metadata(jwks_uri="https://a.example/jwks", contacts=["a@b.c"]))
     assert resp.status == 201 and "jwks_uri" not in info
