@@ -67,8 +67,13 @@ def chat_request(body: Mapping[str, Any], out: dict[str, Any], dropped: set[str]
                  handled: frozenset[str]) -> ChatRequest:
     """The translated request: `stream: true` in `body` adds `stream` and
     `stream_options.include_usage` to the chat body `out` (last, after every other field);
-    the non-null `body` keys not in `handled` join `dropped` (listed sorted)."""
-    stream = bool(body.get("stream"))
+    the non-null `body` keys not in `handled` join `dropped` (listed sorted). A `stream` that is
+    not a boolean is a 400, as both APIs answer (`"yes"` was read as a stream here and as no
+    stream by the handler, which answered one JSON body)."""
+    stream = body.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise bad_request("`stream` must be true or false.", "stream")
+    stream = bool(stream)
     if stream:
         out["stream"] = True
         out["stream_options"] = {"include_usage": True}

@@ -106,7 +106,10 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
             out["stop"] = list(stops)
     copy_sampling(body, out, "{key}: a number is required.")
     metadata = body.get("metadata")
-    if isinstance(metadata, Mapping) and isinstance(metadata.get("user_id"), str) and metadata["user_id"]:
+    if metadata is not None and not (isinstance(metadata, Mapping)
+                                     and isinstance(metadata.get("user_id"), (str, type(None)))):
+        raise bad_request("metadata: an object whose user_id is a string is required.", "metadata")
+    if metadata and metadata.get("user_id"):
         out["user"] = metadata["user_id"]
     tools = _tools(body.get("tools"))
     if tools:

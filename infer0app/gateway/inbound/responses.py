@@ -111,8 +111,8 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
         out["tools"] = tools
         if choice is not None:
             out["tool_choice"] = choice
-        if isinstance(body.get("parallel_tool_calls"), bool):
-            out["parallel_tool_calls"] = body["parallel_tool_calls"]
+        if body.get("parallel_tool_calls") is not None:
+            out["parallel_tool_calls"] = _boolean(body, "parallel_tool_calls")
     elif choice == "none" or choice is None:
         pass
     else:
@@ -138,12 +138,24 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
             raise bad_request("`max_output_tokens` must be a positive integer.", "max_output_tokens")
         out["max_tokens"] = max_out
     copy_sampling(body, out, "`{key}` must be a number.")
-    if isinstance(body.get("user"), str) and body["user"]:
-        out["user"] = body["user"]
+    user = body.get("user")
+    if user is not None and not isinstance(user, str):
+        raise bad_request("`user` must be a string.", "user")
+    if user:
+        out["user"] = user
+    if body.get("store") is not None:
+        _boolean(body, "store")
     metadata = body.get("metadata")
-    if metadata is not None and not isinstance(metadata, Mapping):
+    if metadata is not None and not (isinstance(metadata, Mapping) and all(isinstance(v, str) for v in metadata.values())):
         raise bad_request("`metadata` must be an object of string values.", "metadata")
     return chat_request(body, out, dropped, _HANDLED)
+
+
+def _boolean(body: Mapping[str, Any], key: str) -> bool:
+    """`body[key]` when it is a boolean; a 400 naming `key` otherwise (it was quietly ignored)."""
+    if not isinstance(body[key], bool):
+        raise bad_request(f"`{key}` must be true or false.", key)
+    return body[key]
 
 
 # ---------------------------------------------------------------- input items
@@ -186,7 +198,7 @@ def _messages(value: Any, dropped: set[str]) -> list[dict[str, Any]]:
 
 def _message(item: Mapping[str, Any], where: str) -> dict[str, Any]:
     role = item.get("role")
-    if role not in _ROLES:
+    if not isinstance(role, str) or role not in _ROLES:  # an object or array is unhashable: a 500
         raise bad_request(f"{where}.role must be one of: " + ", ".join(sorted(_ROLES)) + ".", f"{where}.role")
     content = item.get("content")
     if isinstance(content, str):

@@ -28,6 +28,11 @@ RESP = {"input": "hi"}
     ({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": 3}]}]},
      "messages.0.content.0.content",
      "messages.0.content.0.content: a string or an array of text blocks is required."),
+    # found by probing from outside: these were accepted and ignored (or mis-read)
+    ({"stream": "yes"}, "stream", "`stream` must be true or false."),
+    ({"stream": 1}, "stream", "`stream` must be true or false."),
+    ({"metadata": "x"}, "metadata", "metadata: an object whose user_id is a string is required."),
+    ({"metadata": {"user_id": {}}}, "metadata", "metadata: an object whose user_id is a string is required."),
 ])
 def test_messages_request_errors(extra: dict, param: str, message: str) -> None:
     with pytest.raises(GatewayError) as caught:
@@ -42,6 +47,17 @@ def test_messages_request_errors(extra: dict, param: str, message: str) -> None:
     ({"tools": {"type": "function"}}, "tools", "`tools` must be an array."),
     ({"tools": [{"type": "function"}]}, "tools[0].name", "tools[0].name is required."),
     ({"metadata": ["a"]}, "metadata", "`metadata` must be an object of string values."),
+    # found by probing from outside: a 500 (an unhashable role), or accepted and ignored / mis-read
+    ({"input": [{"role": {"x": 1}, "content": "hi"}]}, "input[0].role",
+     "input[0].role must be one of: assistant, developer, system, user."),
+    ({"input": [{"role": ["user"], "content": "hi"}]}, "input[0].role",
+     "input[0].role must be one of: assistant, developer, system, user."),
+    ({"stream": "yes"}, "stream", "`stream` must be true or false."),
+    ({"store": "no"}, "store", "`store` must be true or false."),
+    ({"user": {}}, "user", "`user` must be a string."),
+    ({"metadata": {"a": {"b": 1}}}, "metadata", "`metadata` must be an object of string values."),
+    ({"tools": [{"type": "function", "name": "f"}], "parallel_tool_calls": "no"}, "parallel_tool_calls",
+     "`parallel_tool_calls` must be true or false."),
 ])
 def test_responses_request_errors(extra: dict, param: str, message: str) -> None:
     with pytest.raises(GatewayError) as caught:
