@@ -16,6 +16,7 @@ from aiohttp import web
 
 from .. import __version__, keys
 from ..errors import api_errors, oauth_errors
+from ..gateway.providers.embeddings_wire import MAX_DIMENSIONS
 from . import openapi_inbound
 from . import openapi_registration as registration
 
@@ -237,7 +238,7 @@ SCHEMAS: dict = {
                                  "items": {"type": "array", "items": {"type": "integer"}}}]},
             "model": {"type": "string", "description": "Ignored: the grant's embedding model answers."},
             "encoding_format": {"enum": ["float", "base64"], "description": "base64: little-endian float32."},
-            "dimensions": {"type": "integer", "minimum": 1},
+            "dimensions": {"type": "integer", "minimum": 1, "maximum": MAX_DIMENSIONS},
             "user": {"type": "string"},
         },
     },

@@ -3,7 +3,8 @@
 Request (OpenAI API reference, "Create embeddings"): `input` is a string, an array of strings,
 an array of token ids, or an array of token-id arrays (non-empty; at most 2048 items);
 `model` (ignored: the grant's embedding model is used); `encoding_format` "float" (default) or
-"base64" (little-endian float32 bytes, base64); `dimensions` a positive integer; `user`.
+"base64" (little-endian float32 bytes, base64); `dimensions` an integer from 1 to
+MAX_DIMENSIONS (OpenAI documents no ceiling; each model refuses past its own); `user`.
 
 Response: `{"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model",
 "usage": {"prompt_tokens", "total_tokens"}}`.
@@ -25,6 +26,10 @@ from typing import Any
 from infer0app.gateway.providers.base import GatewayError, Usage, dump_json, gateway_error, load_json, token_count
 
 MAX_INPUTS = 2048  # OpenAI's limit on array inputs
+# Above every embedding model's size (text-embedding-3-large and gemini-embedding-001: 3072;
+# the largest open models: 4096). Unbounded, 10**30 kept the sandbox computing on the event
+# loop for ever: every request of every user waited.
+MAX_DIMENSIONS = 16384
 ENCODINGS = ("float", "base64")
 
 
@@ -100,8 +105,8 @@ def parse_request(body: Mapping[str, Any]) -> EmbeddingsRequest:
     if fmt not in ENCODINGS:
         raise _bad("`encoding_format` must be \"float\" or \"base64\".", "encoding_format")
     dims = body.get("dimensions")
-    if dims is not None and (not isinstance(dims, int) or isinstance(dims, bool) or dims < 1):
-        raise _bad("`dimensions` must be a positive integer.", "dimensions")
+    if dims is not None and (not isinstance(dims, int) or isinstance(dims, bool) or not 1 <= dims <= MAX_DIMENSIONS):
+        raise _bad(f"`dimensions` must be an integer from 1 to {MAX_DIMENSIONS}.", "dimensions")
     user = body.get("user")
     if user is not None and not isinstance(user, str):
         raise _bad("`user` must be a string.", "user")

@@ -224,6 +224,9 @@ def _stream(body: Mapping[str, Any], created: int) -> bytes:
 
 
 EMBED_DIMENSIONS = 16  # the sandbox's vector size when `dimensions` is not given
+# The sandbox model's largest vector, as a real model has one. It computes on the event loop:
+# 2048 inputs of 3072 dimensions took ~20 s there, with every other request waiting.
+MAX_EMBED_DIMENSIONS = 256
 
 
 def embed_text(item: Any, dimensions: int) -> list[float]:
@@ -240,18 +243,24 @@ def embed_text(item: Any, dimensions: int) -> list[float]:
     return [round(v / norm, 6) for v in values]
 
 
-def _embeddings(body: Mapping[str, Any]) -> bytes:
+def _embeddings(body: Mapping[str, Any]) -> LocalAnswer:
     items = body.get("input")
     if isinstance(items, str) or (isinstance(items, list) and items and isinstance(items[0], int)):
         items = [items]
     dims = body.get("dimensions") or EMBED_DIMENSIONS
+    if dims > MAX_EMBED_DIMENSIONS:
+        return LocalAnswer(400, dump_json({"error": {
+            "message": f"sandbox-embed-1 makes vectors of at most {MAX_EMBED_DIMENSIONS} dimensions; "
+                       f"`dimensions` was {dims}.",
+            "type": "invalid_request_error", "code": None, "param": "dimensions"}}), _JSON)
     data, tokens = [], 0
     for i, item in enumerate(items):
         vector = embed_text(item, dims)
         tokens += words(item) if isinstance(item, str) else len(item)
         data.append({"object": "embedding", "index": i, "embedding": vector})
-    return dump_json({"object": "list", "data": data, "model": body.get("model") or "sandbox-embed-1",
-                      "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+    answer = {"object": "list", "data": data, "model": body.get("model") or "sandbox-embed-1",
+              "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+    return LocalAnswer(200, dump_json(answer), _JSON)
 
 
 class SandboxUpstream:
@@ -263,7 +272,7 @@ class SandboxUpstream:
             return LocalAnswer(200, dump_json({"object": "list", "data": models}), _JSON)
         body = json.loads(req.body or b"{}")
         if req.url.endswith("/embeddings"):
-            return LocalAnswer(200, _embeddings(body), _JSON)
+            return _embeddings(body)
         if body.get("stream"):
             return LocalAnswer(200, _stream(body, created), _SSE)
         return LocalAnswer(200, _completion(body, created), _JSON)

@@ -84,6 +84,19 @@ async def test_a_kind_without_embeddings_answers_a_clear_400(api_for):
     assert not api.fake.requests  # nothing went upstream
 
 
+async def test_dimensions_are_bounded_so_the_sandbox_cannot_hold_the_server(api_for):
+    """Found by probing: `dimensions: 10**30` on a sandbox grant kept infer0's event loop computing
+    one vector for ever (every request of every user waited); 2048 inputs of 3072 took ~20 s."""
+    api = await api_for("sandbox")
+    client = api.client()
+    for dims, message in ((257, "at most 256"), (16385, "from 1 to 16384"), (10**30, "from 1 to 16384")):
+        with pytest.raises(openai.BadRequestError) as err:
+            await client.embeddings.create(model="x", input="hello", dimensions=dims, encoding_format="float")
+        assert message in err.value.body["message"]
+    answer = await client.embeddings.create(model="x", input="hello", dimensions=256, encoding_format="float")
+    assert len(answer.data[0].embedding) == 256
+
+
 async def test_bad_input_is_a_400_naming_the_field(api_for):
     api = await api_for("sandbox")
     for kwargs, param in (({"input": []}, "input"), ({"input": "x", "dimensions": 0}, "dimensions"),
