@@ -77,19 +77,22 @@ def _text_of(content: Any) -> tuple[str, int]:
 
 
 def example(schema: Any, text: str, depth: int = 0) -> Any:
+    """An example value of a JSON schema; keywords of the wrong type (an `enum` that is not an
+    array, `properties` not an object, `required` not an array) are ignored, not a 500."""
     if not isinstance(schema, Mapping) or depth > 6:
         return None
     if "const" in schema:
         return schema["const"]
-    if schema.get("enum"):
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
     if kind == "object" or "properties" in schema:
-        props = schema.get("properties") or {}
+        props = schema.get("properties")
+        props = props if isinstance(props, Mapping) else {}
         required = schema.get("required")
-        keys = [k for k in props if required is None or k in required]
+        keys = [k for k in props if not isinstance(required, list) or k in required]
         return {k: example(props[k], text, depth + 1) for k in keys}
     if kind == "array":
         return [example(schema.get("items") or {"type": "string"}, text, depth + 1)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from infer0app.gateway import pipeline
 from infer0app.gateway.providers.base import Route
 from tests.fakes.transcripts import assemble
@@ -102,3 +104,21 @@ async def test_stream_tool_call_arguments_reassemble() -> None:
 
 async def test_models() -> None:
     assert await pipeline.list_models(None, ROUTE) == ["sandbox-echo-1"]
+
+
+ODD_SCHEMAS = [  # found by probing from outside: each was a 500 through /v1/chat/completions
+    ({"type": "object", "properties": {"a": {"enum": {"x": 1}}}}, {"a": "hi"}),  # enum not an array
+    ({"type": "object", "properties": {"a": {"type": "string"}}, "required": 5}, {"a": "hi"}),  # required not an array
+    ({"type": "object", "properties": ["a", "b"]}, {}),  # properties not an object
+    ({"type": "object", "properties": [{"a": 1}]}, {}),
+]
+
+
+@pytest.mark.parametrize(("schema", "expected"), ODD_SCHEMAS)
+async def test_schemas_with_keywords_of_the_wrong_type_still_get_an_example(schema: dict, expected: dict) -> None:
+    tool = {"type": "function", "function": {"name": "f", "parameters": schema}}
+    out = await answer({"messages": [{"role": "user", "content": "hi"}], "tools": [tool]})
+    assert json.loads(out["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]) == expected
+    fmt = {"type": "json_schema", "json_schema": {"name": "n", "schema": schema}}
+    out = await answer({"messages": [{"role": "user", "content": "hi"}], "response_format": fmt})
+    assert json.loads(out["choices"][0]["message"]["content"]) == expected
