@@ -36,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a path the command cannot create, read or write (backup PATH, --data-dir)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"infer0: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m infer0app.cli`

@@ -188,16 +188,10 @@ def _pg_connect(end: Endpoint):
     db = postgres.connect_database(end.url, end.password)
     try:
         conn = db._connect()  # a plain psycopg connection with the house settings and loaders
-    except peewee.DatabaseError as exc:
-        raise StoreError(f"Cannot open database {end.label}: {_first_line(exc)}") from None
-    except Exception as exc:  # psycopg.OperationalError
-        raise StoreError(f"Cannot open database {end.label}: {_first_line(exc)}") from None
+    except Exception as exc:  # peewee.DatabaseError, psycopg.OperationalError
+        raise StoreError(postgres.open_failure(end.label, end.url, end.password, exc)) from None
     conn.autocommit = True  # transactions are begun explicitly below
     return conn
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
 
 
 # -- the copy --------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ class Store:
             raise StoreError(f"Cannot open database {path}: {exc}") from None
         except (peewee.DatabaseError, peewee.InterfaceError) as exc:
             store.close()
-            raise StoreError(f"Cannot open database {store.label}: {_first_line(exc)}") from None
+            raise StoreError(postgres.open_failure(store.label, database_url, password, exc)) from None
         except BaseException:  # e.g. SchemaTooNew: never leave a half-opened store bound
             store.close()
             raise
@@ -261,10 +261,6 @@ class Store:
         target = Path(target)
         _make_private_dirs(target.parent)
         sqlite_copy.backup_connection(self.db.connection(), target)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
 
 
 def _make_private_dirs(directory: Path) -> None:

@@ -71,6 +71,30 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, f"{user}@{netloc[1]}", parts.path, parts.query, parts.fragment))
 
 
+# user:PASSWORD@ in a URL, and password=... in a conninfo string, wherever a message quotes them.
+_URL_PASSWORD = re.compile(r"(://[^:/@\s\"']*:)[^@\s\"']*@")
+_KEY_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def open_failure(label: str, url: str, password: str | None, exc: BaseException) -> str:
+    """"Cannot open database LABEL: <the driver's first line>", with every password in it
+    replaced by ***: psycopg quotes a URL it cannot parse whole, password included (the
+    message reached the terminal and the server's log)."""
+    text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    for secret in (password, _password_of(url)):
+        if secret:
+            text = text.replace(secret, "***")
+    text = _KEY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+    return f"Cannot open database {label}: {text}"
+
+
+def _password_of(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:  # unparsable: the patterns above still find user:password@
+        return None
+
+
 def _register_loaders(conn) -> None:
     """SUM() of an integer column is NUMERIC on PostgreSQL (Decimal in Python); SQLite gives
     ints and floats, which services/ and JSON output expect."""
