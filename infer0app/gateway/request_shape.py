@@ -303,7 +303,7 @@ def check_chat_request(body: Any) -> None:
         check = FIELDS.get(name)
         if check is not None and value is not None:
             check(value, name)
-    _check_tree(body)
+    check_tree(body)
 
 
 # -- the walk: depth and lone surrogates, anywhere in the body --------------------------------
@@ -348,7 +348,9 @@ def _param_of(path: list[str | int]) -> str:
     return out
 
 
-def _check_tree(body: dict[str, Any]) -> None:
+def check_tree(body: dict[str, Any]) -> None:
+    """400 naming the path (in `body`'s own terms) of a lone surrogate or of nesting past MAX_DEPTH;
+    the inbound translators run it on the app's body, so the name is one the app sent."""
     try:
         _walk(body, 0)
     except _Unsendable as exc:

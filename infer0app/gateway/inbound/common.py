@@ -47,9 +47,12 @@ def optional_array(value: Any, param: str, message: str) -> list[Any]:
     return value
 
 
+MAX_TOKEN_CAP = 2**31 - 1  # the chat validator's bound on max_tokens, named here in each API's own terms
+
+
 def is_positive_int(value: Any) -> bool:
-    """True for an int >= 1 (not a bool): a token cap."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    """True for an int from 1 to MAX_TOKEN_CAP (not a bool): a token cap."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_TOKEN_CAP
 
 
 def copy_sampling(body: Mapping[str, Any], out: dict[str, Any], message: str) -> None:

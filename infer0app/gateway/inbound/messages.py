@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from infer0app.gateway.inbound.common import (
+    MAX_TOKEN_CAP,
     ChatRequest,
     IdMaker,
     bad_request,
@@ -53,6 +54,7 @@ from infer0app.gateway.inbound.common import (
     random_id,
 )
 from infer0app.gateway.providers.base import read_json
+from infer0app.gateway.request_shape import check_tree
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +83,10 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
     Raises `GatewayError(400)` naming the parameter for malformed or unsupported input."""
     if not isinstance(body, Mapping):
         raise bad_request("The request body must be a JSON object.", None)
+    check_tree(body)  # before translating: its errors name the app's own fields
     max_tokens = body.get("max_tokens")
     if not is_positive_int(max_tokens):
-        raise bad_request("max_tokens: a positive integer is required.", "max_tokens")
+        raise bad_request(f"max_tokens: an integer from 1 to {MAX_TOKEN_CAP} is required.", "max_tokens")
     dropped: set[str] = set()
     messages: list[dict[str, Any]] = []
     system = _system(body.get("system"))
@@ -190,8 +193,8 @@ def _assistant(content: list[Any], where: str, dropped: set[str]) -> dict[str, A
             tool_input = block.get("input", {})
             if not isinstance(tool_input, Mapping):
                 raise bad_request(f"{at}.input: an object is required.", f"{at}.input")
-            calls.append({"id": _string(block, "id", at), "type": "function",
-                          "function": {"name": _string(block, "name", at),
+            calls.append({"id": _string(block, "id", at, nonempty=True), "type": "function",
+                          "function": {"name": _string(block, "name", at, nonempty=True),
                                        "arguments": json.dumps(tool_input, ensure_ascii=False)}})
         elif kind in ("thinking", "redacted_thinking"):
             dropped.add(f"messages[].content[].{kind}")
@@ -204,10 +207,10 @@ def _assistant(content: list[Any], where: str, dropped: set[str]) -> dict[str, A
     return msg
 
 
-def _string(block: Mapping[str, Any], key: str, at: str) -> str:
+def _string(block: Mapping[str, Any], key: str, at: str, *, nonempty: bool = False) -> str:
     value = block.get(key)
-    if not isinstance(value, str):
-        raise bad_request(f"{at}.{key}: a string is required.", f"{at}.{key}")
+    if not isinstance(value, str) or (nonempty and not value):
+        raise bad_request(f"{at}.{key}: a {'non-empty ' if nonempty else ''}string is required.", f"{at}.{key}")
     return value
 
 
@@ -235,7 +238,7 @@ def _tool_result(block: Mapping[str, Any], at: str) -> dict[str, Any]:
         raise bad_request(f"{at}.content: a string or an array of text blocks is required.", f"{at}.content")
     if block.get("is_error"):
         text = f"Error: {text}"
-    return {"role": "tool", "tool_call_id": _string(block, "tool_use_id", at), "content": text}
+    return {"role": "tool", "tool_call_id": _string(block, "tool_use_id", at, nonempty=True), "content": text}
 
 
 def _tools(value: Any) -> list[dict[str, Any]]:
@@ -249,7 +252,10 @@ def _tools(value: Any) -> list[dict[str, Any]]:
                 "through infer0; only custom tools with an input_schema are.",
                 f"tools.{i}",
             )
-        fn: dict[str, Any] = {"name": _string(tool, "name", f"tools.{i}"), "parameters": tool["input_schema"]}
+        if not isinstance(tool["input_schema"], Mapping):
+            raise bad_request(f"tools.{i}.input_schema: an object is required.", f"tools.{i}.input_schema")
+        fn: dict[str, Any] = {"name": _string(tool, "name", f"tools.{i}", nonempty=True),
+                              "parameters": tool["input_schema"]}
         if isinstance(tool.get("description"), str):
             fn["description"] = tool["description"]
         out.append({"type": "function", "function": fn})
@@ -265,7 +271,7 @@ def _tool_choice(choice: Any) -> tuple[Any, bool | None]:
         return "required", parallel
     if kind == "none":
         return "none", None
-    if kind == "tool" and isinstance(choice.get("name"), str):
+    if kind == "tool" and isinstance(choice.get("name"), str) and choice["name"]:
         return {"type": "function", "function": {"name": choice["name"]}}, parallel
     raise bad_request("tool_choice: type must be auto, any, tool (with a name) or none.", "tool_choice")
 

@@ -41,6 +41,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from infer0app.gateway.inbound.common import (
+    MAX_TOKEN_CAP,
     ChatRequest,
     bad_request,
     chat_request,
@@ -48,6 +49,7 @@ from infer0app.gateway.inbound.common import (
     is_positive_int,
     optional_array,
 )
+from infer0app.gateway.request_shape import check_tree
 
 #: Request keys whose meaning is carried into the chat body or the echoed response.
 _HANDLED = frozenset({
@@ -89,6 +91,7 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
     and for stateful or hosted features.
     """
     check_stateless(body)
+    check_tree(body)  # before translating: its errors name the app's own fields
     messages: list[dict[str, Any]] = []
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
@@ -135,7 +138,7 @@ def to_chat(body: Mapping[str, Any]) -> ChatRequest:
     if body.get("max_output_tokens") is not None:
         max_out = body["max_output_tokens"]
         if not is_positive_int(max_out):
-            raise bad_request("`max_output_tokens` must be a positive integer.", "max_output_tokens")
+            raise bad_request(f"`max_output_tokens` must be an integer from 1 to {MAX_TOKEN_CAP}.", "max_output_tokens")
         out["max_tokens"] = max_out
     copy_sampling(body, out, "`{key}` must be a number.")
     user = body.get("user")
@@ -297,6 +300,8 @@ def _tools(value: Any) -> list[dict[str, Any]]:
             )
         if not isinstance(tool.get("name"), str) or not tool["name"]:
             raise bad_request(f"tools[{i}].name is required.", f"tools[{i}].name")
+        if tool.get("parameters") is not None and not isinstance(tool["parameters"], Mapping):
+            raise bad_request(f"tools[{i}].parameters must be an object.", f"tools[{i}].parameters")
         fn: dict[str, Any] = {"name": tool["name"]}
         for key in ("description", "parameters", "strict"):
             if tool.get(key) is not None:
@@ -309,10 +314,11 @@ def _tool_choice(value: Any, tools: list[dict[str, Any]]) -> Any:
     if value is None or value in ("auto", "none", "required"):
         return value
     kind = value.get("type") if isinstance(value, Mapping) else None
-    if kind == "function" and isinstance(value.get("name"), str):
+    if kind == "function" and isinstance(value.get("name"), str) and value["name"]:
         return {"type": "function", "function": {"name": value["name"]}}
     if kind == "allowed_tools" and value.get("mode") in ("auto", "required") and isinstance(value.get("tools"), list):
-        names = {t.get("name") for t in value["tools"] if isinstance(t, Mapping) and t.get("type") == "function"}
+        names = {t["name"] for t in value["tools"]
+                 if isinstance(t, Mapping) and t.get("type") == "function" and isinstance(t.get("name"), str)}
         if len(names) != len(value["tools"]):
             raise bad_request("tool_choice.tools may only name function tools.", "tool_choice.tools")
         return value["mode"], [t for t in tools if t["function"]["name"] in names]
