@@ -29,6 +29,7 @@ import json
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .. import keys
 from ..errors.api_errors import api_error, for_status
@@ -113,6 +114,12 @@ def oauth_error(status: int, error: str, description: str, headers=None) -> web.
                              headers=hdrs)
 
 
+#: A body aiohttp cannot read (a Content-Encoding that does not decode, a broken chunked
+#: encoding): request.read() raises RequestPayloadError, and every route answered 500.
+UNDECODABLE_BODY = ("The request body could not be read: it does not decode as its Content-Encoding says. "
+                    "Send it uncompressed, or compressed as declared.")
+
+
 def _generic(request: web.Request, status: int, headers) -> web.Response:
     if is_oauth_path(request.path):
         if status == 404:
@@ -150,6 +157,10 @@ def _v1_error_response(request: web.Request, exc: Exception) -> web.Response:
         log.error("storage fault on %s: %s", request.path, exc.reason)
         return oauth_error(503, "temporarily_unavailable", f"infer0 cannot save anything right now ({exc.reason}); "
                            "nothing was changed. Retry after Retry-After seconds.", {"Retry-After": "5"})
+    if isinstance(exc, (web.RequestPayloadError, HttpProcessingError)) and getattr(exc, "code", 400) < 500:
+        if is_oauth_path(request.path):
+            return oauth_error(400, "invalid_request", UNDECODABLE_BODY)
+        return openai_error("invalid_request", UNDECODABLE_BODY, status=400)
     if isinstance(exc, json.JSONDecodeError):
         if is_oauth_path(request.path):
             return oauth_error(400, "invalid_request", "The request body is not valid.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .. import keys
 from ..services.errors import NotFound, ServiceError
@@ -53,6 +54,11 @@ async def html_error_middleware(request: web.Request, handler):
                                         "changed; try again later. If this goes on, tell the site's operator.")
         page.headers["Retry-After"] = STORAGE_RETRY_AFTER
         return page
+    except (web.RequestPayloadError, HttpProcessingError) as exc:  # a body aiohttp cannot read: a 500 before
+        if getattr(exc, "code", 400) >= 500:
+            raise
+        return error_page(request, 400, "The form could not be read: it does not decode as its Content-Encoding "
+                                        "says. Try again from the page itself.")
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
             raise
