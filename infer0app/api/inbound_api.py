@@ -58,6 +58,12 @@ from .limit_answers import streamed_text_chars
 from .limit_failover import FailoverLimits
 
 MESSAGES_PATH = "/v1/messages"
+
+
+def is_messages_path(path: str) -> bool:
+    """/v1/messages and what the anthropic SDK calls below it (count_tokens, batches): answered
+    in Anthropic's error shape, which that SDK reads (an OpenAI-shaped 404 it did not)."""
+    return path == MESSAGES_PATH or path.startswith(MESSAGES_PATH + "/")
 # Generated text in a passed-through stream (Anthropic text/partial_json deltas, Responses
 # deltas): what a stream cut before its usage is charged by.
 _NATIVE_TEXT = re.compile(rb'"(?:text|partial_json|delta|thinking)"\s*:\s*"((?:[^"\\]|\\.)*)"')

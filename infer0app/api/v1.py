@@ -139,7 +139,7 @@ def v1_error_response(request: web.Request, exc: Exception) -> web.Response:
     shape on /v1/messages). Redirects and other sub-400 HTTP exceptions are raised again:
     aiohttp answers them as they are."""
     response = _v1_error_response(request, exc)
-    if request.path == inbound_api.MESSAGES_PATH:
+    if inbound_api.is_messages_path(request.path):
         return inbound_api.as_anthropic(response)
     return response
 
@@ -176,7 +176,7 @@ def last_resort_error(path: str) -> web.Response:
     message = GENERIC_MESSAGES["internal_error"]
     if is_oauth_path(path):
         return oauth_error(500, "server_error", message)
-    if path == inbound_api.MESSAGES_PATH:
+    if inbound_api.is_messages_path(path):
         return inbound_api.anthropic_response("internal_error", 500, message)
     return openai_error("internal_error", message)
 

@@ -210,3 +210,15 @@ async def test_messages_unrouted_and_malformed_answers_are_anthropic_shaped(api_
                           headers={"x-api-key": api.seeded.access_token, "content-type": "application/json"})
     assert got.status_code == 400 and got.json()["error"]["type"] == "invalid_request_error"
     assert got.headers["access-control-allow-origin"] == "*" and got.headers["x-request-id"]
+
+
+async def test_messages_endpoints_infer0_does_not_serve_answer_in_anthropic_shape(api_for):
+    """Found by probing: the anthropic SDK's count_tokens and batches got OpenAI's error object."""
+    api = await api_for("sandbox")
+    client = claude(api)
+    with pytest.raises(anthropic.NotFoundError) as caught:
+        await client.messages.count_tokens(model="x", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.body["type"] == "error" and caught.value.body["error"]["type"] == "not_found_error"
+    with pytest.raises(anthropic.NotFoundError) as caught:
+        await client.messages.batches.list()
+    assert caught.value.body["error"]["type"] == "not_found_error"
