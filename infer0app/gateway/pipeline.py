@@ -402,5 +402,10 @@ def _without_total(timeout: aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:
 
 @functools.lru_cache(maxsize=1024)
 def _url(url: str) -> yarl.URL:
-    """Provider URLs are few and fixed: parse each once, not on every call (yarl is not free)."""
-    return yarl.URL(url)
+    """Provider URLs are few and fixed: parse each once, not on every call (yarl is not free).
+    One it cannot parse (a host IDNA cannot encode, saved before the form refused such hosts)
+    is aiohttp's InvalidURL, a ClientError: `provider_unreachable`, not a 500."""
+    try:
+        return yarl.URL(url)
+    except ValueError:  # UnicodeError is one
+        raise aiohttp.InvalidURL(url) from None

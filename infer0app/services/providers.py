@@ -6,7 +6,9 @@ services/targets.py and the KEK rotation)."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, replace
@@ -49,18 +51,47 @@ def validate_base_url(url: str, kind: ProviderKind) -> str:
         return ""
     if len(url) > MAX_URL:
         raise ValidationError("That base URL is too long.", field="base_url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:  # an unclosed IPv6 bracket raised ValueError here: a 500 on the provider form
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError("Enter the base URL as http(s)://host/path.", field="base_url")
+    if has_unseen(url) or any(c.isspace() for c in url) or not _is_host(parts.hostname):
+        raise ValidationError("The base URL's host is not a host name or an IP address.", field="base_url")
     if parts.username or parts.password:
         raise ValidationError("Put credentials in the API key field, not in the URL.", field="base_url")
     if parts.query or parts.fragment:
         raise ValidationError("The base URL cannot have a query string or fragment.", field="base_url")
     try:
-        parts.port
+        port = parts.port
     except ValueError:
-        raise ValidationError("The base URL has an invalid port.", field="base_url") from None
+        port = 0
+    if port == 0:  # None (the scheme's default) is fine
+        raise ValidationError("The base URL has an invalid port.", field="base_url")
     return url.rstrip("/")
+
+
+# A DNS name as it goes on the wire (after IDNA): labels of 1-63 letters, digits, '-' (not at
+# either end) or '_' (container and LAN names have it), at most 253 characters.
+_DNS_NAME = re.compile(r"(?=.{1,253}\.?\Z)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+                       r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?\Z")
+
+
+def _is_host(host: str) -> bool:
+    """True for an IP address or a host name infer0 can connect to. A name IDNA cannot encode
+    (a bidi control, a label over 63 characters) was saved, and then every call to it was a
+    500 (the URL library refused it on the way out)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        wire = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return bool(_DNS_NAME.match(wire))
 
 
 def _clean_text(value: str, limit: int, field_name: str, label: str) -> str:

@@ -151,3 +151,16 @@ async def test_every_call_records_usage_off_the_request_path(api_for):
         assert r["grant_id"] == api.seeded.grant_id and r["provider_kind"] == "anthropic"
         assert r["model"] == "claude-sonnet-4-5" and r["prompt_tokens"] > 0 and r["completion_tokens"] > 0
         assert r["latency_ms"] > 0
+
+
+async def test_a_stored_base_url_the_url_library_refuses_is_provider_unreachable(api_for):
+    """Found by probing: a host IDNA cannot encode (a bidi control), saved before the provider
+    form refused such hosts, made every call a 500; now the call is the documented 502."""
+    api = await api_for("openai-compatible", model="m")
+    store = api.app[keys.STORE]
+    await store.run(lambda s: ProviderConnection.update(base_url="http://\u202eexample.com/v1").execute())
+    await caches_caught_up(api.app)
+    with pytest.raises(openai.APIStatusError) as err:
+        await api.client().chat.completions.create(model="x", messages=[{"role": "user", "content": "x"}])
+    assert err.value.status_code == 502 and err.value.body["code"] == "provider_unreachable"
+    assert not api.fake.requests

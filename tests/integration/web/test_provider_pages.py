@@ -53,6 +53,13 @@ async def test_key_is_never_shown_again_even_on_validation_error(browser):
     ({"kind": "openai-compatible", "base_url": ""}, "needs a base URL"),
     ({"kind": "openai-compatible", "base_url": "https://user:pw@host.example/v1"}, "credentials"),
     ({"kind": "openai-compatible", "base_url": "http://host:99999/v1"}, "port"),
+    # found by probing from outside: the first was a 500 on the form; the others were saved, and
+    # the bidi and long-label hosts then made every call (and the Test button) a 500
+    ({"kind": "openai-compatible", "base_url": "http://[::1/v1"}, "http(s)://host/path"),
+    ({"kind": "openai-compatible", "base_url": "http://\u202eexample.com/v1"}, "not a host name"),
+    ({"kind": "openai-compatible", "base_url": "http://" + "a" * 64 + ".example.com/v1"}, "not a host name"),
+    ({"kind": "openai-compatible", "base_url": "http://exa mple.com/v1"}, "not a host name"),
+    ({"kind": "openai-compatible", "base_url": "http://%00/v1"}, "not a host name"),
     ({"kind": "openai", "api_key": "sk-abc def"}, "characters"),
     ({"kind": "sandbox", "name": "x" * 500}, "too long"),
 ])
