@@ -91,6 +91,21 @@ async def test_bad_redirect_uris_are_refused_at_registration(world, uri, message
     assert await world.store.run(lambda s: OAuthApp.select().count()) == 0
 
 
+@pytest.mark.parametrize("homepage", [
+    "https://\u202eelpmaxe.com",  # a bidi control: the consent page showed a look-alike host
+    "https://my\u200b.example",  # a zero-width space
+    "https://" + "a" * 64 + ".example.com",  # a label no DNS name has
+    "https://%00/",
+])
+async def test_a_homepage_shown_to_users_follows_the_client_uri_rules(world, homepage):
+    """Found by probing: the homepage (shown on the consent and Connected apps pages) was checked
+    more loosely than RFC 7591's client_uri, which refuses each of these."""
+    dev = await world.user("dev@example.com")
+    resp, html = await register(dev, homepage_url=homepage)
+    assert resp.status == 400 and "homepage" in html.lower()
+    assert await world.store.run(lambda s: OAuthApp.select().count()) == 0
+
+
 async def test_loopback_http_uris_are_accepted(world):
     dev = await world.user("dev@example.com")
     resp, html = await register(dev, redirect_uris="http://127.0.0.1:8080/cb\nhttp://[::1]/cb\nhttp://localhost:3000/cb")
