@@ -41,7 +41,10 @@ async def _metadata(request: web.Request) -> tuple[dict | None, reg.ClientMetada
     if request.content_type != "application/json":
         return None, None, v1.oauth_error(400, "invalid_client_metadata",
                                        "Send the client metadata as JSON (Content-Type: application/json).")
-    raw = await request.content.read(MAX_BODY + 1)
+    # request.read(), not request.content: a body that came after its headers (Expect:
+    # 100-continue, a slow client) is read ahead by the front middleware, and the stream was
+    # then empty ("not valid UTF-8 JSON" for a valid registration); read(n) may also stop short.
+    raw = await request.read()
     if len(raw) > MAX_BODY:
         return None, None, v1.oauth_error(400, "invalid_client_metadata", f"The metadata is over {MAX_BODY} bytes.")
     try:

@@ -214,6 +214,15 @@ async def test_metadata_nested_too_deep_for_the_decoder_is_invalid_client_metada
         assert resp.status == 400 and (await resp.json())["error"] == "invalid_client_metadata"
 
 
+async def test_a_body_sent_after_expect_100_continue_registers(world):
+    """Found by probing: with Expect: 100-continue (curl's default for large bodies; other HTTP
+    clients always send it) the body arrives after the headers, the server reads it ahead, and
+    the endpoint then read an empty stream: 400 "not valid UTF-8 JSON" for valid metadata."""
+    async with world.http.post(world.base + "/v1/oauth/register", json=metadata(), expect100=True) as resp:
+        assert resp.status == 201, await resp.text()
+        assert (await resp.json())["client_name"] == "Notes"
+
+
 async def test_unknown_metadata_is_ignored(world):
     resp, info = await register(world, metadata(jwks_uri="https://a.example/jwks", contacts=["a@b.c"]))
     assert resp.status == 201 and "jwks_uri" not in info
