@@ -4,8 +4,12 @@ Request (OpenAI -> Anthropic):
 
 * `system` and `developer` messages, wherever they appear, are joined into `system`.
 * user text and image parts become content blocks; an image data URL becomes a base64
-  source, an http(s) URL a url source. Empty text parts are left out (Anthropic rejects
-  empty text blocks). Audio and file parts are refused with a 400.
+  source, an http(s) URL a url source. Empty and whitespace-only text (parts, messages,
+  tool results) is left out: Anthropic rejects "text content blocks must contain
+  non-whitespace text". Audio and file parts are refused with a 400.
+* a conversation ending with an assistant message (a prefill) has that message's trailing
+  whitespace removed: Anthropic rejects "final assistant content cannot end with trailing
+  whitespace". A conversation with no text or tool turn left is a 400 naming `messages`.
 * assistant `tool_calls` become `tool_use` blocks (`arguments` JSON string -> `input`
   object; empty or missing arguments -> `{}`); `tool` messages become `tool_result`
   blocks, and consecutive ones (plus any user text right after them) are merged into one
@@ -111,16 +115,21 @@ def _image_block(part: Mapping[str, Any], where: str) -> dict[str, Any]:
     raise _bad(f"{where}: an image must be an http(s) URL or a base64 data URL.", where)
 
 
+def _has_text(text: str) -> bool:
+    """Anthropic takes a text block only when it holds a non-whitespace character."""
+    return bool(text) and not text.isspace()
+
+
 def _user_blocks(content: Any, where: str) -> list[dict[str, Any]]:
     if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
+        return [{"type": "text", "text": content}] if _has_text(content) else []
     if not isinstance(content, list):
         raise _bad(f"{where} must be a string or an array of content parts.", where)
     blocks = []
     for j, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "text":
-            if part.get("text"):
+            if _has_text(str(part.get("text") or "")):
                 blocks.append({"type": "text", "text": str(part["text"])})
         elif kind == "image_url":
             blocks.append(_image_block(part, f"{where}[{j}]"))
@@ -132,7 +141,7 @@ def _user_blocks(content: Any, where: str) -> list[dict[str, Any]]:
 def _assistant_blocks(msg: Mapping[str, Any], where: str) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     text = _text(msg.get("content"), f"{where}.content")
-    if text:
+    if _has_text(text):
         blocks.append({"type": "text", "text": text})
     for j, call in enumerate(msg.get("tool_calls") or []):
         fn = call.get("function") if isinstance(call, dict) else None
@@ -153,10 +162,10 @@ def _tool_result(msg: Mapping[str, Any], where: str) -> dict[str, Any]:
     block: dict[str, Any] = {"type": "tool_result", "tool_use_id": str(msg.get("tool_call_id") or "toolu_0")}
     content = msg.get("content")
     if isinstance(content, list):
-        texts = [{"type": "text", "text": t} for t in (_text([p], where) for p in content) if t]
+        texts = [{"type": "text", "text": t} for t in (_text([p], where) for p in content) if _has_text(t)]
         if texts:
             block["content"] = texts
-    elif content:
+    elif content and _has_text(str(content)):
         block["content"] = str(content)
     return block
 
@@ -222,7 +231,7 @@ def build_body(route: Route, body: Mapping[str, Any], *, stream: bool) -> dict[s
         role, where = msg.get("role"), f"messages[{i}]"
         if role in ("system", "developer"):
             text = _text(msg.get("content"), f"{where}.content")
-            if text:
+            if _has_text(text):
                 system.append(text)
         elif role == "user":
             push("user", _user_blocks(msg.get("content"), f"{where}.content"))
@@ -231,6 +240,11 @@ def build_body(route: Route, body: Mapping[str, Any], *, stream: bool) -> dict[s
         else:  # tool / legacy function
             push("user", [_tool_result(msg, where)])
 
+    if not turns:
+        raise _bad("Anthropic needs at least one user or assistant message with non-whitespace text.", "messages")
+    last = turns[-1]["content"][-1]
+    if turns[-1]["role"] == "assistant" and last["type"] == "text":  # a prefill
+        last["text"] = last["text"].rstrip()
     out: dict[str, Any] = {"model": route.model}
     if system:
         out["system"] = "\n\n".join(system)

@@ -197,3 +197,34 @@ def test_build_body_is_pure() -> None:
     first = build_body(ROUTE, body, stream=False)
     assert build_body(ROUTE, body, stream=False) == first
     assert json.dumps(body) == snapshot
+
+
+CALL = {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+
+
+@pytest.mark.parametrize(("messages", "expected"), [
+    # "text content blocks must contain non-whitespace text": whitespace-only text is left out
+    ([{"role": "user", "content": "hi"}, {"role": "assistant", "content": " \n"}, {"role": "user", "content": "again"}],
+     [{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "text", "text": "again"}]}]),
+    ([{"role": "user", "content": [{"type": "text", "text": "\t"}, {"type": "text", "text": "hi"}]}],
+     [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]),
+    ([{"role": "user", "content": "hi"}, {"role": "assistant", "content": " ", "tool_calls": [CALL]},
+      {"role": "tool", "tool_call_id": "call_1", "content": "  "}],
+     [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
+      {"role": "assistant", "content": [{"type": "tool_use", "id": "call_1", "name": "f", "input": {}}]},
+      {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "call_1"}]}]),
+    # "final assistant content cannot end with trailing whitespace": a prefill is right-trimmed
+    ([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Sure, here it is: \n"}],
+     [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
+      {"role": "assistant", "content": [{"type": "text", "text": "Sure, here it is:"}]}]),
+])
+def test_whitespace_anthropic_refuses_is_not_sent(messages: list, expected: list) -> None:
+    """Found replaying other gateways' bug reports: infer0 sent both, and Anthropic answered 400."""
+    sent = upstream_body({"messages": messages})
+    assert sent["messages"] == expected
+
+
+def test_a_conversation_of_whitespace_only_is_a_400_naming_messages() -> None:
+    with pytest.raises(GatewayError) as caught:
+        upstream_body({"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "  "}]})
+    assert (caught.value.status, caught.value.param) == (400, "messages")
