@@ -74,7 +74,7 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=3
 LIST_TIMEOUT = aiohttp.ClientTimeout(total=20, sock_connect=10)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built on every call: not frozen (providers/base.py UpstreamRequest)
 class ChatResult:
     """A finished non-streaming call. `body` is OpenAI `chat.completion` JSON whose
     `model` is the model that answered; answer it with `status` and `headers`."""
@@ -102,11 +102,15 @@ async def complete(
     *,
     timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     clock: Callable[[], float] = time.time,
+    raw: bytes | None = None,
 ) -> ChatResult:
+    """One non-streaming call on `route`. `raw`: the bytes `body` was decoded from, which the
+    adapter may send as they are when nothing in them changes (OpenAICompatAdapter.build_request)."""
     adapter = get_adapter(route.wire)
     prepared = prepare(route, body, adapter)
     created = int(clock())
-    req = adapter.build_request(route, prepared.body, stream=False)
+    req = adapter.build_request(route, prepared.body, stream=False,
+                                app_json=None if raw is None else (body, raw))
     local = adapter.local
     if local is None:
         try:
