@@ -44,7 +44,8 @@ import yarl
 
 from infer0app.egress.connector import DestinationRefused
 from infer0app.gateway.deadline import answer_within
-from infer0app.gateway.bounded_read import AnswerTooLarge, QuietTimer, read_answer, read_error_body
+from infer0app.gateway.bounded_read import (MAX_ANSWER_BYTES, AnswerTooLarge, QuietTimer, read_answer,
+                                             read_error_body)
 from infer0app.gateway.errors import (
     bad_response_error,
     destination_refused_error,
@@ -121,7 +122,11 @@ async def complete(
                 async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
                                         timeout=_without_total(timeout), allow_redirects=False) as resp:
                     status, headers = resp.status, resp.headers
-                    raw = await (read_answer(resp) if status < 300 else read_error_body(resp))
+                    length = resp.content_length
+                    if status < 300 and length is not None and length <= MAX_ANSWER_BYTES:
+                        raw = await resp.read()  # framed and small enough: read_answer's own first case, inline
+                    else:
+                        raw = await (read_answer(resp) if status < 300 else read_error_body(resp))
         except TimeoutError:
             raise timeout_error(route) from None
         except DestinationRefused:  # a ClientError too: caught first

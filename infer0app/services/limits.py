@@ -187,12 +187,39 @@ class LimitGate:
         plan = self._plans.get((grant_id, provider_id))
         if plan is None:
             return None
-        if not plan.slots:
+        slots = plan.slots
+        if not slots:
             return UNLIMITED
-        parts, est, price, at, spend_unknown, short = self._parts(plan, provider_id, kind, model, body, body_size, True)
-        if short:
-            return None
-        return self._take(parts, est, price, at, spend_unknown)
+        price = plan.prices.get(model, _MISSING)
+        if price is _MISSING:
+            return None  # `reserve` looks the price up
+        est = estimate(body, body_size, price)
+        amounts = (1, est[0] + est[1], est[2])
+        at = self._clock()
+        # One pass that takes as it goes (`_parts` + `_take` + `_reservation` in one loop), and
+        # gives back what it took if a cap needs the database after all.
+        parts: list = []
+        seen: list = []
+        spend_unknown = False
+        for slot in slots:
+            amount = amounts[slot.index]
+            if not amount:
+                spend_unknown = spend_unknown or amount is None
+                continue
+            lease = slot.lease
+            if (lease is None or lease.retired or lease.recheck or lease.budget < amount
+                    or not lease.start <= at < lease.end or lease.cap != slot.rule.cap):
+                for _, taken, n in parts:
+                    taken.budget += n
+                    taken.held -= n
+                return None
+            lease.last_demand = at
+            lease.budget -= amount
+            lease.held += amount
+            parts.append((slot, lease, amount))
+            if slot.header is not None:
+                seen.append((slot.header, lease.free + lease.budget, lease.end))
+        return Reservation(parts, est, price, at, spend_unknown, tuple(seen))
 
     async def reserve(self, grant_id: int, provider_id: int | None, kind: str, model: str,
                       body: Mapping, body_size: int, *, count_request: bool = True) -> Reservation | Refusal:
