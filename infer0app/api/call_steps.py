@@ -20,6 +20,7 @@ from ..gateway.header_text import header_text
 from ..gateway.providers.base import GatewayError, Route, gateway_error
 from ..http_common.request_id import REQUEST_ID
 from ..http_common.security_headers import add_headers
+from ..runtime.target_cache import NOT_CACHED
 from ..services.limits import LimitGate, Refusal, Reservation
 from ..services.usage_log import UsageRecord
 from .limit_answers import limits_unavailable_error, refusal_error
@@ -65,8 +66,22 @@ async def target_for(request: web.Request, ctx):
 
 
 async def route_for(request: web.Request, ctx, requested_model=None) -> Route:
-    """Where this call goes: the grant's model, or `requested_model` when the user let the app choose."""
+    """Where this call goes: the grant's model, or `requested_model` when the user let the app choose.
+    The hot path tries `route_now` first: `route_now(...) or await route_for(...)`."""
     target = await target_for(request, ctx)
+    return target.route_for(requested_model, allow_model_choice=ctx.allow_model_choice)
+
+
+def route_now(request: web.Request, ctx, requested_model=None) -> Route | None:
+    """`route_for` without an await when the target is cached (nearly every call); raises the
+    same `provider_not_configured`; None when it must be loaded (await `route_for`)."""
+    if not ctx.provider_id:
+        raise _not_configured(request)
+    target = request.app[keys.TARGETS].cached(ctx.provider_id, ctx.model or "")
+    if target is NOT_CACHED:
+        return None
+    if target is None:
+        raise _not_configured(request)
     return target.route_for(requested_model, allow_model_choice=ctx.allow_model_choice)
 
 
@@ -91,12 +106,28 @@ def stream_response(request: web.Request, headers: dict[str, str]) -> web.Stream
 
 async def reserve(request: web.Request, gate: LimitGate, ctx, route: Route, body: dict, size: int) -> Reservation:
     """The grant's limits: a reservation, or the 402/429 (refused) or 503 (database) answer raised.
-    `body` is a Chat Completions body (its max_tokens sets the output estimate), `size` in bytes."""
+    `body` is a Chat Completions body (its max_tokens sets the output estimate), `size` in bytes.
+    Callers try `reserve_now` first: `reserve_now(...) or await reserve(...)`."""
     try:
         outcome = await gate.reserve(ctx.grant_id, ctx.provider_id, route.kind, route.model, body, size)
     except Exception:  # fail closed: a cap the user set is never skipped
         log.warning("could not check limits of grant %s", ctx.grant_id, exc_info=True)
         raise limits_unavailable_error() from None
+    return _granted(request, outcome)
+
+
+def reserve_now(request: web.Request, gate: LimitGate, ctx, route: Route, body: dict, size: int) -> Reservation | None:
+    """`reserve` without an await when the process's leases cover the call (LimitGate.reserve_now);
+    None when the database is needed: then await `reserve`. Raises the same answers."""
+    try:
+        outcome = gate.reserve_now(ctx.grant_id, ctx.provider_id, route.kind, route.model, body, size)
+    except Exception:  # fail closed, as `reserve`
+        log.warning("could not check limits of grant %s", ctx.grant_id, exc_info=True)
+        raise limits_unavailable_error() from None
+    return None if outcome is None else _granted(request, outcome)
+
+
+def _granted(request: web.Request, outcome: Reservation | Refusal) -> Reservation:
     if isinstance(outcome, Refusal):
         raise refusal_error(outcome, request.app[keys.SETTINGS].issuer)
     return outcome

@@ -20,10 +20,11 @@ from ..gateway.header_text import header_text
 from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError
 from ..gateway.providers.kinds import get_kind
-from ..oauth.bearer import authenticate
+from ..oauth.bearer import authenticate, authenticate_now
 from ..services.limits import UNLIMITED
 from ..services.usage_log import UsageRecord
-from .call_steps import JSON, answer_headers, count, error_response, reserve, route_for, settle, stream_response
+from .call_steps import (JSON, answer_headers, count, error_response, reserve, reserve_now, route_for, route_now,
+                         settle, stream_response)
 from .call_steps import target_for as _target_for
 from .call_steps import upstream_timeout as _timeout
 from .limit_answers import streamed_text_chars
@@ -44,7 +45,7 @@ def _models_open_to_app(ctx, target) -> list[str]:
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    ctx = await authenticate(request)  # raises the 401 answer itself
+    ctx = authenticate_now(request) or await authenticate(request)  # raises the 401 answer itself
     started = time.perf_counter()
     app = request.app
     recorder = app[keys.USAGE]
@@ -57,10 +58,12 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         body = parse_body(raw)
         model = body.get("model")  # a non-string is refused by the pipeline's validation
-        route = await route_for(request, ctx, model if isinstance(model, str) else None)
+        model = model if isinstance(model, str) else None
+        route = route_now(request, ctx, model) or await route_for(request, ctx, model)
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
-            res = await reserve(request, gate, ctx, route, body, len(raw))
+            size = len(raw)  # no await when this process's leases cover the call (nearly always)
+            res = reserve_now(request, gate, ctx, route, body, size) or await reserve(request, gate, ctx, route, body, size)
         http = app[keys.HTTP]
         timeout = app[keys.SETTINGS].upstream_timeout
         if body.get("stream") is True:
@@ -68,11 +71,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             return await _stream(request, http, route, body, rec, timeout,
                                  FailoverLimits(request, ctx, body, len(raw), res))
         try:  # the first attempt inline, not through first_answer: one coroutine layer fewer
-            result = await pipeline.complete(http, route, body, timeout=_timeout(timeout, True))
+            result = await pipeline.complete(http, route, body, timeout=_timeout(timeout, True), raw=raw)
         except GatewayError as err:
             failover = FailoverLimits(request, ctx, body, len(raw), res)  # the limits follow the call
             route, result = await failover.after_failure(
-                route, err, lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout, True)))
+                route, err, lambda r: pipeline.complete(http, r, body, timeout=_timeout(timeout, True), raw=raw))
             res = failover.res
             rec.provider_kind = route.kind  # the connection that answered (failover)
         if not res.settled:

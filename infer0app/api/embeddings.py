@@ -23,7 +23,8 @@ from ..gateway.providers.embeddings_wire import parse_request
 from ..oauth.bearer import authenticate
 from ..services.limits import UNLIMITED
 from ..services.usage_log import UsageRecord
-from .call_steps import JSON, answer_headers, count, error_response, reserve, settle, target_for, upstream_timeout
+from .call_steps import (JSON, answer_headers, count, error_response, reserve, reserve_now, settle, target_for,
+                         upstream_timeout)
 from .limit_failover import FailoverLimits
 from .routing import embedding_route
 
@@ -47,7 +48,8 @@ async def embeddings(request: web.Request) -> web.Response:
         route = embedding_route((await target_for(request, ctx)).route, ctx.embedding_model)
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
-            res = await reserve(request, gate, ctx, route, RESERVE_BODY, len(raw))
+            res = (reserve_now(request, gate, ctx, route, RESERVE_BODY, len(raw))
+                   or await reserve(request, gate, ctx, route, RESERVE_BODY, len(raw)))
         http, timeout = app[keys.HTTP], upstream_timeout(app[keys.SETTINGS].upstream_timeout, True)
         failover = FailoverLimits(request, ctx, RESERVE_BODY, len(raw), res, embeddings=True)
         route, result = await failover.first_answer(route, lambda r: embed(http, r, req, timeout=timeout))

@@ -49,6 +49,7 @@ from .call_steps import (
     count,
     error_response,
     reserve,
+    reserve_now,
     route_for,
     settle,
     stream_response,
@@ -167,7 +168,8 @@ async def _serve(request: web.Request, ctx: AccessContext, api: InboundApi) -> w
             chat = api.to_chat(body)
             estimate = chat.body
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
-            res = await reserve(request, gate, ctx, route, estimate, len(raw))
+            res = (reserve_now(request, gate, ctx, route, estimate, len(raw))
+                   or await reserve(request, gate, ctx, route, estimate, len(raw)))
         http = app[keys.HTTP]
         timeout = upstream_timeout(app[keys.SETTINGS].upstream_timeout)
         failover = FailoverLimits(request, ctx, estimate, len(raw), res,

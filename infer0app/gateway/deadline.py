@@ -64,6 +64,21 @@ class _Sweep:
 
 
 _SWEEPS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Sweep] = weakref.WeakKeyDictionary()
+# The last loop seen (weakly) and its sweep: a server runs one loop, and WeakKeyDictionary.get
+# makes a new weak reference on every call.
+_LAST: tuple = (None, None)
+
+
+def _sweep_of(loop: asyncio.AbstractEventLoop) -> _Sweep:
+    global _LAST
+    ref, sweep = _LAST
+    if ref is not None and ref() is loop:
+        return sweep
+    sweep = _SWEEPS.get(loop)
+    if sweep is None:
+        sweep = _SWEEPS[loop] = _Sweep()
+    _LAST = (weakref.ref(loop), sweep)
+    return sweep
 
 
 class AnswerDeadline:
@@ -86,9 +101,7 @@ class AnswerDeadline:
         if task is None:
             raise RuntimeError("answer_within() must be used inside a task")
         loop = task.get_loop()
-        sweep = _SWEEPS.get(loop)
-        if sweep is None:
-            sweep = _SWEEPS[loop] = _Sweep()
+        sweep = _sweep_of(loop)
         self._task, self._sweep = task, sweep
         self._cancelling = task.cancelling()
         now = loop.time()

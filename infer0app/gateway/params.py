@@ -26,7 +26,7 @@ from infer0app.gateway.providers.base import Adapter, GatewayError, ParamSupport
 from infer0app.gateway.request_shape import check_chat_request, decode_json
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built on every call: not frozen (providers/base.py UpstreamRequest)
 class Prepared:
     body: dict[str, Any]  # what the adapter builds the upstream request from
     changes: Changes  # what was dropped, renamed or adjusted, for the x-infer0-*-params headers
@@ -36,6 +36,12 @@ class Prepared:
     @property
     def dropped(self) -> tuple[str, ...]:
         return self.changes.dropped
+
+
+#: Chat Completions params that are part of the app's contract (see the module doc), or that
+#: `prepare` removes when the route cannot take them.
+_CONTRACT_PARAMS = frozenset({"n", "logprobs", "top_logprobs", "tools", "tool_choice", "parallel_tool_calls",
+                              "response_format", "stream"})
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -73,40 +79,45 @@ def prepare(route: Route, body: Any, adapter: Adapter) -> Prepared:
             param=param,
         )
 
-    n = out.get("n")
-    if n is not None and n != 1 and "n" not in caps:  # validate() made it an integer in 1..128
-        raise reject("n", "`n` > 1 (several choices)")
-    if out.get("logprobs") and "logprobs" not in caps:
-        raise reject("logprobs", "`logprobs`")
-    if out.get("top_logprobs") and "logprobs" not in caps:
-        raise reject("top_logprobs", "`top_logprobs`")
-    if out.get("tools") and "tools" not in caps:
-        raise reject("tools", "Tool calling (`tools`)")
+    # The contract params below are checked and cleaned only when the body has any of them (one
+    # set intersection, in C): most requests carry none, and this block is on every call.
+    contract = out.keys() & _CONTRACT_PARAMS
+    if contract:
+        n = out.get("n")
+        if n is not None and n != 1 and "n" not in caps:  # validate() made it an integer in 1..128
+            raise reject("n", "`n` > 1 (several choices)")
+        if out.get("logprobs") and "logprobs" not in caps:
+            raise reject("logprobs", "`logprobs`")
+        if out.get("top_logprobs") and "logprobs" not in caps:
+            raise reject("top_logprobs", "`top_logprobs`")
+        if out.get("tools") and "tools" not in caps:
+            raise reject("tools", "Tool calling (`tools`)")
     if "vision" not in caps and _has_images(out["messages"]):
         raise reject("messages", "Image input")
-    fmt = out.get("response_format")
-    fmt_type = fmt.get("type") if isinstance(fmt, dict) else None
-    if fmt_type == "json_object" and "json" not in caps:
-        raise reject("response_format", "JSON mode (`response_format` json_object)")
-    if fmt_type == "json_schema" and "json_schema" not in caps:
-        raise reject("response_format", "Structured output (`response_format` json_schema)")
-    if out.get("stream") and "stream" not in caps:
-        raise reject("stream", "Streaming")
+    if contract:
+        fmt = out.get("response_format")
+        fmt_type = fmt.get("type") if isinstance(fmt, dict) else None
+        if fmt_type == "json_object" and "json" not in caps:
+            raise reject("response_format", "JSON mode (`response_format` json_object)")
+        if fmt_type == "json_schema" and "json_schema" not in caps:
+            raise reject("response_format", "Structured output (`response_format` json_schema)")
+        if out.get("stream") and "stream" not in caps:
+            raise reject("stream", "Streaming")
 
-    # contract params that are harmless to remove when they ask for nothing
-    if "n" not in caps:
-        out.pop("n", None)
-    if "logprobs" not in caps:
-        out.pop("logprobs", None)
-        out.pop("top_logprobs", None)
-    if "tools" not in caps:
-        for key in ("tools", "tool_choice", "parallel_tool_calls"):
-            if key in out:
-                out.pop(key)
-                if key != "tools":
-                    dropped.add(key)
-    if fmt_type == "text" and "json" not in caps:
-        out.pop("response_format", None)
+        # contract params that are harmless to remove when they ask for nothing
+        if "n" not in caps:
+            out.pop("n", None)
+        if "logprobs" not in caps:
+            out.pop("logprobs", None)
+            out.pop("top_logprobs", None)
+        if "tools" not in caps:
+            for key in ("tools", "tool_choice", "parallel_tool_calls"):
+                if key in out:
+                    out.pop(key)
+                    if key != "tools":
+                        dropped.add(key)
+        if fmt_type == "text" and "json" not in caps:
+            out.pop("response_format", None)
 
     out.pop("model", None)
     api_version = route.options.get("api_version") if isinstance(route.options, Mapping) else None

@@ -44,7 +44,8 @@ import yarl
 
 from infer0app.egress.connector import DestinationRefused
 from infer0app.gateway.deadline import answer_within
-from infer0app.gateway.bounded_read import AnswerTooLarge, QuietTimer, read_answer, read_error_body
+from infer0app.gateway.bounded_read import (MAX_ANSWER_BYTES, AnswerTooLarge, QuietTimer, read_answer,
+                                             read_error_body)
 from infer0app.gateway.errors import (
     bad_response_error,
     destination_refused_error,
@@ -74,7 +75,7 @@ DEFAULT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=3
 LIST_TIMEOUT = aiohttp.ClientTimeout(total=20, sock_connect=10)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built on every call: not frozen (providers/base.py UpstreamRequest)
 class ChatResult:
     """A finished non-streaming call. `body` is OpenAI `chat.completion` JSON whose
     `model` is the model that answered; answer it with `status` and `headers`."""
@@ -102,11 +103,15 @@ async def complete(
     *,
     timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
     clock: Callable[[], float] = time.time,
+    raw: bytes | None = None,
 ) -> ChatResult:
+    """One non-streaming call on `route`. `raw`: the bytes `body` was decoded from, which the
+    adapter may send as they are when nothing in them changes (OpenAICompatAdapter.build_request)."""
     adapter = get_adapter(route.wire)
     prepared = prepare(route, body, adapter)
     created = int(clock())
-    req = adapter.build_request(route, prepared.body, stream=False)
+    req = adapter.build_request(route, prepared.body, stream=False,
+                                app_json=None if raw is None else (body, raw))
     local = adapter.local
     if local is None:
         try:
@@ -117,7 +122,11 @@ async def complete(
                 async with http.request(req.method, _url(req.url), headers=req.headers, data=req.body,
                                         timeout=_without_total(timeout), allow_redirects=False) as resp:
                     status, headers = resp.status, resp.headers
-                    raw = await (read_answer(resp) if status < 300 else read_error_body(resp))
+                    length = resp.content_length
+                    if status < 300 and length is not None and length <= MAX_ANSWER_BYTES:
+                        raw = await resp.read()  # framed and small enough: read_answer's own first case, inline
+                    else:
+                        raw = await (read_answer(resp) if status < 300 else read_error_body(resp))
         except TimeoutError:
             raise timeout_error(route) from None
         except DestinationRefused:  # a ClientError too: caught first

@@ -20,6 +20,7 @@ from ..services.providers import ProviderTarget
 from ..services.targets import load_target
 
 TTL = 60.0
+NOT_CACHED = object()  # TargetCache.cached: neither a target nor a known-missing connection
 MAX_ENTRIES = 10_000
 MISSING_ENTRIES = 1_000
 
@@ -33,19 +34,25 @@ class TargetCache:
 
     async def get(self, provider_id: int, model: str) -> ProviderTarget | None:
         """The opened target for (connection id, model), or None when there is no such connection."""
+        target = self.cached(provider_id, model)
+        if target is not NOT_CACHED:
+            return target
         key = (provider_id, model or "")
-        try:  # `cache[key]`, not `.get` (two TTL checks): the hot path's one lookup (bench/README.md)
-            return self._found[key]
-        except KeyError:
-            pass
-        if key in self._missing:
-            return None
         target = await self._store.run(load_target, self._vault, provider_id, model)
         if target is None:
             self._missing[key] = True
         else:
             self._found[key] = target
         return target
+
+    def cached(self, provider_id: int, model: str) -> ProviderTarget | None | object:
+        """`get` from memory only: the target, None (no such connection), or NOT_CACHED."""
+        key = (provider_id, model or "")
+        try:  # `cache[key]`, not `.get` (two TTL checks): the hot path's one lookup (bench/README.md)
+            return self._found[key]
+        except KeyError:
+            pass
+        return None if key in self._missing else NOT_CACHED
 
     def __len__(self) -> int:
         return len(self._found) + len(self._missing)

@@ -12,11 +12,12 @@ when a field cannot be kept without breaking what the app asked for.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from infer0app.gateway.profiles.model import Notes, Profile, ToolCallIdRule
 from infer0app.gateway.profiles.reasoning import apply_reasoning, effort_of
@@ -84,24 +85,27 @@ def apply_request_rules(
     GatewayError 400 (`unsupported_parameter` naming the field, or `invalid_request`
     for a malformed value) when the request cannot be kept.
     """
-    profile = resolve(kind, model, api_version=api_version)
+    rules = _rules_for(kind, model, api_version)
+    profile = rules.profile
     out = dict(body)
     notes = Notes()
     thinking = reasoning_on(profile, out)
 
-    rejected = profile.rejected | (profile.rejected_when_reasoning if thinking else frozenset())
-    for key in sorted(rejected):
+    for key in rules.rejected_thinking if thinking else rules.rejected:
         if out.get(key):
             why = " while it reasons" if key in profile.rejected_when_reasoning else ""
             raise unsupported(profile, model, key, why)
 
     apply_reasoning(profile, model, out, notes)
-    _rename(profile, out, notes)
-    _drop_fields(profile, out, notes, thinking)
+    if profile.renamed:
+        _rename(profile, out, notes)
+    if rules.drops or (thinking and profile.dropped_when_reasoning):
+        _drop_fields(profile, out, notes, thinking)
     if not profile.stream_options:
         # infer0 rebuilds include_usage from the usage the provider reports anyway
         out.pop("stream_options", None)
-    _clamp(profile, out, notes)
+    if profile.ranges:
+        _clamp(profile, out, notes)
     _stop(profile, model, out, notes)
     if isinstance(out.get("messages"), list):
         out["messages"] = _messages(profile, model, out["messages"], notes)
@@ -112,6 +116,23 @@ def apply_request_rules(
         renamed=tuple(sorted(set(notes.renamed))),
         adjusted=tuple(sorted(set(notes.adjusted))),
     )
+
+
+class _Rules(NamedTuple):
+    """A profile and what apply_request_rules would otherwise work out from it on every call."""
+
+    profile: Profile
+    rejected: tuple[str, ...]  # sorted: the first one present is the one reported
+    rejected_thinking: tuple[str, ...]  # the same, with rejected_when_reasoning
+    drops: bool  # may `_drop_fields` drop anything (not counting dropped_when_reasoning)?
+
+
+@functools.lru_cache(maxsize=1024)  # the profile's own cache key (table.resolve), one entry each
+def _rules_for(kind: str, model: str, api_version: str | None) -> _Rules:
+    profile = resolve(kind, model, api_version=api_version)
+    return _Rules(profile, tuple(sorted(profile.rejected)),
+                  tuple(sorted(profile.rejected | profile.rejected_when_reasoning)),
+                  bool(profile.dropped) or profile.accepted is not None)
 
 
 def _rename(profile: Profile, out: dict[str, Any], notes: Notes) -> None:
@@ -168,28 +189,35 @@ def _stop(profile: Profile, model: str, out: dict[str, Any], notes: Notes) -> No
 
 
 def _messages(profile: Profile, model: str, messages: list[Any], notes: Notes) -> list[Any]:
-    new: list[Any] = []
+    """`messages` fitted to `profile`: the same list when no message changes (the common case,
+    checked on every call without copying), else a new one; the app's dicts are never changed."""
+    roles, role_map, fields_dropped = profile.roles, profile.role_map, profile.message_fields_dropped
+    media = bool(profile.media_type_aliases or profile.image_media_types)
+    new: list[Any] | None = None
     for i, msg in enumerate(messages):
-        if not isinstance(msg, dict):
-            new.append(msg)
+        if msg.__class__ is not dict:
             continue
         m = msg
         role = m.get("role")
-        if role not in profile.roles and role in profile.role_map:
-            m = {**m, "role": profile.role_map[role]}
-            notes.renamed.append(f"messages[].role:{role}->{profile.role_map[role]}")
-        extra = profile.message_fields_dropped & m.keys()
-        if role == "function":
-            extra = extra - {"name"}  # a legacy `function` message needs its name: not advisory
-        if extra:
-            m = {k: v for k, v in m.items() if k not in extra}
-            notes.dropped.extend(f"messages[].{k}" for k in sorted(extra))
+        if role not in roles and role in role_map:
+            m = {**m, "role": role_map[role]}
+            notes.renamed.append(f"messages[].role:{role}->{role_map[role]}")
+        if fields_dropped:
+            extra = fields_dropped & m.keys()
+            if role == "function":
+                extra = extra - {"name"}  # a legacy `function` message needs its name: not advisory
+            if extra:
+                m = {k: v for k, v in m.items() if k not in extra}
+                notes.dropped.extend(f"messages[].{k}" for k in sorted(extra))
         if profile.tool_call_id is not None:
             m = _tool_ids(profile, m, notes)
-        if isinstance(m.get("content"), list) and (profile.media_type_aliases or profile.image_media_types):
+        if media and isinstance(m.get("content"), list):
             m = _images(profile, model, m, i, notes)
-        new.append(m)
-    return new
+        if m is not msg:
+            if new is None:
+                new = list(messages)
+            new[i] = m
+    return messages if new is None else new
 
 
 def fit_tool_call_id(raw: Any, rule: ToolCallIdRule) -> str:

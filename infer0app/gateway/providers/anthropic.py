@@ -334,8 +334,9 @@ class AnthropicAdapter:
     def param_support(self, route: Route) -> ParamSupport:
         return _SUPPORT
 
-    def build_request(self, route: Route, body: Mapping[str, Any], *, stream: bool) -> UpstreamRequest:
-        payload = build_body(route, body, stream=stream)
+    def build_request(self, route: Route, body: Mapping[str, Any], *, stream: bool,
+                      app_json: tuple[Mapping[str, Any], bytes] | None = None) -> UpstreamRequest:
+        payload = build_body(route, body, stream=stream)  # a translation: never the app's own bytes
         if stream:
             return UpstreamRequest("POST", api_base(route) + "/v1/messages", {**headers(route), "accept": "text/event-stream"}, dump_json(payload))
         return UpstreamRequest("POST", api_base(route) + "/v1/messages", headers(route), dump_json(payload))

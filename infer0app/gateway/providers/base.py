@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from infer0app.errors.api_errors import api_error
 from infer0app.gateway.providers.kinds import get_kind
+from infer0app.gateway.json_scan import document_decoder
 from infer0app.gateway.sse import DONE_FRAME, SSEEvent, encode_json
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ class Route:
         return kind.label if kind else (self.kind or self.wire)
 
 
-@dataclass(frozen=True)
+# slots, not frozen: built on every call, and a frozen dataclass's __init__ costs ~4x (bench/README.md)
+@dataclass(slots=True)
 class UpstreamRequest:
     method: str
     url: str
@@ -89,7 +91,7 @@ class UpstreamRequest:
     body: bytes | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built on every call: not frozen (see UpstreamRequest)
 class Usage:
     """Token counts in OpenAI's terms. `prompt_tokens` includes cached and cache-write
     tokens (as OpenAI counts them); `cached_tokens` is the part read from a prompt cache,
@@ -121,10 +123,10 @@ class Usage:
     @classmethod
     def from_openai(cls, raw: Any) -> Usage | None:
         """Read an OpenAI-style `usage` object; None when absent or unreadable."""
-        if not isinstance(raw, Mapping):
+        if raw.__class__ is not dict and not isinstance(raw, Mapping):  # json gives dicts: skip the ABC
             return None
         details = raw.get("prompt_tokens_details")
-        cached = details.get("cached_tokens") if isinstance(details, Mapping) else 0
+        cached = details.get("cached_tokens") if details.__class__ is dict or isinstance(details, Mapping) else 0
         return cls(
             prompt_tokens=token_count(raw.get("prompt_tokens")),
             completion_tokens=token_count(raw.get("completion_tokens")),
@@ -209,7 +211,7 @@ def redact(text: str, secret: str | None) -> str:
 # ---------------------------------------------------------------- adapter protocol
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # built on every call: not frozen (see UpstreamRequest)
 class ParsedResponse:
     body: bytes  # OpenAI chat.completion JSON
     usage: Usage | None
@@ -325,7 +327,10 @@ class Adapter(Protocol):
 
     def param_support(self, route: Route) -> ParamSupport: ...
 
-    def build_request(self, route: Route, body: Mapping[str, Any], *, stream: bool) -> UpstreamRequest: ...
+    def build_request(self, route: Route, body: Mapping[str, Any], *, stream: bool,
+                      app_json: tuple[Mapping[str, Any], bytes] | None = None) -> UpstreamRequest:
+        """The upstream request for prepared `body`. `app_json`: the app's decoded body and its bytes;
+        an adapter may send those bytes as they are when its payload equals that body."""
 
     def parse_response(self, route: Route, raw: bytes, *, created: int) -> ParsedResponse: ...
 
@@ -373,6 +378,7 @@ def _not_json(name: str) -> Any:
 # NaN and Infinity refused (parse_constant): Python's json reads them, and infer0 would pass them
 # on to apps whose JSON parsers refuse them (RFC 8259 §6 has no such numbers).
 _READER = json.JSONDecoder(parse_constant=_not_json)
+_READ = document_decoder(_READER)  # its C scanner called directly (gateway/json_scan.py)
 
 
 def read_json(text: str | bytes) -> Any:
@@ -380,10 +386,13 @@ def read_json(text: str | bytes) -> Any:
     `arguments`) -> its value. Raises ValueError for anything that is not JSON: malformed text,
     NaN / Infinity, and nesting too deep for the decoder, whose RecursionError escaped every
     `except ValueError` and ended as a 500 (or as a second HTTP head inside a stream)."""
-    if isinstance(text, (bytes, bytearray)):
-        text = text.decode(json.detect_encoding(text), "surrogatepass")  # as json.loads reads bytes
     try:
-        return _READER.decode(text)
+        if isinstance(text, (bytes, bytearray)):
+            try:  # nearly always UTF-8: read it so first
+                return _READ(text.decode("utf-8"))
+            except ValueError:  # read as json.loads reads bytes (a BOM, UTF-16/32), with its errors
+                text = text.decode(json.detect_encoding(text), "surrogatepass")
+        return _READ(text)
     except RecursionError:
         raise ValueError("JSON nested too deep to read") from None
 

@@ -199,13 +199,16 @@ class OpenAICompatAdapter:
     def payload(self, route: Route, body: Mapping[str, Any], *, stream: bool) -> dict[str, Any]:
         return upstream_payload(route, body, stream=stream)
 
-    def build_request(self, route: Route, body: Mapping[str, Any], *, stream: bool) -> UpstreamRequest:
-        return UpstreamRequest(
-            "POST",
-            self.chat_url(route),
-            self.headers(route, stream=stream),
-            dump_json(self.payload(route, body, stream=stream)),
-        )
+    def build_request(self, route: Route, body: Mapping[str, Any], *, stream: bool,
+                      app_json: tuple[Mapping[str, Any], bytes] | None = None) -> UpstreamRequest:
+        """POST {base}/chat/completions with the route's model. When the payload is exactly the
+        app's body (`app_json`: it named this model and nothing was fitted), the app's bytes go
+        as they are: they decode to the same JSON (request_shape.decode_json refused duplicate
+        names, NaN, lone surrogates, anything but UTF-8), and a long conversation is not encoded
+        a second time (~2.4 µs for the bench's small body, ~1 ms for 200 KB)."""
+        payload = self.payload(route, body, stream=stream)
+        data = app_json[1] if app_json is not None and payload == app_json[0] else dump_json(payload)
+        return UpstreamRequest("POST", self.chat_url(route), self.headers(route, stream=stream), data)
 
     def parse_response(self, route: Route, raw: bytes, *, created: int) -> ParsedResponse:
         obj = load_json(raw)
