@@ -20,10 +20,10 @@ from ..gateway.header_text import header_text
 from ..gateway.params import parse_body
 from ..gateway.providers.base import GatewayError
 from ..gateway.providers.kinds import get_kind
-from ..oauth.bearer import authenticate, authenticate_now
+from ..oauth.bearer import authenticate, authenticate_now, load_context
 from ..services.limits import UNLIMITED
 from ..services.usage_log import UsageRecord
-from .call_steps import (JSON, answer_headers, count, error_response, reserve, reserve_now, route_for, route_now,
+from .call_steps import (JSON, answer_headers, count, error_response, load_route, reserve, reserve_now, route_now,
                          settle, stream_response)
 from .call_steps import target_for as _target_for
 from .call_steps import upstream_timeout as _timeout
@@ -45,7 +45,7 @@ def _models_open_to_app(ctx, target) -> list[str]:
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    ctx = authenticate_now(request) or await authenticate(request)  # raises the 401 answer itself
+    ctx = authenticate_now(request) or await load_context(request)  # raises the 401 answer itself
     started = time.perf_counter()
     app = request.app
     recorder = app[keys.USAGE]
@@ -59,7 +59,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         body = parse_body(raw)
         model = body.get("model")  # a non-string is refused by the pipeline's validation
         model = model if isinstance(model, str) else None
-        route = route_now(request, ctx, model) or await route_for(request, ctx, model)
+        route = route_now(request, ctx, model) or await load_route(request, ctx, model)
         rec.provider_kind, rec.model = route.kind, route.model
         if not gate.unlimited(ctx.grant_id, ctx.provider_id):
             size = len(raw)  # no await when this process's leases cover the call (nearly always)

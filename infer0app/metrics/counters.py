@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from ..oauth.bearer import TokenCache
-from ..runtime.target_cache import TargetCache
+from ..runtime.target_cache import NOT_CACHED, TargetCache
 
 #: Upper bounds (seconds) of the inference latency histogram: a cached answer to a long stream.
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -129,7 +129,7 @@ class CountingTokenCache(HitCounting, TokenCache):
 class CountingTargetCache(HitCounting, TargetCache):
     """The opened-connection cache, counting hits and misses (instead of TargetCache when metrics are on)."""
 
-    async def get(self, provider_id: int, model: str):
-        key = (provider_id, model or "")
-        self._tally(key in self._found or key in self._missing)
-        return await super().get(provider_id, model)
+    def cached(self, provider_id: int, model: str):  # every lookup, `get`'s and the hot path's own
+        found = super().cached(provider_id, model)
+        self._tally(found is not NOT_CACHED)
+        return found

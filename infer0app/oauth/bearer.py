@@ -131,21 +131,26 @@ async def authenticate(request: web.Request, token: str | None = None) -> Access
     """The live token's context, or InvalidTokenError / TokenInURLError. The token is read from
     `Authorization: Bearer` unless the caller found it elsewhere (`token`, e.g. /v1/messages'
     `x-api-key`), which gets the same shape check (RFC 6750 §2.1 b64token, at most 200 chars).
-    The hot path tries `authenticate_now` first: `authenticate_now(r) or await authenticate(r)`."""
-    token_hash = _token_hash(request, token)
-    cache = request.app[keys.TOKEN_CACHE]
-    hit, ctx = cache.get(token_hash)
-    if not hit:
-        ctx = await request.app[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
-        cache.put(token_hash, ctx)
-    return _live(request, ctx)
+    The hot path writes it out (`authenticate_now(r) or await load_context(r)`): no coroutine
+    for a cached token. Either way the cache is looked up once (the metrics count lookups)."""
+    return authenticate_now(request, token) or await load_context(request, token)
 
 
 def authenticate_now(request: web.Request, token: str | None = None) -> AccessContext | None:
     """`authenticate` without an await when the token is in the cache (nearly every call): its
-    context, or the same 401s raised; None when the database must be asked (await `authenticate`)."""
+    context, or the same 401s raised; None when the database must be asked: then
+    `await load_context` (not `authenticate`, which would look the cache up a second time)."""
     hit, ctx = request.app[keys.TOKEN_CACHE].get(_token_hash(request, token))
     return _live(request, ctx) if hit else None
+
+
+async def load_context(request: web.Request, token: str | None = None) -> AccessContext:
+    """The token's context from the database (and into the cache), after `authenticate_now`
+    missed; the same 401s."""
+    token_hash = _token_hash(request, token)
+    ctx = await request.app[keys.STORE].run(grants_svc.resolve_access_token_hash, token_hash)
+    request.app[keys.TOKEN_CACHE].put(token_hash, ctx)
+    return _live(request, ctx)
 
 
 def _token_hash(request: web.Request, token: str | None) -> str:

@@ -35,8 +35,10 @@ class TargetCache:
     async def get(self, provider_id: int, model: str) -> ProviderTarget | None:
         """The opened target for (connection id, model), or None when there is no such connection."""
         target = self.cached(provider_id, model)
-        if target is not NOT_CACHED:
-            return target
+        return target if target is not NOT_CACHED else await self.load(provider_id, model)
+
+    async def load(self, provider_id: int, model: str) -> ProviderTarget | None:
+        """The target read from the database and kept, after `cached` said NOT_CACHED."""
         key = (provider_id, model or "")
         target = await self._store.run(load_target, self._vault, provider_id, model)
         if target is None:

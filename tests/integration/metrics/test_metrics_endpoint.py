@@ -116,6 +116,10 @@ async def test_a_scrape_counts_requests_latency_tokens_throttles_limits_and_cach
     misses = got["infer0_cache_misses_total", (("cache", "bearer_token"),)]
     assert hits + misses == 3 and misses >= 2
     assert got["infer0_cache_hit_ratio", (("cache", "bearer_token"),)] == hits / 3
+    # the same three calls looked their provider connection up once each (two connections)
+    hits = got["infer0_cache_hits_total", (("cache", "provider_target"),)]
+    misses = got["infer0_cache_misses_total", (("cache", "provider_target"),)]
+    assert hits + misses == 3 and misses >= 2
     assert got["process_resident_memory_bytes", ()] > 0
     # a path no route serves is one label value, never the path itself
     async with aiohttp.ClientSession() as http:
