@@ -316,8 +316,7 @@ def check_chat_request(body: Any) -> None:
         check = FIELDS.get(name)
         if check is not None and value is not None:
             check(value, name)
-    if body.__class__ is not ScannedBody:  # its text already showed it has nothing the walk looks for
-        check_tree(body)
+    check_tree(body)  # nothing to walk for a ScannedBody: its text showed it has nothing the walk looks for
 
 
 # -- the walk: depth and lone surrogates, anywhere in the body --------------------------------
@@ -364,7 +363,10 @@ def _param_of(path: list[str | int]) -> str:
 
 def check_tree(body: dict[str, Any]) -> None:
     """400 naming the path (in `body`'s own terms) of a lone surrogate or of nesting past MAX_DEPTH;
-    the inbound translators run it on the app's body, so the name is one the app sent."""
+    the inbound translators run it on the app's body, so the name is one the app sent. A
+    ScannedBody is known to hold neither (its text was read by decode_json): nothing to walk."""
+    if body.__class__ is ScannedBody:
+        return
     try:
         _walk(body, 0)
     except _Unsendable as exc:
