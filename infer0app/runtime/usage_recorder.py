@@ -9,7 +9,7 @@ from aiohttp import web
 
 from .. import keys
 from ..services.usage_log import UsageRecord, insert_batch
-from ..store.faults import StorageUnavailable
+from ..store.faults import StorageUnavailable, refused_value
 from .periodic import every
 
 log = logging.getLogger("infer0.usage")
@@ -56,10 +56,16 @@ class UsageRecorder:
                 log.error("could not write usage events (%s); keeping them in memory and retrying", exc.reason)
             self._stalled = True
             self._buffer[:0] = batch
-        except Exception:  # a row the database refuses: write the others, drop only it
-            written = await self._one_by_one(batch)
-            log.error("the database refused %d usage event(s); dropped them, wrote the other %d",
-                      len(batch) - written, written)
+        except Exception as exc:
+            if not refused_value(exc):  # locked, connection lost, ...: keep the events for the next flush
+                log.warning("could not write usage events (%s); will retry", type(exc).__name__)
+                self._buffer[:0] = batch
+                return
+            # a value the database refuses: write the others, drop only the rows it refuses
+            written, dropped = await self._one_by_one(batch)
+            log.error("the database refused %d usage event(s); dropped them, wrote %d", dropped, len(written))
+            if written and self.observe is not None:
+                self.observe(written)
         else:
             if self._stalled:
                 log.info("usage events written again")
@@ -67,20 +73,24 @@ class UsageRecorder:
             if self.observe is not None:
                 self.observe(batch)
 
-    async def _one_by_one(self, batch: list[UsageRecord]) -> int:
-        """Writes each record of a refused batch alone; a storage fault puts the rest back for
-        the next flush. Returns how many were written. Retrying the whole batch kept one bad
+    async def _one_by_one(self, batch: list[UsageRecord]) -> tuple[list[UsageRecord], int]:
+        """Writes each record of a refused batch alone, dropping only rows whose values the database
+        refuses (store/faults.refused_value); any other error puts the rest back for the next
+        flush. Returns (the records written, how many dropped). Retrying the whole batch kept one bad
         row in front of every later one, so no usage was recorded again."""
-        written = 0
+        written: list[UsageRecord] = []
+        dropped = 0
         for i, rec in enumerate(batch):
             try:
-                written += await self._store.run(insert_batch, [rec])
-            except StorageUnavailable:
-                self._buffer[:0] = batch[i:]
+                await self._store.run(insert_batch, [rec])
+                written.append(rec)
+            except Exception as exc:
+                if refused_value(exc) and not isinstance(exc, StorageUnavailable):
+                    dropped += 1  # this row's values: dropped
+                    continue
+                self._buffer[:0] = batch[i:]  # the storage or the connection: the rest waits for the next flush
                 break
-            except Exception:
-                continue
-        return written
+        return written, dropped
 
 
 async def usage_recorder_ctx(app: web.Application):

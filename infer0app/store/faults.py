@@ -53,3 +53,28 @@ def storage_fault(exc: BaseException) -> str | None:
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
         exc = wrapped or exc.__cause__ or exc.__context__
     return None
+
+
+def refused_value(exc: BaseException) -> bool:
+    """Whether `exc` (or what it wraps) is the database refusing a value of the statement: a
+    constraint, a number out of the column's range, a string too long (SQLite's IntegrityError or
+    Python's OverflowError on binding; PostgreSQL's integrity errors and data errors, class 22/23),
+    as opposed to a fault of the storage or the connection (locked, gone, restarting), after
+    which the same statement may well succeed."""
+    import peewee
+
+    refused: tuple = (OverflowError, sqlite3.IntegrityError, sqlite3.DataError, peewee.IntegrityError,
+                      peewee.DataError)
+    try:
+        import psycopg
+        refused += (psycopg.IntegrityError, psycopg.DataError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, refused):
+            return True
+        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
+        exc = wrapped or exc.__cause__ or exc.__context__
+    return False
