@@ -84,6 +84,10 @@ def open_failure(label: str, url: str, password: str | None, exc: BaseException)
     for secret in (password, _password_of(url)):
         if secret:
             text = text.replace(secret, "***")
+            # a driver that split the URL elsewhere quotes pieces of it ('ss@word' of 'p@ss@word')
+            for piece in re.split(r"[@\s\"']+", secret):
+                if len(piece) >= 3:
+                    text = text.replace(piece, "***")
     text = _KEY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
     return f"Cannot open database {label}: {text}"
 
@@ -91,8 +95,10 @@ def open_failure(label: str, url: str, password: str | None, exc: BaseException)
 def _password_of(url: str) -> str | None:
     try:
         return urlsplit(url).password
-    except ValueError:  # unparsable: the patterns above still find user:password@
-        return None
+    except ValueError:  # unparsable: read user:password@ by hand, up to the last "@"
+        userinfo, at, _host = url.partition("://")[2].rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        return password if at and colon and password else None
 
 
 def _register_loaders(conn) -> None:

@@ -33,6 +33,15 @@ def test_a_database_url_psycopg_cannot_parse_is_refused_without_its_password(tmp
     assert "Cannot open database" in line and SECRET not in line and "***" in line
 
 
+@pytest.mark.parametrize("secret", ["p@ss@word9", 'pa ss"word9', "pa'ss word9"])
+def test_no_part_of_an_odd_password_is_printed(tmp_path, secret):
+    """A password holding "@", a space or a quote (unencoded, as people type them) in a URL that
+    cannot be parsed: the masking stopped at the first of them and printed the rest."""
+    url = f"postgresql://infer0:{secret}@[::1/infer0"
+    line = _one_line(run_cli("users", "list", "--data-dir", str(tmp_path / "data"), "--database-url", url), 1)
+    assert "word9" not in line and "***" in line, line
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # `infer0 backup` copies the SQLite file
 def test_paths_the_command_cannot_use_are_one_line_not_a_traceback(tmp_path, data_dir):
     """backup into a path under a regular file, restore or serve with such a data dir: each was
