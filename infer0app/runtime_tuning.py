@@ -55,6 +55,18 @@ def tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
+def freeze_startup_heap() -> None:
+    """Once the app is built, just before serving: collect, then move every object alive (modules,
+    routes, templates, the app: ~60k) to the collector's permanent generation (gc.freeze), so its
+    oldest-generation passes stop walking them on every pass (a full pass was ~70 ms: a pause
+    every request in flight waited out). They are still freed as usual when released; only
+    garbage cycles among them are never collected, which start-up objects do not form.
+    Measured: −1.5 % instructions per chat call (bench/README.md, fourth session). `infer0 serve`
+    only: a test process that built many apps would keep their leftovers."""
+    gc.collect()
+    gc.freeze()
+
+
 def tune_process() -> None:
     tune_malloc()
     tune_gc()

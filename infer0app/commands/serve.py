@@ -133,7 +133,9 @@ def _run(app, settings, *, reuse_port: bool) -> None:
     from aiohttp import web
 
     from ..logs import flush_logs
+    from ..runtime_tuning import freeze_startup_heap
 
+    freeze_startup_heap()  # the app is built: its start-up objects leave the collector's passes
     # run_app handles SIGINT/SIGTERM: stop accepting, let running requests finish within the timeout.
     try:
         web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
