@@ -58,8 +58,14 @@ fi
 # timers share the interpreter, and after ~1,200 server tests in the same process a TUI test once
 # hung in a clean CI run while the same tests pass on their own. Paths on the command line run as given.
 # (No `exec`: the trap above removes the temporary directory when pytest ends.)
+# Both runs use pytest-xdist's worker processes, INFER0_TEST_WORKERS of them (2: CI's two cores;
+# 0 runs in one process). Most tests keep one core busy at a time (the test process, or the
+# server it waits on), so two workers take about half as long. Each worker has its own
+# PostgreSQL cluster (a session fixture) and temporary directory, and picks server ports from a
+# block of its own (tests/support/processes.free_port).
+workers=(-n "${INFER0_TEST_WORKERS:-2}")
 for arg in "$@"; do
   if [ -e "${arg%%::*}" ]; then .venv/bin/python -m pytest -q "$@"; exit; fi
 done
-.venv/bin/python -m pytest -q --ignore=tests/tui "$@"
-.venv/bin/python -m pytest -q tests/tui "$@"
+.venv/bin/python -m pytest -q "${workers[@]}" --ignore=tests/tui "$@"
+.venv/bin/python -m pytest -q "${workers[@]}" tests/tui "$@"

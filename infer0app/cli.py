@@ -10,24 +10,38 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import COMMAND_MODULES
+from .commands import COMMAND_NAMES, load
 from .commands.common import EXIT_CODES, CommandError, build_version_string
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given `argv` that names a command, a parser with that command only
+    (same options, same errors for it), so the call imports only the modules it runs."""
+    wanted = _named_command(argv)
     parser = argparse.ArgumentParser(
         prog="infer0", description="Bring-your-own-provider AI inference over OAuth 2.0, in one binary.",
         epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=build_version_string())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in COMMAND_MODULES:
-        module.register(sub)
+    for name in COMMAND_NAMES:
+        if wanted in (None, name):
+            load(name).register(sub)
     return parser
 
 
+def _named_command(argv: list[str] | None) -> str | None:
+    """The command `argv` runs, when it is a known one; None (load every command) for no argv,
+    `--help`, `--version`, or an unknown name (argparse then lists the choices)."""
+    if argv is None:
+        return None
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMAND_NAMES else None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

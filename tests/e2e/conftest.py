@@ -14,6 +14,7 @@ The binary smoke tests always use the binary; they build it when it is missing o
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -35,6 +36,15 @@ def binary_is_fresh() -> bool:
 
 
 def build_binary() -> Path:
+    # One build at a time: pytest-xdist's workers may each need the binary; the second waits for
+    # the first, then finds it fresh (--if-stale).
+    BINARY.parent.mkdir(exist_ok=True)
+    with open(BINARY.parent / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_binary()
+
+
+def _build_binary() -> Path:
     proc = subprocess.run(["bash", str(ROOT / "build" / "binary.sh"), "--if-stale"], cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"build/binary.sh failed:\n{proc.stdout}\n{proc.stderr}"

@@ -37,6 +37,8 @@ import struct
 import threading
 import time
 
+from tests.support.processes import free_port
+
 MB = 1024 * 1024
 FAULTS = ("reset_before_headers", "reset_mid_stream", "error_event", "error_after_content", "malformed_json",
           "sse_no_data", "sse_partial_last_line", "sse_5mb_line", "slow_drip", "never_ends", "non_utf8",
@@ -44,10 +46,9 @@ FAULTS = ("reset_before_headers", "reset_mid_stream", "error_event", "error_afte
 
 
 def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on (tests/support/processes.free_port: no other
+    pytest-xdist worker starts a server there)."""
+    return free_port()
 
 
 def wire_of(path: str) -> str:

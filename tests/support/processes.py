@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -14,10 +15,40 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _port_block() -> range:
+    """This test process's own ports: a slice, per pytest-xdist worker, of the 12,000 ports just
+    below the kernel's ephemeral range. The kernel hands out ephemeral ports for bind(0) (the
+    in-process servers) and for client connections, so a port picked there and released could be
+    taken by another worker's socket before the server we start binds it; below the range, and
+    in a slice no other worker picks from, nothing else takes it."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    start = max(1024, low - 12000)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    size = (low - start) // max(workers, 1)
+    return range(start + index * size, start + (index + 1) * size)
+
+
+_ports = _port_block()
+_next_port = [random.randrange(len(_ports))]  # a random start: separate test runs on one machine rarely meet
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on now, from this process's block (_port_block); the
+    next call returns a different one (the block is walked in turn)."""
+    for _ in range(len(_ports)):
+        port = _ports[_next_port[0] % len(_ports)]
+        _next_port[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))  # no SO_REUSEADDR: a port still in TIME_WAIT is skipped too
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {_ports}")
 
 
 # The database the current test's infer0 subprocesses use (set by the `backend` fixture,
