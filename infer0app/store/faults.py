@@ -38,21 +38,27 @@ class StorageUnavailable(RuntimeError):
 
 def storage_fault(exc: BaseException) -> str | None:
     """The reason, if `exc` (a sqlite3 error, or peewee's wrapper of one) is a storage fault."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, sqlite3.Error):
-            code = getattr(exc, "sqlite_errorcode", None)
+    for err in _chain(exc):
+        if isinstance(err, sqlite3.Error):
+            code = getattr(err, "sqlite_errorcode", None)
             if code is not None and (code & 0xFF) in _REASONS:
                 return _REASONS[code & 0xFF]
-        text = str(exc).lower()
+        text = str(err).lower()
         for message, code in _MESSAGES.items():
             if message in text:
                 return _REASONS[code]
-        # peewee re-raises sqlite3's error as its own type with the original as first argument
+    return None
+
+
+def _chain(exc: BaseException | None):
+    """`exc` and what it wraps, outermost first: peewee re-raises a driver's error as its own
+    type with the original as first argument; otherwise __cause__, then __context__."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
         exc = wrapped or exc.__cause__ or exc.__context__
-    return None
 
 
 def refused_value(exc: BaseException) -> bool:
@@ -70,11 +76,4 @@ def refused_value(exc: BaseException) -> bool:
         refused += (psycopg.IntegrityError, psycopg.DataError)
     except ImportError:  # pragma: no cover - psycopg is a dependency
         pass
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, refused):
-            return True
-        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
-        exc = wrapped or exc.__cause__ or exc.__context__
-    return False
+    return any(isinstance(err, refused) for err in _chain(exc))
