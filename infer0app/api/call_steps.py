@@ -82,7 +82,8 @@ async def load_route(request: web.Request, ctx, requested_model=None) -> Route:
 
 def route_now(request: web.Request, ctx, requested_model=None) -> Route | None:
     """`route_for` without an await when the target is cached (nearly every call); raises the
-    same `provider_not_configured`; None when it must be loaded (await `route_for`)."""
+    same `provider_not_configured`; None when it must be loaded: then await `load_route` (not
+    `route_for`, which would look the cache up a second time)."""
     if not ctx.provider_id:
         raise _not_configured(request)
     target = request.app[keys.TARGETS].cached(ctx.provider_id, ctx.model or "")
