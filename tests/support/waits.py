@@ -37,3 +37,17 @@ async def caches_caught_up(app) -> None:
     made by any process takes to reach a running server."""
     target = await app[keys.STORE].run(read_epoch)
     await until(lambda: app[WATCHED].epoch >= target, f"the cache watch to see cache epoch {target}")
+
+
+async def usage_rows(store, grant_id: int, n: int, tries: int = 400) -> list:
+    """The grant's usage_event rows once at least `n` are written (the recorder flushes every
+    0.5 s), or what is there after `tries` polls 50 ms apart (the caller's assertion says what is missing)."""
+    from infer0app.store.models import UsageEvent
+
+    rows: list = []
+    for _ in range(tries):
+        rows = await store.run(lambda s: list(UsageEvent.select().where(UsageEvent.grant_id == grant_id)))
+        if len(rows) >= n:
+            return rows
+        await asyncio.sleep(0.05)
+    return rows

@@ -4,15 +4,13 @@ usage is recorded against it, and the grant's limits count the call once."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from infer0app import keys
 from infer0app.services import grant_fallbacks, providers
 from infer0app.services.grant_limits import GrantLimits, set_grant_limits
-from infer0app.store.models import UsageEvent
 from tests.fakes import run_fake
+from tests.support.waits import usage_rows
 
 
 @pytest.fixture
@@ -25,15 +23,6 @@ async def two_providers(api_for):
         await store.run(grant_fallbacks.set_fallbacks, api.seeded.user_id, api.seeded.grant_id, [str(backup.id)])
         api.fake.knobs.fail_status = 503
         yield api, second
-
-
-async def usage_rows(store, grant_id, n):
-    for _ in range(200):
-        rows = await store.run(lambda s: list(UsageEvent.select().where(UsageEvent.grant_id == grant_id)))
-        if len(rows) >= n:
-            return rows
-        await asyncio.sleep(0.05)
-    return rows
 
 
 async def test_chat_moves_on_to_the_fallback_and_says_so(two_providers):

@@ -4,26 +4,15 @@ official openai SDK against a real infer0 and a fake OpenAI on loopback."""
 
 from __future__ import annotations
 
-import asyncio
-
 import openai
 import pytest
 
 from infer0app import keys
 from infer0app.services.grant_limits import GrantLimits, set_grant_limits
 from infer0app.services.limit_status import grant_statuses
-from infer0app.store.models import UsageEvent
+from tests.support.waits import usage_rows
 
 HELLO = [{"role": "user", "content": "Hello there"}]
-
-
-async def usage_rows(store, grant_id: int, n: int) -> list:
-    for _ in range(400):
-        rows = await store.run(lambda s: list(UsageEvent.select().where(UsageEvent.grant_id == grant_id)))
-        if len(rows) >= n:
-            return rows
-        await asyncio.sleep(0.05)
-    return rows
 
 
 async def test_a_providers_429_is_not_counted_as_the_users_cap_refusing(api_for):
